@@ -1,0 +1,10 @@
+"""`python -m analytics`: run the service with settings from the environment."""
+
+from shared.runner import run
+
+from analytics.app import create_app
+from analytics.settings import AnalyticsSettings
+
+if __name__ == "__main__":
+    settings = AnalyticsSettings()
+    run(create_app(settings), settings)

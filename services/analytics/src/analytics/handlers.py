@@ -1,0 +1,29 @@
+"""Analytics's Kafka subscribers: thin, each hands decoded events to one service function."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shared.contracts.contacts import ContactRecorded, decode_contact_event
+from shared.events import Envelope
+from shared.kafka.consumer import Incoming
+from shared.service import Runtime
+from shared.topics import CONTACT_TOPICS
+
+from analytics import service
+from analytics.store import AnalyticsStore
+
+
+def register(runtime: Runtime, store: AnalyticsStore) -> None:
+    """Subscribe to every agency's contact topic in the `analytics` consumer group."""
+
+    async def on_contacts(batch: Sequence[Incoming[Envelope[ContactRecorded]]]) -> None:
+        """Agency contacts are counted in the contact graph once each."""
+        await service.record_contacts(store=store, events=[i.event for i in batch])
+
+    runtime.consume(
+        CONTACT_TOPICS,
+        decode=decode_contact_event,
+        handle=on_contacts,
+        title="analytics: agency contact events",
+    )

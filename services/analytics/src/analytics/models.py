@@ -1,0 +1,55 @@
+"""The contact-graph read model: one point per agency contact, with the keys the graph groups by."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel
+from shared.contracts.contacts import ContactRecorded, Visibility
+from shared.events import Envelope
+
+Granularity = Literal["day", "week"]
+
+
+class ContactPoint(BaseModel):
+    """What the graph needs of one contact. Day and week are precomputed at write time: FerretDB has no
+    `$dateTrunc` or `$dateToString` (BRIEF §5), and a read model stores what it serves."""
+
+    id: str
+    child_id: str
+    agency: str
+    occurred_at: datetime
+    day: str
+    week: str
+    visibility: Visibility
+
+    @classmethod
+    def from_contact(cls, event: Envelope[ContactRecorded]) -> ContactPoint:
+        day = event.data.occurred_at.date()
+        return cls(
+            id=event.id,
+            child_id=event.subject,
+            agency=event.data.agency,
+            occurred_at=event.data.occurred_at,
+            day=day.isoformat(),
+            week=week_start(day).isoformat(),
+            visibility=event.data.visibility,
+        )
+
+
+def week_start(day: date) -> date:
+    """The Monday of `day`'s ISO week: the label of its week bucket."""
+    return day - timedelta(days=day.weekday())
+
+
+class AgencySeries(BaseModel):
+    agency: str
+    points: list[tuple[str, int]]  # (period start, contacts in that period), periods in order
+
+
+class ContactGraph(BaseModel):
+    child_id: str
+    granularity: Granularity
+    total: int
+    series: list[AgencySeries]

@@ -1,0 +1,33 @@
+"""Analytics use cases: count contacts into the graph read model; read a child's contact graph."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from shared.contracts.contacts import ContactRecorded
+from shared.events import Envelope
+
+from analytics.models import AgencySeries, ContactGraph, ContactPoint, Granularity
+from analytics.store import AnalyticsStore
+
+
+async def record_contacts(*, store: AnalyticsStore, events: Sequence[Envelope[ContactRecorded]]) -> int:
+    """Count each agency contact once in its child's graph; returns how many were new."""
+    result = await store.add_points([ContactPoint.from_contact(e) for e in events])
+    return result.inserted
+
+
+async def contact_graph(
+    *, store: AnalyticsStore, child_id: str, granularity: Granularity, family_view: bool = False
+) -> ContactGraph:
+    """Contacts per agency per day or week, each series in time order."""
+    by_agency: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    total = 0
+    for agency, period, n in await store.counts(
+        child_id=child_id, granularity=granularity, family_view=family_view
+    ):
+        by_agency[agency].append((period, n))
+        total += n
+    series = [AgencySeries(agency=a, points=sorted(points)) for a, points in sorted(by_agency.items())]
+    return ContactGraph(child_id=child_id, granularity=granularity, total=total, series=series)

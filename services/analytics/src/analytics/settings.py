@@ -1,0 +1,11 @@
+"""Analytics settings: environment variables prefixed ANALYTICS_."""
+
+from pydantic_settings import SettingsConfigDict
+from shared.settings import ServiceSettings
+
+
+class AnalyticsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ANALYTICS_", extra="ignore")
+
+    service_name: str = "analytics"
+    http_port: int = 8004

@@ -1,0 +1,47 @@
+"""The only module that talks to analytics' MongoDB database."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from analytics.models import ContactPoint, Granularity
+from shared import mongo
+
+POINTS = "contact_points"
+INDEXES = {POINTS: [IndexModel([("child_id", ASCENDING), ("day", ASCENDING)])]}
+
+
+class AnalyticsStore:
+    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
+        self._db = db
+        self._points = db[POINTS]
+
+    async def create_indexes(self) -> None:
+        await mongo.ensure_indexes(self._db, INDEXES)
+
+    async def add_points(self, points: Sequence[ContactPoint]) -> mongo.AppendResult:
+        """Append one point per event id; a redelivered event is not counted twice."""
+        docs = []
+        for p in points:
+            doc = p.model_dump(mode="python")
+            doc["_id"] = doc.pop("id")
+            docs.append(doc)
+        return await mongo.append_many(self._points, docs)
+
+    async def counts(
+        self, *, child_id: str, granularity: Granularity, family_view: bool
+    ) -> list[tuple[str, str, int]]:
+        """(agency, period, contacts) for a child; the family's counts leave restricted contacts out."""
+        match: dict[str, Any] = {"child_id": child_id}
+        if family_view:
+            match["visibility"] = "family_visible"
+        pipeline: list[dict[str, Any]] = [
+            {"$match": match},
+            {"$group": {"_id": {"agency": "$agency", "period": f"${granularity}"}, "n": {"$sum": 1}}},
+        ]
+        rows = [d async for d in await self._points.aggregate(pipeline)]
+        return [(r["_id"]["agency"], r["_id"]["period"], int(r["n"])) for r in rows]

@@ -1,0 +1,11 @@
+"""Forum settings: environment variables prefixed FORUM_."""
+
+from pydantic_settings import SettingsConfigDict
+from shared.settings import ServiceSettings
+
+
+class ForumSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="FORUM_", extra="ignore")
+
+    service_name: str = "forum"
+    http_port: int = 8003

@@ -1,0 +1,1 @@
+"""Safeguarding 2.0 notifications service."""

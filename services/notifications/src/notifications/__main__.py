@@ -1,0 +1,10 @@
+"""`python -m notifications`: run the service with settings from the environment."""
+
+from shared.runner import run
+
+from notifications.app import create_app
+from notifications.settings import NotificationsSettings
+
+if __name__ == "__main__":
+    settings = NotificationsSettings()
+    run(create_app(settings), settings)

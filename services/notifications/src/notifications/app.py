@@ -1,0 +1,17 @@
+"""Composition root of the notifications service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from shared.service import Runtime, build_app
+
+from notifications.settings import NotificationsSettings
+
+
+def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+    runtime = Runtime.create(settings or NotificationsSettings())
+    return build_app(
+        runtime,
+        title="Safeguarding 2.0 — notifications",
+        description="Practitioners' inboxes, delivery state and preferences.",
+    )

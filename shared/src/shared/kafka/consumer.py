@@ -1,0 +1,214 @@
+"""Batch consumers that lose nothing: commit after success, retry with backoff, dead-letter the rest.
+
+Why batches: one commit per message caps a consumer at ~160 msg/s on this broker; one commit per batch
+reaches tens of thousands (KAFKA-NOTES.md, "Throughput"). Why this shape: FastStream 0.7.8 has no retries
+or dead letters for Kafka, and a batch handler that raises gets the whole batch redelivered, so:
+
+1. each record is decoded and validated alone; a bad one goes to `<topic>.deadletter` with its reason;
+2. the valid ones are handled together; a failure is retried with exponential backoff, `attempts` times;
+3. still failing: each event is retried alone, and the ones that fail alone are dead-lettered with the
+   error and the attempt count, so one poison event cannot block its partition;
+4. except when the database or broker is unreachable: dead-lettering a whole outage would be wrong, so the
+   batch is left uncommitted and redelivered (with backoff) until the dependency is back.
+
+The subscriber uses `AckPolicy.NACK_ON_ERROR`: a normal return commits the batch; an exception seeks back
+to it. A crash between the write and the commit redelivers the batch, so handlers must be idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from prometheus_client import CollectorRegistry, Counter
+from pymongo.errors import ConnectionFailure
+
+from shared.events import MAX_EVENT_BYTES
+from shared.kafka.deadletter import DeadLetters
+from shared.logs import correlation_id
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class Rejected(Exception):
+    """A permanent problem with one event (invalid, not allowed): it is dead-lettered with this reason."""
+
+
+@dataclass(frozen=True)
+class Incoming(Generic[T]):
+    """A decoded event with the coordinates of the record it came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    event: T
+
+
+Decoder = Callable[[str, bytes], T]
+BatchHandler = Callable[[Sequence[Incoming[T]]], Awaitable[None]]
+
+# Faults that mean "a dependency is away", not "this event is bad": never dead-letter for these.
+OUTAGES: tuple[type[BaseException], ...] = (ConnectionFailure, ConnectionError, asyncio.TimeoutError)
+
+
+@dataclass
+class ConsumerMetrics:
+    dead_lettered: Counter
+    retried: Counter
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> ConsumerMetrics:
+        return cls(
+            dead_lettered=Counter(
+                "sg_events_dead_lettered",
+                "Events sent to a dead-letter topic",
+                ["topic", "stage"],
+                registry=registry,
+            ),
+            retried=Counter(
+                "sg_batch_retries", "Handler retries after a failure", ["topic"], registry=registry
+            ),
+        )
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 4
+    backoff_s: float = 0.2
+    max_backoff_s: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)))
+
+
+class BatchProcessor(Generic[T]):
+    """Steps 1-4 above for one subscriber; independent of FastStream so it is unit-testable."""
+
+    def __init__(
+        self,
+        *,
+        decode: Decoder[T],
+        handle: BatchHandler[T],
+        dead_letters: DeadLetters,
+        retry: RetryPolicy,
+        metrics: ConsumerMetrics,
+    ) -> None:
+        self._decode = decode
+        self._handle = handle
+        self._dead = dead_letters
+        self._retry = retry
+        self._metrics = metrics
+
+    async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        valid: list[tuple[ConsumerRecord[Any, Any], Incoming[T]]] = []
+        for record in records:
+            value: bytes = record.value or b""
+            try:
+                if len(value) > MAX_EVENT_BYTES:
+                    raise Rejected(f"event is {len(value)} bytes; the limit is {MAX_EVENT_BYTES}")
+                event = self._decode(record.topic, value)
+            except Exception as err:  # every decoding failure is this record's fault: dead-letter it
+                await self._dead_letter(record, _reason(err), attempts=1, stage="decode")
+                continue
+            valid.append((record, Incoming(record.topic, record.partition, record.offset, event)))
+        if not valid:
+            return
+        error = await self._try(lambda: self._handle([inc for _, inc in valid]), valid[0][0].topic)
+        if error is None:
+            return
+        for record, incoming in valid:  # isolate the poison: each event alone, once more
+            token = correlation_id.set(f"{record.topic}/{record.partition}/{record.offset}")
+            try:
+                await self._handle([incoming])
+            except Rejected as err:
+                await self._dead_letter(record, str(err), attempts=1, stage="handle")
+            except OUTAGES:
+                raise
+            except Exception as err:
+                await self._dead_letter(
+                    record, _reason(err), attempts=self._retry.attempts + 1, stage="handle"
+                )
+            finally:
+                correlation_id.reset(token)
+
+    async def _try(self, call: Callable[[], Awaitable[None]], topic: str) -> Exception | None:
+        """Run the batch with bounded retries; an outage is re-raised after its backoff (redelivery)."""
+        last: Exception | None = None
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                await call()
+                return None
+            except Rejected as err:
+                return err  # one event is bad: go straight to isolating it
+            except OUTAGES:
+                if attempt == self._retry.attempts:
+                    log.warning("dependency unreachable; leaving the batch uncommitted for redelivery")
+                    raise
+                last = None
+            except Exception as err:
+                last = err
+                log.warning("batch failed (attempt %s/%s): %s", attempt, self._retry.attempts, _reason(err))
+            self._metrics.retried.labels(topic).inc()
+            await asyncio.sleep(self._retry.delay(attempt))
+        return last
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[Any, Any], reason: str, *, attempts: int, stage: str
+    ) -> None:
+        self._metrics.dead_lettered.labels(record.topic, stage).inc()
+        log.warning(
+            "dead-lettered an event",
+            extra={
+                "fields": {
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "reason": reason,
+                }
+            },
+        )
+        await self._dead.send(record, reason=reason, attempts=attempts)
+
+
+def _reason(err: BaseException) -> str:
+    text = str(err) or err.__class__.__name__
+    return f"{err.__class__.__name__}: {text}"[:2000]
+
+
+def subscribe_batches(
+    broker: KafkaBroker,
+    topics: Sequence[str],
+    *,
+    group_id: str,
+    processor: BatchProcessor[T],
+    max_records: int,
+    title: str,
+) -> None:
+    """Register a batch subscriber on `topics` in consumer group `group_id`, run by `processor`."""
+
+    async def raw_records(msg: KafkaMessage) -> Any:
+        # Hand the handler the untouched records: decoding is ours, so a malformed one is dead-lettered
+        # instead of failing inside FastStream and blocking the partition.
+        return msg.raw_message
+
+    subscriber = broker.subscriber(
+        *topics,
+        batch=True,
+        group_id=group_id,
+        max_records=max_records,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_records,
+        title=title,
+    )
+
+    @subscriber
+    async def handle_batch(records: Any) -> None:
+        await processor.process(tuple(records))

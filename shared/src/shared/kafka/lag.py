@@ -1,0 +1,81 @@
+"""A consumer-lag gauge per (group, topic, partition): how far the group's commits trail the log's end."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import CollectorRegistry, Gauge
+
+log = logging.getLogger(__name__)
+
+
+class LagMonitor:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        group: str,
+        topics: Sequence[str],
+        registry: CollectorRegistry,
+        every_s: float = 10.0,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._group = group
+        self._topics = list(topics)
+        self._every = every_s
+        self._gauge = Gauge(
+            "sg_consumer_lag",
+            "Records not yet committed by the group",
+            ["group", "topic", "partition"],
+            registry=registry,
+        )
+        self._task: asyncio.Task[None] | None = None
+        self.total: int | None = None
+
+    async def measure(self) -> int:
+        """Measure lag once, update the gauge, return the total."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        await admin.start()
+        await consumer.start()
+        try:
+            committed = await admin.list_consumer_group_offsets(self._group)
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in self._topics
+                for p in consumer.partitions_for_topic(topic) or ()
+            ]
+            ends = await consumer.end_offsets(partitions) if partitions else {}
+            total = 0
+            for tp, end in ends.items():
+                done = committed.get(tp)
+                lag = max(0, end - (done.offset if done is not None and done.offset >= 0 else 0))
+                self._gauge.labels(self._group, tp.topic, str(tp.partition)).set(lag)
+                total += lag
+            self.total = total
+            return total
+        finally:
+            await consumer.stop()
+            await admin.close()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.measure()
+            except Exception as err:  # lag is a diagnostic: failing to measure it must not stop the service
+                log.warning("could not measure consumer lag: %s", err)
+            await asyncio.sleep(self._every)

@@ -1,0 +1,90 @@
+"""MongoDB plumbing on PyMongo's AsyncMongoClient, shaped by what FerretDB 1.24 does (BRIEF §5).
+
+No transactions exist there, so every write here is a single-document atomic operation or an idempotent
+append; bulk updates never use single-document statements (see `update_by_id`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import AsyncMongoClient, IndexModel, UpdateMany
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+Document = dict[str, Any]
+DUPLICATE_KEY = 11000
+# FerretDB 1.24 holds a PostgreSQL connection per matched UpdateOne/ReplaceOne statement until the command
+# ends and hangs past ~100 of them; UpdateMany with an _id filter does not. Chunking bounds a command anyway.
+UPDATE_CHUNK = 50
+
+
+def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
+    """A client that fails fast when the server is away, so readiness says so instead of hanging."""
+    return AsyncMongoClient(
+        url, appname=app_name, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, tz_aware=True
+    )
+
+
+async def ensure_indexes(db: AsyncDatabase[Document], indexes: Mapping[str, Sequence[IndexModel]]) -> None:
+    """Create each collection's declared indexes; creating an existing index is a no-op."""
+    for collection, models in indexes.items():
+        if models:
+            await db[collection].create_indexes(list(models))
+
+
+async def ping(client: AsyncMongoClient[Document]) -> bool:
+    try:
+        await client.admin.command("ping")
+    except Exception:
+        return False
+    return True
+
+
+@dataclass
+class AppendResult:
+    inserted: int = 0
+    duplicate_ids: list[Any] = field(default_factory=list)
+
+
+async def append_many(collection: AsyncCollection[Document], docs: Sequence[Document]) -> AppendResult:
+    """Insert documents keyed by `_id`, skipping those already stored: the idempotent-append pattern.
+
+    A document whose `_id` exists is a redelivery and is counted as a duplicate; any other write error raises.
+    """
+    if not docs:
+        return AppendResult()
+    try:
+        result = await collection.insert_many(list(docs), ordered=False)
+        return AppendResult(inserted=len(result.inserted_ids))
+    except BulkWriteError as err:
+        errors = err.details.get("writeErrors", [])
+        others = [e for e in errors if e.get("code") != DUPLICATE_KEY]
+        if others:
+            raise
+        dup_ids = [docs[e["index"]]["_id"] for e in errors]
+        return AppendResult(inserted=len(docs) - len(dup_ids), duplicate_ids=dup_ids)
+
+
+async def update_by_id(
+    collection: AsyncCollection[Document], updates: Mapping[Any, Document], *, upsert: bool = False
+) -> int:
+    """Apply one update document per `_id`, in bulk, safely on FerretDB; returns how many matched.
+
+    Taking a mapping collapses repeated keys before writing (one statement per document), and every
+    statement is an `UpdateMany` on `_id` in chunks (see UPDATE_CHUNK), never `UpdateOne`/`ReplaceOne`.
+    """
+    matched = 0
+    for chunk in _chunks(list(updates.items()), UPDATE_CHUNK):
+        ops = [UpdateMany({"_id": key}, update, upsert=upsert) for key, update in chunk]
+        result = await collection.bulk_write(ops, ordered=False)
+        matched += result.matched_count
+    return matched
+
+
+def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,34 @@
+"""Settings from the environment, one prefix per service (CHRONOLOGY_KAFKA_BOOTSTRAP, ...)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; a service subclasses it and sets its own env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service_name: str
+    kafka_bootstrap: str = "127.0.0.1:29092"
+    mongo_url: str = "mongodb://127.0.0.1:27027/"
+    mongo_db: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: str = "INFO"
+    # Consumer tuning: one commit per batch is what makes ingest fast (KAFKA-NOTES.md).
+    batch_max_records: int = Field(default=500, ge=1, le=10_000)
+    retry_attempts: int = Field(default=4, ge=1, le=20)
+    retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
+    consumer_group_suffix: str = ""  # tests isolate their consumer groups with it
+
+    @property
+    def database(self) -> str:
+        return self.mongo_db or self.service_name
+
+    @property
+    def group_id(self) -> str:
+        """Consumer group: the consuming service's name (STYLE.md)."""
+        return self.service_name + self.consumer_group_suffix
