@@ -4,7 +4,7 @@
 // It embeds the FerretDB library instead of using `go install .../cmd/ferretdb`, whose module build panics
 // at start because its generated version file is empty. The embedded package skips that check.
 //
-// Usage: ferretdb -listen 127.0.0.1:27027 -postgresql-url postgres://postgres@127.0.0.1:25432/ferretdb
+// Usage: ferretdb -listen 127.0.0.1:27027 -postgresql-url postgres://postgres@127.0.0.1:25432/ferretdb -log-level error
 package main
 
 import (
@@ -22,12 +22,13 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27027", "TCP address to accept MongoDB wire-protocol clients on")
 	pgURL := flag.String("postgresql-url", "postgres://postgres@127.0.0.1:25432/ferretdb", "PostgreSQL connection URL")
-	debug := flag.Bool("debug", false, "log at debug level")
+	logLevel := flag.String("log-level", "warn", "debug, info, warn or error (warn logs every error response)")
 	flag.Parse()
 
-	level := slog.LevelInfo
-	if *debug {
-		level = slog.LevelDebug
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb: -log-level: %s\n", err)
+		os.Exit(2)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
@@ -46,10 +47,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	logger.Info("ferretdb listening", "addr", *listen)
+	fmt.Fprintf(os.Stderr, "ferretdb: listening on %s, storage %s, log level %s\n", *listen, *pgURL, level)
 	if err := f.Run(ctx); err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %s\n", err)
 		os.Exit(1)
 	}
-	logger.Info("ferretdb stopped")
+	fmt.Fprintln(os.Stderr, "ferretdb: stopped")
 }

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
@@ -202,8 +203,10 @@ def asyncapi_document(
                 comp_schemas[name] = sub
             comp_schemas[model.__name__] = schema
             for ref in channel.get("messages", {}).values():
-                target = ref.get("$ref", "").rsplit("/", 1)[-1]
+                target = unquote(ref.get("$ref", "").rsplit("/", 1)[-1])
                 if target in messages:
+                    old = unquote(messages[target].get("payload", {}).get("$ref", "")).rsplit("/", 1)[-1]
+                    comp_schemas.pop(old, None)  # FastStream's placeholder for an untyped body
                     messages[target]["payload"] = {"$ref": f"#/components/schemas/{model.__name__}"}
                     messages[target]["title"] = f"{channel_name}: {model.__name__}"
         return doc

@@ -58,5 +58,6 @@ class ChronologyEntry(BaseModel):
 
 class ChronologyPage(BaseModel):
     child_id: str
+    total: int
     entries: list[ChronologyEntry]
     next_cursor: str | None

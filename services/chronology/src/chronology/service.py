@@ -33,7 +33,8 @@ async def read_chronology(
     more = len(entries) > limit
     entries = entries[:limit]
     next_cursor = _encode_cursor(entries[-1]) if more and entries else None
-    return ChronologyPage(child_id=child_id, entries=entries, next_cursor=next_cursor)
+    total = await store.count(child_id=child_id)
+    return ChronologyPage(child_id=child_id, total=total, entries=entries, next_cursor=next_cursor)
 
 
 def _encode_cursor(entry: ChronologyEntry) -> str:

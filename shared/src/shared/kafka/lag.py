@@ -45,10 +45,9 @@ class LagMonitor:
         await consumer.start()
         try:
             committed = await admin.list_consumer_group_offsets(self._group)
+            described = await admin.describe_topics(self._topics)
             partitions = [
-                TopicPartition(topic, p)
-                for topic in self._topics
-                for p in consumer.partitions_for_topic(topic) or ()
+                TopicPartition(t["topic"], p["partition"]) for t in described for p in t.get("partitions", ())
             ]
             ends = await consumer.end_offsets(partitions) if partitions else {}
             total = 0

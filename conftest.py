@@ -1,0 +1,3 @@
+"""Fixtures that start the real servers (Kafka, FerretDB) once per test session, lazily."""
+
+pytest_plugins = ["shared.testing.fixtures"]

@@ -1,0 +1,113 @@
+"""The infrastructure as one unit: Kafka, PostgreSQL and FerretDB, started in order, reused when running."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from shared.devstack import ferretdb, kafka, paths, postgres, procs
+from shared.devstack.paths import Ports
+
+# Start order; stop order is the reverse (FerretDB before the PostgreSQL it holds connections to).
+COMPONENTS: tuple[str, ...] = (kafka.NAME, postgres.NAME, ferretdb.NAME)
+LOCK = paths.RUN_DIR / "infra.lock"
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the infrastructure answers."""
+
+    kafka_bootstrap: str
+    mongo_url: str
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    pid: int | None
+    healthy: bool
+    address: str
+    log: Path
+
+    @property
+    def state(self) -> str:
+        if self.pid is None:
+            return "answering (not started by ./dev)" if self.healthy else "stopped"
+        return "running, healthy" if self.healthy else "running, NOT answering"
+
+
+def endpoints(ports: Ports | None = None) -> Endpoints:
+    ports = ports or Ports.from_env()
+    return Endpoints(kafka_bootstrap=ports.kafka_bootstrap, mongo_url=ports.mongo_url)
+
+
+def ensure_infra() -> tuple[Endpoints, list[str]]:
+    """Start whatever part of the infrastructure is not running; returns the endpoints and what was started."""
+    ports = Ports.from_env()
+    started: list[str] = []
+    with procs.file_lock(LOCK, what="starting the infrastructure"):
+        try:
+            if kafka.start(ports) is not None:
+                started.append(kafka.NAME)
+            if postgres.start(ports) is not None:
+                started.append(postgres.NAME)
+            if ferretdb.start(ports) is not None:
+                started.append(ferretdb.NAME)
+            created = kafka.create_topics(ports.kafka_bootstrap)
+        except BaseException:
+            _stop(started)  # leave nothing half-started behind
+            raise
+    if created:
+        procs.say(f"created {len(created)} Kafka topics")
+    return endpoints(ports), started
+
+
+def start_infra() -> Endpoints:
+    """Start Kafka, PostgreSQL and FerretDB (reusing any that already run and answer); idempotent."""
+    return ensure_infra()[0]
+
+
+def _stop(names: list[str]) -> list[str]:
+    stopped: list[str] = []
+    for name in reversed(COMPONENTS):
+        if name not in names:
+            continue
+        was_running = postgres.stop() if name == postgres.NAME else procs.stop(name)
+        if was_running:
+            stopped.append(name)
+    return stopped
+
+
+def stop_infra(components: list[str] | None = None) -> list[str]:
+    """Stop the infrastructure servers this tool started (all, or the named ones); returns what was stopped."""
+    with procs.file_lock(LOCK, what="stopping the infrastructure"):
+        return _stop(list(COMPONENTS) if components is None else components)
+
+
+def infra_status() -> list[ComponentStatus]:
+    """Each server: recorded pid, whether it answers, its address and log."""
+    ports = Ports.from_env()
+    checks: dict[str, tuple[Callable[[], bool], str]] = {
+        kafka.NAME: (partial(kafka.healthy, ports.kafka_bootstrap), ports.kafka_bootstrap),
+        postgres.NAME: (
+            partial(postgres.healthy, ports),
+            f"127.0.0.1:{ports.postgres} (data {postgres.data_dir()})",
+        ),
+        ferretdb.NAME: (partial(ferretdb.healthy, ports.mongo_url), ports.mongo_url),
+    }
+    result: list[ComponentStatus] = []
+    for name in COMPONENTS:
+        check, address = checks[name]
+        proc = procs.recorded(name)
+        result.append(
+            ComponentStatus(
+                name=name,
+                pid=proc.pid if proc else None,
+                healthy=check(),
+                address=address,
+                log=paths.log_file(name),
+            )
+        )
+    return result

@@ -1,0 +1,259 @@
+"""A local PostgreSQL 15 server, FerretDB's storage, on a loopback port.
+
+`initdb` and `postgres` refuse to run as root, so when the dev tool runs as root they run as the `postgres`
+user; that user owns the data folder, which lives outside the checkout (see `paths.pg_base_dir`) because a
+checkout may sit under a folder `postgres` cannot enter. Unix sockets are off: every client uses TCP on
+127.0.0.1 with trust authentication (a development server, never reachable from another machine).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from shared.devstack import paths, procs
+from shared.devstack.errors import DevStackError
+from shared.devstack.paths import Ports
+
+NAME = "postgres"
+OS_USER = "postgres"
+DATABASE = "ferretdb"
+START_TIMEOUT = 60.0
+PREFERRED_VERSION = "15"
+
+# Development settings: durability against a machine crash is not needed, speed is.
+SERVER_SETTINGS = {
+    "listen_addresses": "127.0.0.1",
+    "unix_socket_directories": "",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    "shared_buffers": "128MB",
+    "log_min_messages": "warning",
+    "log_connections": "off",
+}
+
+
+def data_dir() -> Path:
+    return paths.pg_base_dir() / "pg"
+
+
+def run_as() -> str | None:
+    """The OS user the server runs as: `postgres` when we are root, else ourselves (None)."""
+    return OS_USER if os.geteuid() == 0 else None
+
+
+def url(ports: Ports) -> str:
+    return f"postgres://postgres@127.0.0.1:{ports.postgres}/{DATABASE}"
+
+
+# --- binaries -------------------------------------------------------------------------------------------------
+
+
+def find_bindir() -> Path | None:
+    """PostgreSQL's server binaries (Debian keeps them off PATH), preferring version 15."""
+    candidates = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"),
+        key=lambda p: (p.parent.parent.name != PREFERRED_VERSION, -_major(p.parent.parent.name)),
+    )
+    if candidates:
+        return candidates[0].parent
+    on_path = shutil.which("initdb")
+    return Path(on_path).parent if on_path else None
+
+
+def _major(name: str) -> int:
+    return int(name) if name.isdigit() else 0
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def ensure_installed() -> Path:
+    """The server binaries' folder; installs Debian's `postgresql` when missing and we are root."""
+    bindir = find_bindir()
+    if bindir is not None and (os.geteuid() != 0 or _user_exists(OS_USER)):
+        return bindir
+    if os.geteuid() != 0:
+        raise DevStackError(
+            "PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin and PATH) — "
+            "run: sudo apt-get update && sudo apt-get install -y postgresql"
+        )
+    apt = procs.require_tool("apt-get", "install PostgreSQL 15 (package `postgresql`) by hand")
+    log = paths.log_file("postgres-install")
+    procs.say(f"installing PostgreSQL with apt-get (once; log {log})")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    procs.run_logged([apt, "update"], what="apt-get update", log=log, timeout=600, env=env)
+    procs.run_logged(
+        [apt, "install", "-y", "--no-install-recommends", "postgresql"],
+        what="apt-get install postgresql",
+        log=log,
+        timeout=900,
+        env=env,
+    )
+    bindir = find_bindir()
+    if bindir is None or not _user_exists(OS_USER):
+        raise DevStackError(
+            f"apt-get installed postgresql but no server binaries or `postgres` user — see {log}"
+        )
+    return bindir
+
+
+# --- cluster --------------------------------------------------------------------------------------------------
+
+
+def _prepare_dirs() -> None:
+    """Create the server's folders, owned by the user it runs as, and check that user can reach them."""
+    base = paths.pg_base_dir()
+    base.mkdir(mode=0o755, parents=True, exist_ok=True)
+    data = data_dir()
+    data.mkdir(mode=0o700, exist_ok=True)
+    user = run_as()
+    if user is None:
+        return
+    info = pwd.getpwnam(user)
+    if data.stat().st_uid != info.pw_uid:
+        for root, dirs, files in os.walk(data):
+            for entry in (root, *(os.path.join(root, n) for n in dirs + files)):
+                os.chown(entry, info.pw_uid, info.pw_gid, follow_symlinks=False)
+    data.chmod(0o700)
+    probe = subprocess.run(
+        ["test", "-w", str(data), "-a", "-x", str(data)],
+        user=user,
+        group=user,
+        extra_groups=[],
+        cwd="/",
+        check=False,
+        timeout=10,
+    )
+    if probe.returncode != 0:
+        raise DevStackError(
+            f"the `{user}` user cannot enter or write {data}: a folder above it is closed to that user. "
+            f"Set SG_PG_DIR to a folder it can reach (every parent must be traversable, e.g. under /var/tmp)."
+        )
+
+
+def _ensure_cluster(bindir: Path) -> None:
+    if (data_dir() / "PG_VERSION").is_file():
+        return
+    procs.say(f"creating a PostgreSQL cluster in {data_dir()}")
+    procs.run_logged(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data_dir()),
+            "--username=postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-instructions",
+        ],
+        what=f"initdb (as user {run_as() or 'current'})",
+        log=paths.log_file("postgres-initdb"),
+        timeout=180,
+        user=run_as(),
+        cwd=paths.pg_base_dir(),
+        env={**os.environ, "LC_ALL": "C"},
+    )
+
+
+def healthy(ports: Ports, timeout: float = 3.0) -> bool:
+    """Whether the server accepts connections."""
+    bindir = find_bindir()
+    if bindir is None or not procs.port_open(ports.postgres):
+        return False
+    try:
+        result = subprocess.run(
+            [
+                str(bindir / "pg_isready"),
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(ports.postgres),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-t",
+                "2",
+            ],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def _psql(bindir: Path, ports: Ports, sql: str, what: str) -> str:
+    return procs.run_logged(
+        [
+            str(bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(ports.postgres),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-tAc",
+            sql,
+        ],
+        what=what,
+        log=paths.log_file("postgres-setup"),
+        timeout=60,
+        env={**os.environ, "PGCONNECT_TIMEOUT": "5"},
+    ).strip()
+
+
+def ensure_database(ports: Ports) -> None:
+    bindir = ensure_installed()
+    exists = _psql(
+        bindir, ports, f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'", "checking databases"
+    )
+    if exists != "1":
+        _psql(bindir, ports, f"CREATE DATABASE {DATABASE}", f"creating the {DATABASE} database")
+
+
+def start(ports: Ports) -> procs.Proc | None:
+    """Start the server unless it already runs and answers; returns the process when started here."""
+    running = procs.recorded(NAME)
+    if running is not None:
+        if healthy(ports):
+            ensure_database(ports)
+            return None
+        procs.say(f"{NAME} (pid {running.pid}) does not answer on port {ports.postgres}; restarting it")
+        stop()
+    bindir = ensure_installed()
+    procs.ensure_port_free(ports.postgres, "SG_PG_PORT")
+    _prepare_dirs()
+    _ensure_cluster(bindir)
+    argv = [str(bindir / "postgres"), "-D", str(data_dir()), "-p", str(ports.postgres)]
+    argv += [f"-c{key}={value}" for key, value in SERVER_SETTINGS.items()]
+    proc = procs.start(NAME, argv, cwd=paths.pg_base_dir(), user=run_as(), env={**os.environ, "LC_ALL": "C"})
+    procs.say(
+        f"starting PostgreSQL on 127.0.0.1:{ports.postgres} (pid {proc.pid}, data {data_dir()}, log {proc.log})"
+    )
+    procs.wait_until(lambda: healthy(ports), what="PostgreSQL", timeout=START_TIMEOUT, proc=proc)
+    ensure_database(ports)
+    return proc
+
+
+def stop() -> bool:
+    """Fast shutdown (SIGINT): open sessions are cut rather than waited for."""
+    return procs.stop(NAME, sig=signal.SIGINT, timeout=30)

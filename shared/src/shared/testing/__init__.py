@@ -1,0 +1,1 @@
+"""Test support shared by every package: the `shared.testing.fixtures` pytest plugin and helpers."""

@@ -1,0 +1,99 @@
+"""A service run as a real process for end-to-end tests: its own database, consumer group and port."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class ServiceProcess:
+    """`python -m <module>` with settings in the environment; logs to `<log_dir>/<name>.log`."""
+
+    def __init__(
+        self,
+        module: str,
+        *,
+        kafka_bootstrap: str,
+        mongo_url: str,
+        database: str,
+        group_suffix: str,
+        log_dir: Path,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.module = module
+        self.port = free_port()
+        prefix = module.upper() + "_"
+        self.env = {
+            **os.environ,
+            prefix + "KAFKA_BOOTSTRAP": kafka_bootstrap,
+            prefix + "MONGO_URL": mongo_url,
+            prefix + "MONGO_DB": database,
+            prefix + "HTTP_PORT": str(self.port),
+            prefix + "CONSUMER_GROUP_SUFFIX": group_suffix,
+            **(extra_env or {}),
+        }
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{module}-{self.port}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, ready_within: float = 60.0) -> ServiceProcess:
+        self._log = self.log_path.open("ab")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", self.module], env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + ready_within
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"{self.module} exited with {self._proc.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.kill()
+        raise TimeoutError(f"{self.module} was not ready within {ready_within}s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: the crash case, nothing gets to clean up."""
+        self._signal(signal.SIGKILL)
+
+    def stop(self) -> None:
+        """SIGTERM: the graceful stop."""
+        self._signal(signal.SIGTERM)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        if self._proc and self._proc.poll() is None:
+            self._proc.send_signal(sig)
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.poll() if self._proc else None
