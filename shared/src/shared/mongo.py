@@ -6,6 +6,7 @@ append; bulk updates never use single-document statements (see `update_by_id`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,8 @@ DUPLICATE_KEY = 11000
 # FerretDB 1.24 holds a PostgreSQL connection per matched UpdateOne/ReplaceOne statement until the command
 # ends and hangs past ~100 of them; UpdateMany with an _id filter does not. Chunking bounds a command anyway.
 UPDATE_CHUNK = 50
+APPEND_LANES = 4
+APPEND_MIN_CHUNK = 250
 
 
 def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
@@ -50,15 +53,29 @@ class AppendResult:
     duplicate_ids: list[Any] = field(default_factory=list)
 
 
-async def append_many(collection: AsyncCollection[Document], docs: Sequence[Document]) -> AppendResult:
+async def append_many(
+    collection: AsyncCollection[Document], docs: Sequence[Document], *, lanes: int = APPEND_LANES
+) -> AppendResult:
     """Insert documents keyed by `_id`, skipping those already stored: the idempotent-append pattern.
 
     A document whose `_id` exists is a redelivery and is counted as a duplicate; any other write error raises.
+    A large batch is split over `lanes` concurrent commands: FerretDB runs each on its own PostgreSQL
+    connection, and one connection leaves the second core idle (BRIEF §5: 22,000 docs/s from one client,
+    39,000 from four). Order between documents does not matter here: each is its own `_id`.
     """
     if not docs:
         return AppendResult()
+    size = max(APPEND_MIN_CHUNK, -(-len(docs) // lanes))
+    chunks = [list(docs[i : i + size]) for i in range(0, len(docs), size)]
+    results = await asyncio.gather(*(_append_chunk(collection, chunk) for chunk in chunks))
+    return AppendResult(
+        inserted=sum(r.inserted for r in results), duplicate_ids=[d for r in results for d in r.duplicate_ids]
+    )
+
+
+async def _append_chunk(collection: AsyncCollection[Document], docs: list[Document]) -> AppendResult:
     try:
-        result = await collection.insert_many(list(docs), ordered=False)
+        result = await collection.insert_many(docs, ordered=False)
         return AppendResult(inserted=len(result.inserted_ids))
     except BulkWriteError as err:
         errors = err.details.get("writeErrors", [])

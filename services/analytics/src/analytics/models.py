@@ -2,40 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Literal
+from datetime import date, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel
-from shared.contracts.contacts import ContactRecorded, Visibility
+from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope
 
 Granularity = Literal["day", "week"]
 
 
-class ContactPoint(BaseModel):
-    """What the graph needs of one contact. Day and week are precomputed at write time: FerretDB has no
-    `$dateTrunc` or `$dateToString` (BRIEF §5), and a read model stores what it serves."""
-
-    id: str
-    child_id: str
-    agency: str
-    occurred_at: datetime
-    day: str
-    week: str
-    visibility: Visibility
-
-    @classmethod
-    def from_contact(cls, event: Envelope[ContactRecorded]) -> ContactPoint:
-        day = event.data.occurred_at.date()
-        return cls(
-            id=event.id,
-            child_id=event.subject,
-            agency=event.data.agency,
-            occurred_at=event.data.occurred_at,
-            day=day.isoformat(),
-            week=week_start(day).isoformat(),
-            visibility=event.data.visibility,
-        )
+def point_document(event: Envelope[ContactRecorded]) -> dict[str, Any]:
+    """What the graph needs of one contact, keyed by event id. Day and week are precomputed at write time:
+    FerretDB has no `$dateTrunc` or `$dateToString` (BRIEF §5), and a read model stores what it serves."""
+    day = event.data.occurred_at.date()
+    return {
+        "_id": event.id,
+        "child_id": event.subject,
+        "agency": event.data.agency,
+        "occurred_at": event.data.occurred_at,
+        "day": day.isoformat(),
+        "week": week_start(day).isoformat(),
+        "visibility": event.data.visibility,
+    }
 
 
 def week_start(day: date) -> date:

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope
 
-from analytics.models import AgencySeries, ContactGraph, ContactPoint, Granularity
+from analytics.models import AgencySeries, ContactGraph, Granularity, point_document
 from analytics.store import AnalyticsStore
 
 
 async def record_contacts(*, store: AnalyticsStore, events: Sequence[Envelope[ContactRecorded]]) -> int:
     """Count each agency contact once in its child's graph; returns how many were new."""
-    result = await store.add_points([ContactPoint.from_contact(e) for e in events])
+    result = await store.add_points([point_document(e) for e in events])
     return result.inserted
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from analytics.models import ContactPoint, Granularity
+from analytics.models import Granularity
 from shared import mongo
 
 POINTS = "contact_points"
@@ -23,13 +23,8 @@ class AnalyticsStore:
     async def create_indexes(self) -> None:
         await mongo.ensure_indexes(self._db, INDEXES)
 
-    async def add_points(self, points: Sequence[ContactPoint]) -> mongo.AppendResult:
+    async def add_points(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
         """Append one point per event id; a redelivered event is not counted twice."""
-        docs = []
-        for p in points:
-            doc = p.model_dump(mode="python")
-            doc["_id"] = doc.pop("id")
-            docs.append(doc)
         return await mongo.append_many(self._points, docs)
 
     async def counts(

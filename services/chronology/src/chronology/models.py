@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from shared.contracts.contacts import Author, ContactRecorded, ContactType, Impact, Rag, Visibility
@@ -31,29 +32,18 @@ class ChronologyEntry(BaseModel):
     sensitive_service: bool
     recorded_at: datetime
 
-    @classmethod
-    def from_contact(cls, event: Envelope[ContactRecorded]) -> ChronologyEntry:
-        c = event.data
-        return cls(
-            id=event.id,
-            child_id=event.subject,
-            agency=c.agency,
-            author=c.author,
-            occurred_at=c.occurred_at,
-            period_end=c.period_end,
-            date_uncertain=c.date_uncertain,
-            day=c.occurred_at.date().isoformat(),
-            contact_type=c.contact_type,
-            summary=c.summary,
-            impact=c.impact,
-            action_taken=c.action_taken,
-            outcome=c.outcome,
-            significant=c.significant,
-            rag=c.rag,
-            visibility=c.visibility,
-            sensitive_service=c.sensitive_service,
-            recorded_at=event.time,
-        )
+
+def entry_document(event: Envelope[ContactRecorded]) -> dict[str, Any]:
+    """The stored form of the entry for one contact event, keyed by event id (built without a second
+    model: this is the ingest hot path)."""
+    doc = event.data.model_dump(exclude={"child"})
+    doc.update(
+        _id=event.id,
+        child_id=event.subject,
+        day=event.data.occurred_at.date().isoformat(),
+        recorded_at=event.time,
+    )
+    return doc
 
 
 class ChronologyPage(BaseModel):

@@ -10,7 +10,7 @@ from datetime import datetime
 from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope
 
-from chronology.models import ChronologyEntry, ChronologyPage
+from chronology.models import ChronologyEntry, ChronologyPage, entry_document
 from chronology.store import ChronologyStore
 
 
@@ -20,7 +20,7 @@ class BadCursor(ValueError):
 
 async def record_contacts(*, store: ChronologyStore, events: Sequence[Envelope[ContactRecorded]]) -> int:
     """Add each agency contact to its child's chronology once; returns how many were new."""
-    result = await store.add_entries([ChronologyEntry.from_contact(e) for e in events])
+    result = await store.add_entries([entry_document(e) for e in events])
     return result.inserted
 
 

@@ -26,9 +26,8 @@ class ChronologyStore:
     async def create_indexes(self) -> None:
         await mongo.ensure_indexes(self._db, INDEXES)
 
-    async def add_entries(self, entries: Sequence[ChronologyEntry]) -> mongo.AppendResult:
-        """Append entries keyed by event id; one already stored is left as it is (idempotent)."""
-        docs = [_to_doc(e) for e in entries]
+    async def add_entries(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
+        """Append entry documents keyed by event id; one already stored is left as it is (idempotent)."""
         return await mongo.append_many(self._entries, docs)
 
     async def page(
@@ -44,12 +43,6 @@ class ChronologyStore:
 
     async def count(self, *, child_id: str) -> int:
         return await self._entries.count_documents({"child_id": child_id})
-
-
-def _to_doc(entry: ChronologyEntry) -> mongo.Document:
-    doc = entry.model_dump(mode="python")
-    doc["_id"] = doc.pop("id")
-    return doc
 
 
 def _from_doc(doc: mongo.Document) -> ChronologyEntry:

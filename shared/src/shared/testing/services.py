@@ -95,5 +95,10 @@ class ServiceProcess:
             self._log = None
 
     @property
+    def pid(self) -> int:
+        assert self._proc is not None, "not started"
+        return self._proc.pid
+
+    @property
     def returncode(self) -> int | None:
         return self._proc.poll() if self._proc else None

@@ -1,0 +1,255 @@
+"""Sustained end-to-end ingest: contact events published by a separate process → chronology and graph.
+
+    ./dev bench [--events 100000] [--children 5000] [--batch 2000]
+
+1. starts the infrastructure if needed, and chronology + analytics as processes with fresh databases and
+   consumer groups; lets them catch up with what the topics already hold (warm-up, not measured);
+2. SYSTEM: `bench/produce.py` publishes N events across the six agency topics; the clock stops when both
+   consumer groups have committed everything (lag 0), i.e. every event is in both read models;
+   a sample of children is then checked through the chronology and graph APIs;
+3. BASELINE: a raw aiokafka consumer reads the same N records and `insert_many`s them into the same
+   FerretDB, committing per batch (no validation, no second consumer);
+4. prints both rates, their ratio, the final lag and the services' resident memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient
+
+from shared import mongo
+from shared.devstack.infra import Endpoints, ensure_infra
+from shared.kafka.lag import LagMonitor
+from shared.testing.services import ServiceProcess
+from shared.topics import CONTACT_TOPICS
+
+HERE = Path(__file__).resolve().parent
+LOGS = HERE.parent / ".cache" / "bench-logs"
+
+
+async def lag(bootstrap: str, group: str) -> int:
+    return await LagMonitor(bootstrap, group=group, topics=CONTACT_TOPICS, registry=CollectorRegistry()).measure()
+
+
+async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(t, p) for t in CONTACT_TOPICS for p in (consumer.partitions_for_topic(t) or ())]
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = [
+                TopicPartition(t, p) for t in CONTACT_TOPICS for p in (consumer.partitions_for_topic(t) or ())
+            ]
+        return dict(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
+
+
+async def wait_caught_up(bootstrap: str, groups: list[str], *, within: float) -> float:
+    start = time.perf_counter()
+    while time.perf_counter() - start < within:
+        lags = [await lag(bootstrap, g) for g in groups]
+        if all(v == 0 for v in lags):
+            return time.perf_counter() - start
+        await asyncio.sleep(0.25)
+    raise TimeoutError(f"consumers did not catch up within {within}s")
+
+
+async def baseline(endpoints: Endpoints, start: dict[TopicPartition, int], total: int, batch: int) -> float:
+    """Raw aiokafka consume + insert_many + commit per batch, on the same records, into the same server."""
+    group = f"bench-baseline-{uuid.uuid4().hex[:8]}"
+    client: AsyncMongoClient[mongo.Document] = mongo.connect(endpoints.mongo_url, app_name="bench")
+    db_name = f"test_bench_baseline_{uuid.uuid4().hex[:8]}"
+    collection = client[db_name]["entries"]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=endpoints.kafka_bootstrap, group_id=group, enable_auto_commit=False, max_poll_records=batch
+    )
+    await consumer.start()
+    consumer.assign(list(start))
+    for tp, offset in start.items():
+        consumer.seek(tp, offset)
+    done = 0
+    t0 = time.perf_counter()
+    try:
+        while done < total:
+            batches = await consumer.getmany(timeout_ms=500, max_records=batch)
+            docs = []
+            for records in batches.values():
+                for r in records:
+                    doc = json.loads(r.value)
+                    doc["_id"] = doc.pop("id")
+                    docs.append(doc)
+            if docs:
+                await mongo.append_many(collection, docs)
+                await consumer.commit()
+                done += len(docs)
+        return time.perf_counter() - t0
+    finally:
+        await consumer.stop()
+        await client.drop_database(db_name)
+        await client.close()
+
+
+def print_profile(folded: Path, top: int = 12) -> None:
+    """Where chronology's time went: share of samples per function (inclusive), from py-spy's stacks."""
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        n = int(count)
+        total += n
+        for frame in set(stack.split(";")):
+            inclusive[frame] = inclusive.get(frame, 0) + n
+    print(f"chronology profile ({total} samples; inclusive share; flame data in {folded}):")
+    for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {100 * n / total:5.1f}%  {frame[:110]}")
+
+
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds used so far by every process on the machine, grouped by program (java = Kafka)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        name = comm
+        if comm.startswith("python") and len(cmdline) > 2:
+            name = "python " + cmdline[2].decode(errors="replace").rsplit("/", 1)[-1]
+        elif comm == "postgres":
+            name = "postgres"
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def main(args: argparse.Namespace) -> int:
+    endpoints, _ = await asyncio.to_thread(ensure_infra)
+    run = uuid.uuid4().hex[:8]
+    extra = {f"{n.upper()}_BATCH_MAX_RECORDS": str(args.batch) for n in ("chronology", "analytics")}
+    services = {
+        name: ServiceProcess(
+            name,
+            kafka_bootstrap=endpoints.kafka_bootstrap,
+            mongo_url=endpoints.mongo_url,
+            database=f"test_bench_{name}_{run}",
+            group_suffix=f"-bench-{run}",
+            log_dir=LOGS,
+            extra_env=extra,
+        )
+        for name in ("chronology", "analytics")
+    }
+    groups = [f"{name}-bench-{run}" for name in services]
+    try:
+        for svc in services.values():
+            svc.start()
+        warm = await wait_caught_up(endpoints.kafka_bootstrap, groups, within=600)
+        print(f"warm-up: caught up with the topics' history in {warm:.1f}s")
+        start = await end_offsets(endpoints.kafka_bootstrap)
+
+        first = random.randrange(100_000_000, 900_000_000)
+        cpu_before = cpu_by_program()
+        t0 = time.perf_counter()
+        producer = subprocess.Popen(
+            [sys.executable, str(HERE / "produce.py"), endpoints.kafka_bootstrap, str(args.events),
+             str(args.children), str(first)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        profiler = (
+            subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(services["chronology"].pid),
+                 "--format", "raw", "--output", str(LOGS / f"chronology-{run}.folded"), "--rate", "200"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            if args.profile
+            else None
+        )
+        peak = {name: 0.0 for name in services}
+        while producer.poll() is None:
+            await asyncio.sleep(0.5)
+            for name, svc in services.items():
+                peak[name] = max(peak[name], rss_mb(svc.pid))
+        publish_s = float((producer.stdout.read() if producer.stdout else "0").strip() or 0)
+        while True:
+            lags = [await lag(endpoints.kafka_bootstrap, g) for g in groups]
+            for name, svc in services.items():
+                peak[name] = max(peak[name], rss_mb(svc.pid))
+            if all(v == 0 for v in lags):
+                break
+            await asyncio.sleep(0.1)
+        system_s = time.perf_counter() - t0
+        system_rate = args.events / system_s
+        cpu_after = cpu_by_program()
+        cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items() if v - cpu_before.get(k, 0.0) > 0.2}
+        if profiler:
+            profiler.send_signal(signal.SIGINT)
+            profiler.wait(timeout=30)
+            print_profile(LOGS / f"chronology-{run}.folded")
+
+        # Check through the APIs that the events are readable where a person would read them.
+        from bench.produce import children
+
+        per_child = args.events // args.children
+        sample = children(args.children, first)[:5]
+        async with httpx.AsyncClient(timeout=30) as http:
+            for nhs in sample:
+                page = (await http.get(f"{services['chronology'].url}/children/{nhs}/chronology?limit=1")).json()
+                graph = (await http.get(f"{services['analytics'].url}/children/{nhs}/contact-graph")).json()
+                assert page["total"] >= per_child and graph["total"] == page["total"], (nhs, page["total"], graph)
+
+        baseline_s = await baseline(endpoints, start, args.events, args.batch)
+        baseline_rate = args.events / baseline_s
+        final_lag = [await lag(endpoints.kafka_bootstrap, g) for g in groups]
+
+        print(f"events                  {args.events} across {args.children} children, 6 agency topics")
+        print(f"producer publish time   {publish_s:.1f}s ({args.events / publish_s:,.0f}/s)")
+        print(f"SYSTEM end to end       {system_s:.1f}s  → {system_rate:,.0f} events/s (chronology AND graph)")
+        print(f"BASELINE raw aiokafka   {baseline_s:.1f}s  → {baseline_rate:,.0f} events/s (consume + insert_many)")
+        print(f"ratio system/baseline   {system_rate / baseline_rate:.2f}  (target ≥ 0.5; target rate ≥ 5,000/s)")
+        print(f"final lag               {dict(zip(groups, final_lag, strict=True))}")
+        print("peak RSS MB             " + ", ".join(f"{n} {v:.0f}" for n, v in peak.items()))
+        print(f"CPU seconds in the {system_s:.1f}s system phase (2 cores = {2 * system_s:.0f} available):")
+        for name, seconds in sorted(cpu.items(), key=lambda kv: -kv[1]):
+            print(f"  {seconds:6.1f}  {name}")
+        return 0
+    finally:
+        for svc in services.values():
+            svc.stop()
+        client: AsyncMongoClient[mongo.Document] = mongo.connect(endpoints.mongo_url, app_name="bench")
+        for svc in services.values():
+            await client.drop_database(svc.env[svc.module.upper() + "_MONGO_DB"])
+        await client.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--children", type=int, default=5_000)
+    parser.add_argument("--batch", type=int, default=2_000, help="max records per consumer batch")
+    parser.add_argument("--profile", action="store_true", help="sample chronology with py-spy during the run")
+    sys.exit(asyncio.run(main(parser.parse_args())))
