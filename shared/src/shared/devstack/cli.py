@@ -38,13 +38,14 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM cleans up exactly like Ctrl-C does."""
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+def _signals_as_interrupt() -> Iterator[None]:
+    """SIGTERM cleans up exactly like Ctrl-C does (and SIGINT works even when started with it ignored)."""
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _rel(path: os.PathLike[str] | str) -> str:
@@ -271,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(args_list)
         command, pytest_args, wipe = args.command, [], bool(getattr(args, "wipe", False))
     try:
-        with _sigterm_as_interrupt():
+        with _signals_as_interrupt():
             if command == "up":
                 return cmd_up()
             if command == "infra":
@@ -287,6 +288,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\n[dev] interrupted", file=sys.stderr, flush=True)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -100,12 +100,8 @@ def healthy(mongo_url: str, timeout: float = 3.0) -> bool:
 
 def start(ports: Ports) -> procs.Proc | None:
     """Start FerretDB unless it already runs and answers; returns the process when started here."""
-    running = procs.recorded(NAME)
-    if running is not None:
-        if healthy(ports.mongo_url):
-            return None
-        procs.say(f"{NAME} (pid {running.pid}) does not answer on port {ports.mongo}; restarting it")
-        procs.stop(NAME)
+    if procs.reuse(NAME, ports.mongo_url, lambda: healthy(ports.mongo_url), lambda: procs.stop(NAME)):
+        return None
     ensure_binary()
     procs.ensure_port_free(ports.mongo, "SG_MONGO_PORT")
     argv = [
@@ -118,7 +114,7 @@ def start(ports: Ports) -> procs.Proc | None:
         # `warn` logs every error response in full (duplicate keys of idempotent appends included).
         os.environ.get("SG_FERRETDB_LOG_LEVEL", "error"),
     ]
-    proc = procs.start(NAME, argv)
+    proc = procs.start(NAME, argv, address=ports.mongo_url)
     procs.say(f"starting FerretDB on {ports.mongo_url} (pid {proc.pid}, log {proc.log})")
     procs.wait_until(
         lambda: procs.port_open(ports.mongo) and healthy(ports.mongo_url),

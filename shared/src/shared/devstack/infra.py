@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from shared.devstack import ferretdb, kafka, paths, postgres, procs
@@ -53,6 +51,8 @@ def ensure_infra() -> tuple[Endpoints, list[str]]:
                 started.append(kafka.NAME)
             if postgres.start(ports) is not None:
                 started.append(postgres.NAME)
+                if procs.stop(ferretdb.NAME):  # its connections went with the old server
+                    procs.say("restarting FerretDB on the new PostgreSQL server")
             if ferretdb.start(ports) is not None:
                 started.append(ferretdb.NAME)
             created = kafka.create_topics(ports.kafka_bootstrap)
@@ -86,27 +86,33 @@ def stop_infra(components: list[str] | None = None) -> list[str]:
         return _stop(list(COMPONENTS) if components is None else components)
 
 
+def _answers(name: str, address: str) -> bool:
+    if name == kafka.NAME:
+        return kafka.healthy(address)
+    if name == postgres.NAME:
+        return postgres.healthy(int(address.rsplit(":", 1)[1]))
+    return ferretdb.healthy(address)
+
+
 def infra_status() -> list[ComponentStatus]:
-    """Each server: recorded pid, whether it answers, its address and log."""
+    """Each server: recorded pid, whether it answers (where it was started, else where it would be), its log."""
     ports = Ports.from_env()
-    checks: dict[str, tuple[Callable[[], bool], str]] = {
-        kafka.NAME: (partial(kafka.healthy, ports.kafka_bootstrap), ports.kafka_bootstrap),
-        postgres.NAME: (
-            partial(postgres.healthy, ports),
-            f"127.0.0.1:{ports.postgres} (data {postgres.data_dir()})",
-        ),
-        ferretdb.NAME: (partial(ferretdb.healthy, ports.mongo_url), ports.mongo_url),
+    wanted = {
+        kafka.NAME: ports.kafka_bootstrap,
+        postgres.NAME: postgres.address(ports),
+        ferretdb.NAME: ports.mongo_url,
     }
     result: list[ComponentStatus] = []
     for name in COMPONENTS:
-        check, address = checks[name]
         proc = procs.recorded(name)
+        address = proc.address if proc is not None and proc.address else wanted[name]
+        shown = f"{address} (data {postgres.data_dir()})" if name == postgres.NAME else address
         result.append(
             ComponentStatus(
                 name=name,
                 pid=proc.pid if proc else None,
-                healthy=check(),
-                address=address,
+                healthy=_answers(name, address),
+                address=shown,
                 log=paths.log_file(name),
             )
         )

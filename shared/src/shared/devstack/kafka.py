@@ -35,6 +35,12 @@ JAVA_OPTS = (
     "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.clients=warn",
     "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.common.utils.AppInfoParser=warn",
     "-Dorg.slf4j.simpleLogger.log.kafka.utils.Log4jControllerRegistration$=warn",
+    # per-partition chatter on every topic created (tests create many); topic creation itself stays logged
+    "-Dorg.slf4j.simpleLogger.log.state.change.logger=warn",
+    "-Dorg.slf4j.simpleLogger.log.kafka.cluster.Partition=warn",
+    "-Dorg.slf4j.simpleLogger.log.kafka.log.LogManager=warn",
+    "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.storage.internals.log=warn",
+    "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.coordinator.common.runtime.CoordinatorRuntime=warn",
 )
 
 
@@ -219,12 +225,10 @@ def create_topics(bootstrap: str, timeout: float = 60.0) -> list[str]:
 
 def start(ports: Ports) -> procs.Proc | None:
     """Start the broker unless it already runs and answers; returns the process when started here."""
-    running = procs.recorded(NAME)
-    if running is not None:
-        if healthy(ports.kafka_bootstrap):
-            return None
-        procs.say(f"{NAME} (pid {running.pid}) does not answer on {ports.kafka_bootstrap}; restarting it")
-        procs.stop(NAME)
+    if procs.reuse(
+        NAME, ports.kafka_bootstrap, lambda: healthy(ports.kafka_bootstrap), lambda: procs.stop(NAME)
+    ):
+        return None
     java = procs.require_tool("java", "install a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
     ensure_jars()
     procs.ensure_port_free(ports.kafka, "SG_KAFKA_PORT")

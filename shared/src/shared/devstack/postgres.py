@@ -137,10 +137,22 @@ def _prepare_dirs() -> None:
         timeout=10,
     )
     if probe.returncode != 0:
+        closed = next((p for p in reversed(data.parents) if not _traversable(p, info)), None)
+        where = f" ({closed} is closed to it)" if closed else ""
         raise DevStackError(
-            f"the `{user}` user cannot enter or write {data}: a folder above it is closed to that user. "
+            f"the `{user}` user cannot enter or write {data}{where}. "
             f"Set SG_PG_DIR to a folder it can reach (every parent must be traversable, e.g. under /var/tmp)."
         )
+
+
+def _traversable(folder: Path, user: pwd.struct_passwd) -> bool:
+    """Whether `user` may enter `folder`, judged from its mode bits (ACLs aside)."""
+    st = folder.stat()
+    if st.st_uid == user.pw_uid:
+        return bool(st.st_mode & 0o100)
+    if st.st_gid == user.pw_gid or st.st_gid in os.getgrouplist(user.pw_name, user.pw_gid):
+        return bool(st.st_mode & 0o010)
+    return bool(st.st_mode & 0o001)
 
 
 def _ensure_cluster(bindir: Path) -> None:
@@ -167,10 +179,14 @@ def _ensure_cluster(bindir: Path) -> None:
     )
 
 
-def healthy(ports: Ports, timeout: float = 3.0) -> bool:
-    """Whether the server accepts connections."""
+def address(ports: Ports) -> str:
+    return f"127.0.0.1:{ports.postgres}"
+
+
+def healthy(port: int, timeout: float = 3.0) -> bool:
+    """Whether the server on this loopback port accepts connections."""
     bindir = find_bindir()
-    if bindir is None or not procs.port_open(ports.postgres):
+    if bindir is None or not procs.port_open(port):
         return False
     try:
         result = subprocess.run(
@@ -180,7 +196,7 @@ def healthy(ports: Ports, timeout: float = 3.0) -> bool:
                 "-h",
                 "127.0.0.1",
                 "-p",
-                str(ports.postgres),
+                str(port),
                 "-U",
                 "postgres",
                 "-d",
@@ -232,24 +248,27 @@ def ensure_database(ports: Ports) -> None:
 
 def start(ports: Ports) -> procs.Proc | None:
     """Start the server unless it already runs and answers; returns the process when started here."""
-    running = procs.recorded(NAME)
-    if running is not None:
-        if healthy(ports):
-            ensure_database(ports)
-            return None
-        procs.say(f"{NAME} (pid {running.pid}) does not answer on port {ports.postgres}; restarting it")
-        stop()
+    if procs.reuse(NAME, address(ports), lambda: healthy(ports.postgres), stop):
+        ensure_database(ports)
+        return None
     bindir = ensure_installed()
     procs.ensure_port_free(ports.postgres, "SG_PG_PORT")
     _prepare_dirs()
     _ensure_cluster(bindir)
     argv = [str(bindir / "postgres"), "-D", str(data_dir()), "-p", str(ports.postgres)]
     argv += [f"-c{key}={value}" for key, value in SERVER_SETTINGS.items()]
-    proc = procs.start(NAME, argv, cwd=paths.pg_base_dir(), user=run_as(), env={**os.environ, "LC_ALL": "C"})
+    proc = procs.start(
+        NAME,
+        argv,
+        cwd=paths.pg_base_dir(),
+        user=run_as(),
+        env={**os.environ, "LC_ALL": "C"},
+        address=address(ports),
+    )
     procs.say(
         f"starting PostgreSQL on 127.0.0.1:{ports.postgres} (pid {proc.pid}, data {data_dir()}, log {proc.log})"
     )
-    procs.wait_until(lambda: healthy(ports), what="PostgreSQL", timeout=START_TIMEOUT, proc=proc)
+    procs.wait_until(lambda: healthy(ports.postgres), what="PostgreSQL", timeout=START_TIMEOUT, proc=proc)
     ensure_database(ports)
     return proc
 

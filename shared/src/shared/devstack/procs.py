@@ -20,6 +20,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from shared.devstack import paths
@@ -136,6 +137,7 @@ class Proc:
     pid: int
     start_ticks: int
     log: Path
+    address: str = ""  # where it serves (host:port or URL), as started
 
     def alive(self) -> bool:
         child = _children.get(self.pid)
@@ -154,7 +156,11 @@ def recorded(name: str) -> Proc | None:
     try:
         data = json.loads(file.read_text())
         proc = Proc(
-            name=name, pid=int(data["pid"]), start_ticks=int(data["start_ticks"]), log=Path(data["log"])
+            name=name,
+            pid=int(data["pid"]),
+            start_ticks=int(data["start_ticks"]),
+            log=Path(data["log"]),
+            address=str(data.get("address", "")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -162,6 +168,23 @@ def recorded(name: str) -> Proc | None:
         return proc
     file.unlink(missing_ok=True)
     return None
+
+
+def reuse(name: str, address: str, answers: Callable[[], bool], stop_it: Callable[[], object]) -> bool:
+    """Whether the recorded server already serves `address` and answers; one that does not is stopped."""
+    running = recorded(name)
+    if running is None:
+        return False
+    if running.address in (address, "") and answers():  # "" : recorded by an older version of this tool
+        return True
+    if running.address != address:
+        say(
+            f"{name} (pid {running.pid}) serves {running.address or 'elsewhere'}, wanted {address}; restarting it"
+        )
+    else:
+        say(f"{name} (pid {running.pid}) does not answer on {address}; restarting it")
+    stop_it()
+    return False
 
 
 def recorded_names() -> list[str]:
@@ -188,8 +211,12 @@ def start(
     cwd: Path | None = None,
     user: str | None = None,
     log: Path | None = None,
+    address: str = "",
 ) -> Proc:
-    """Start a server detached, in its own session, its output in its log file, and record its pid."""
+    """Start a server detached, in its own session, its output in its log file, and record its pid.
+
+    `address` (where it will serve) is recorded with the pid, so that later commands check the right port.
+    """
     log = log or paths.log_file(name)
     _fresh_log(log)
     paths.PIDS_DIR.mkdir(parents=True, exist_ok=True)
@@ -214,10 +241,17 @@ def start(
             raise DevStackError(f"cannot start {name} ({argv[0]}): {exc}") from exc
     _children[child.pid] = child
     ticks = _start_ticks(child.pid)
-    proc = Proc(name=name, pid=child.pid, start_ticks=ticks if ticks is not None else -1, log=log)
-    pid_file(name).write_text(
-        json.dumps({"pid": proc.pid, "start_ticks": proc.start_ticks, "log": str(log), "argv": list(argv)})
+    proc = Proc(
+        name=name, pid=child.pid, start_ticks=ticks if ticks is not None else -1, log=log, address=address
     )
+    record = {
+        "pid": proc.pid,
+        "start_ticks": proc.start_ticks,
+        "log": str(log),
+        "address": address,
+        "argv": list(argv),
+    }
+    pid_file(name).write_text(json.dumps(record))
     return proc
 
 
@@ -244,29 +278,41 @@ def stop(name: str, *, sig: signal.Signals = signal.SIGTERM, timeout: float = 20
 
     Returns whether it was running.
     """
-    proc = recorded(name)
-    if proc is None:
-        pid_file(name).unlink(missing_ok=True)
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(proc.pid, sig)
-    graceful = _wait_gone(proc.alive, time.monotonic() + timeout)
-    if not graceful:
-        say(f"{name} (pid {proc.pid}) ignored {sig.name} for {timeout:.0f}s; killing it")
-    # The server's own children (PostgreSQL backends, uvicorn workers) share its process group.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if not graceful or _group_alive(proc.pid):
-            if graceful:
-                os.killpg(proc.pid, signal.SIGTERM)
-                _wait_gone(lambda: _group_alive(proc.pid), time.monotonic() + 5)
-            os.killpg(proc.pid, signal.SIGKILL)
-    _wait_gone(proc.alive, time.monotonic() + 5)
-    child = _children.pop(proc.pid, None)
-    if child is not None:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(timeout=1)
-    pid_file(name).unlink(missing_ok=True)
-    return True
+    return bool(stop_many([name], sig=sig, timeout=timeout))
+
+
+def stop_many(
+    names: Sequence[str], *, sig: signal.Signals = signal.SIGTERM, timeout: float = 20.0
+) -> list[str]:
+    """Stop several recorded servers at once (signal all, then wait for all); returns those that were running."""
+    running: list[Proc] = []
+    for name in names:
+        proc = recorded(name)
+        if proc is None:
+            pid_file(name).unlink(missing_ok=True)
+            continue
+        running.append(proc)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, sig)
+    deadline = time.monotonic() + timeout
+    for proc in running:
+        graceful = _wait_gone(proc.alive, deadline)
+        if not graceful:
+            say(f"{proc.name} (pid {proc.pid}) ignored {sig.name} for {timeout:.0f}s; killing it")
+        # The server's own children (PostgreSQL backends, worker processes) share its process group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if not graceful or _group_alive(proc.pid):
+                if graceful:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    _wait_gone(partial(_group_alive, proc.pid), time.monotonic() + 5)
+                os.killpg(proc.pid, signal.SIGKILL)
+        _wait_gone(proc.alive, time.monotonic() + 5)
+        child = _children.pop(proc.pid, None)
+        if child is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=1)
+        pid_file(proc.name).unlink(missing_ok=True)
+    return [proc.name for proc in running]
 
 
 # --- waiting and one-shot commands ----------------------------------------------------------------------------
@@ -286,7 +332,10 @@ def tail(log: Path, lines: int = TAIL_LINES) -> str:
 
 
 def died_error(what: str, proc: Proc) -> DevStackError:
+    """The error for a server that exited while starting: its exit code and the end of its log."""
     code = proc.exit_code()
+    pid_file(proc.name).unlink(missing_ok=True)
+    _children.pop(proc.pid, None)
     how = f" with exit code {code}" if code is not None else ""
     return DevStackError(
         f"{what} exited{how} while starting. Last {TAIL_LINES} lines of {proc.log}:\n"

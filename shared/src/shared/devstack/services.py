@@ -116,7 +116,8 @@ def start_services(endpoints: Endpoints, names: Iterable[str] | None = None) -> 
                 continue  # already running from an earlier `up`; readiness is checked below
             procs.ensure_port_free(service.port, service.port_variable)
             argv = [str(paths.venv_python()), "-m", service.module]
-            started[service.name] = procs.start(service.name, argv, env=service_env(service, endpoints))
+            env = service_env(service, endpoints)
+            started[service.name] = procs.start(service.name, argv, env=env, address=service.url)
             procs.say(f"starting {service.name} on {service.url} (log {service.log})")
         wait_ready(chosen, started)
     except BaseException:
@@ -154,8 +155,7 @@ def stop_services(names: Iterable[str] | None = None) -> list[str]:
     # anything recorded but no longer in the registry (a service dir removed) is stopped too
     if names is None:
         wanted += [n for n in procs.recorded_names() if n not in wanted and n not in infra.COMPONENTS]
-    stopped = [n for n in reversed(wanted) if procs.stop(n, timeout=STOP_TIMEOUT)]
-    return stopped
+    return procs.stop_many(list(reversed(wanted)), timeout=STOP_TIMEOUT)
 
 
 @dataclass(frozen=True)
