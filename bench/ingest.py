@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -28,7 +29,6 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from shared import mongo
@@ -42,14 +42,16 @@ LOGS = HERE.parent / ".cache" / "bench-logs"
 
 
 async def lag(bootstrap: str, group: str) -> int:
-    return await LagMonitor(bootstrap, group=group, topics=CONTACT_TOPICS, registry=CollectorRegistry()).measure()
+    return await LagMonitor(bootstrap, group=group, topics=CONTACT_TOPICS).measure()
 
 
 async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [TopicPartition(t, p) for t in CONTACT_TOPICS for p in (consumer.partitions_for_topic(t) or ())]
+        partitions = [
+            TopicPartition(t, p) for t in CONTACT_TOPICS for p in (consumer.partitions_for_topic(t) or ())
+        ]
         if not partitions:
             await consumer._client.force_metadata_update()
             partitions = [
@@ -77,7 +79,10 @@ async def baseline(endpoints: Endpoints, start: dict[TopicPartition, int], total
     db_name = f"test_bench_baseline_{uuid.uuid4().hex[:8]}"
     collection = client[db_name]["entries"]
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=endpoints.kafka_bootstrap, group_id=group, enable_auto_commit=False, max_poll_records=batch
+        bootstrap_servers=endpoints.kafka_bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        max_poll_records=batch,
     )
     await consumer.start()
     consumer.assign(list(start))
@@ -141,6 +146,20 @@ def cpu_by_program() -> dict[str, float]:
     return out
 
 
+def batch_stats(metrics: str) -> str:
+    values = {}
+    for line in metrics.splitlines():
+        for key in ("sg_batch_records_count", "sg_batch_records_sum", "sg_batch_seconds_sum"):
+            if line.startswith(key + " "):
+                values[key] = float(line.split()[1])
+    batches = values.get("sg_batch_records_count", 0) or 1
+    return (
+        f"{batches:.0f} batches, {values.get('sg_batch_records_sum', 0) / batches:.0f} records each, "
+        f"{1000 * values.get('sg_batch_seconds_sum', 0) / batches:.0f} ms each, "
+        f"{values.get('sg_batch_seconds_sum', 0):.1f}s handling in all"
+    )
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -175,26 +194,40 @@ async def main(args: argparse.Namespace) -> int:
         first = random.randrange(100_000_000, 900_000_000)
         cpu_before = cpu_by_program()
         t0 = time.perf_counter()
-        producer = subprocess.Popen(
-            [sys.executable, str(HERE / "produce.py"), endpoints.kafka_bootstrap, str(args.events),
-             str(args.children), str(first)],
-            stdout=subprocess.PIPE, text=True,
+        producer = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(HERE / "produce.py"),
+            endpoints.kafka_bootstrap,
+            str(args.events),
+            str(args.children),
+            str(first),
+            stdout=subprocess.PIPE,
         )
         profiler = (
-            subprocess.Popen(
-                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(services["chronology"].pid),
-                 "--format", "raw", "--output", str(LOGS / f"chronology-{run}.folded"), "--rate", "200"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            await asyncio.create_subprocess_exec(
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(services["chronology"].pid),
+                "--format",
+                "raw",
+                "--output",
+                str(LOGS / f"chronology-{run}.folded"),
+                "--rate",
+                "200",
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             if args.profile
             else None
         )
         peak = {name: 0.0 for name in services}
-        while producer.poll() is None:
-            await asyncio.sleep(0.5)
+        while producer.returncode is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(producer.wait(), 0.5)
             for name, svc in services.items():
                 peak[name] = max(peak[name], rss_mb(svc.pid))
-        publish_s = float((producer.stdout.read() if producer.stdout else "0").strip() or 0)
+        publish_s = float(((await producer.stdout.read()) if producer.stdout else b"0").decode().strip() or 0)
         while True:
             lags = [await lag(endpoints.kafka_bootstrap, g) for g in groups]
             for name, svc in services.items():
@@ -205,10 +238,12 @@ async def main(args: argparse.Namespace) -> int:
         system_s = time.perf_counter() - t0
         system_rate = args.events / system_s
         cpu_after = cpu_by_program()
-        cpu = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items() if v - cpu_before.get(k, 0.0) > 0.2}
+        cpu = {
+            k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items() if v - cpu_before.get(k, 0.0) > 0.2
+        }
         if profiler:
             profiler.send_signal(signal.SIGINT)
-            profiler.wait(timeout=30)
+            await asyncio.wait_for(profiler.wait(), 30)
             print_profile(LOGS / f"chronology-{run}.folded")
 
         # Check through the APIs that the events are readable where a person would read them.
@@ -218,9 +253,20 @@ async def main(args: argparse.Namespace) -> int:
         sample = children(args.children, first)[:5]
         async with httpx.AsyncClient(timeout=30) as http:
             for nhs in sample:
-                page = (await http.get(f"{services['chronology'].url}/children/{nhs}/chronology?limit=1")).json()
+                page = (
+                    await http.get(f"{services['chronology'].url}/children/{nhs}/chronology?limit=1")
+                ).json()
                 graph = (await http.get(f"{services['analytics'].url}/children/{nhs}/contact-graph")).json()
-                assert page["total"] >= per_child and graph["total"] == page["total"], (nhs, page["total"], graph)
+                assert page["total"] >= per_child and graph["total"] == page["total"], (
+                    nhs,
+                    page["total"],
+                    graph,
+                )
+
+        async with httpx.AsyncClient(timeout=30) as http:
+            for name, svc in services.items():
+                metrics = (await http.get(f"{svc.url}/metrics")).text
+                print(f"{name}: {batch_stats(metrics)}")
 
         baseline_s = await baseline(endpoints, start, args.events, args.batch)
         baseline_rate = args.events / baseline_s
@@ -228,9 +274,15 @@ async def main(args: argparse.Namespace) -> int:
 
         print(f"events                  {args.events} across {args.children} children, 6 agency topics")
         print(f"producer publish time   {publish_s:.1f}s ({args.events / publish_s:,.0f}/s)")
-        print(f"SYSTEM end to end       {system_s:.1f}s  → {system_rate:,.0f} events/s (chronology AND graph)")
-        print(f"BASELINE raw aiokafka   {baseline_s:.1f}s  → {baseline_rate:,.0f} events/s (consume + insert_many)")
-        print(f"ratio system/baseline   {system_rate / baseline_rate:.2f}  (target ≥ 0.5; target rate ≥ 5,000/s)")
+        print(
+            f"SYSTEM end to end       {system_s:.1f}s  → {system_rate:,.0f} events/s (chronology AND graph)"
+        )
+        print(
+            f"BASELINE raw aiokafka   {baseline_s:.1f}s  → {baseline_rate:,.0f} events/s (consume + insert_many)"
+        )
+        print(
+            f"ratio system/baseline   {system_rate / baseline_rate:.2f}  (target ≥ 0.5; target rate ≥ 5,000/s)"
+        )
         print(f"final lag               {dict(zip(groups, final_lag, strict=True))}")
         print("peak RSS MB             " + ", ".join(f"{n} {v:.0f}" for n, v in peak.items()))
         print(f"CPU seconds in the {system_s:.1f}s system phase (2 cores = {2 * system_s:.0f} available):")
@@ -247,7 +299,9 @@ async def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--children", type=int, default=5_000)
     parser.add_argument("--batch", type=int, default=2_000, help="max records per consumer batch")

@@ -55,7 +55,11 @@ def event(nhs: str, agency: str, i: int) -> bytes:
 async def publish(bootstrap: str, total: int, child_count: int, first: int) -> float:
     kids = children(child_count, first)
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5, max_batch_size=256 * 1024
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_batch_size=256 * 1024,
     )
     await producer.start()
     start = time.perf_counter()
@@ -64,7 +68,9 @@ async def publish(bootstrap: str, total: int, child_count: int, first: int) -> f
         for i in range(total):
             agency = AGENCIES[i % len(AGENCIES)]
             nhs = kids[i % len(kids)]
-            pending.append(await producer.send(contact_topic(agency), event(nhs, agency, i), key=nhs.encode()))
+            pending.append(
+                await producer.send(contact_topic(agency), event(nhs, agency, i), key=nhs.encode())
+            )
             if len(pending) >= 5000:
                 await asyncio.gather(*pending)
                 pending.clear()

@@ -6,6 +6,7 @@ confluent-kafka (librdkafka), not the project's code.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import time
@@ -17,9 +18,12 @@ from typing import Any
 import httpx
 import pytest
 from confluent_kafka import Consumer, Producer
+
 from shared.devstack.infra import Endpoints
 from shared.identity import with_check_digit
+from shared.testing.identities import Identities, open_account
 from shared.testing.services import ServiceProcess
+from shared.topics import Topics, dead_letter_topic, ensure_topics
 
 pytestmark = pytest.mark.e2e
 LOGS = Path(__file__).resolve().parent.parent / ".cache" / "test-logs"
@@ -61,9 +65,9 @@ class Agency:
     def __init__(self, bootstrap: str) -> None:
         self._producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
 
-    def publish(self, value: bytes | dict[str, Any], *, key: str, topic: str = "contacts.school") -> None:
+    def publish(self, value: bytes | dict[str, Any], *, key: str, agency: str = "school") -> None:
         body = value if isinstance(value, bytes) else json.dumps(value).encode()
-        self._producer.produce(topic, body, key=key.encode())
+        self._producer.produce(TOPICS.contact(agency), body, key=key.encode())
         self._producer.poll(0)
 
     def flush(self) -> None:
@@ -79,18 +83,37 @@ def wait_for(check: Callable[[], bool], *, within: float = 60.0, what: str) -> N
     raise AssertionError(f"timed out waiting for {what}")
 
 
+IDS = Identities()
+LEAD = "lead-practitioner"
+TOPICS = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")  # this module's own topics: no one else's history
+
+
+def get(svc: ServiceProcess, path: str, *, who: str = LEAD, **params: Any) -> httpx.Response:
+    kind = "family" if who.startswith("parent") else "practitioner"
+    return httpx.get(f"{svc.url}{path}", params=params, headers=IDS.headers(who, kind=kind), timeout=10)
+
+
 def chronology_total(svc: ServiceProcess, child: str) -> int:
-    page = httpx.get(f"{svc.url}/children/{child}/chronology", params={"limit": 500}, timeout=10).json()
-    return int(page["total"])
+    """Entries the lead can read; -1 while the child's team is not yet known to the service."""
+    response = get(svc, f"/children/{child}/chronology", limit=500)
+    return int(response.json()["total"]) if response.status_code == 200 else -1
 
 
 def graph_total(svc: ServiceProcess, child: str) -> int:
-    return int(httpx.get(f"{svc.url}/children/{child}/contact-graph", timeout=10).json()["total"])
+    response = get(svc, f"/children/{child}/contact-graph")
+    return int(response.json()["total"]) if response.status_code == 200 else -1
 
 
-@pytest.fixture
+def new_child(bootstrap: str, *, parent: str | None = None) -> str:
+    child = new_nhs_number()
+    asyncio.run(open_account(bootstrap, child_id=child, lead_id=LEAD, family_id=parent, topics=TOPICS))
+    return child
+
+
+@pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
     run = uuid.uuid4().hex[:8]
+    asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
     services = {
         name: ServiceProcess(
             name,
@@ -99,6 +122,7 @@ def stack(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
             database=f"test_{name}_{run}",
             group_suffix=f"-test-{run}",
             log_dir=LOGS,
+            extra_env={**IDS.jwks_env(name.upper() + "_"), name.upper() + "_TOPIC_PREFIX": TOPICS.prefix},
         )
         for name in ("chronology", "analytics")
     }
@@ -115,19 +139,17 @@ def test_a_foreign_clients_event_reaches_the_chronology_and_the_contact_graph(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
     agency = Agency(infra.kafka_bootstrap)
-    child = new_nhs_number()
+    child = new_child(infra.kafka_bootstrap)
     agency.publish(contact_event(child, summary="Attended school nurse drop-in."), key=child)
     agency.flush()
 
     wait_for(lambda: chronology_total(stack["chronology"], child) == 1, what="the chronology entry")
     wait_for(lambda: graph_total(stack["analytics"], child) == 1, what="the graph count")
-    entry = httpx.get(f"{stack['chronology'].url}/children/{child}/chronology").json()["entries"][0]
+    entry = get(stack["chronology"], f"/children/{child}/chronology").json()["entries"][0]
     assert entry["summary"] == "Attended school nurse drop-in."
     assert entry["agency"] == "school"
     assert entry["author"]["name"] == "Ms Patel"
-    graph = httpx.get(
-        f"{stack['analytics'].url}/children/{child}/contact-graph", params={"granularity": "day"}
-    ).json()
+    graph = get(stack["analytics"], f"/children/{child}/contact-graph", granularity="day").json()
     assert graph["series"] == [{"agency": "school", "points": [["2026-03-02", 1]]}]
 
 
@@ -135,7 +157,7 @@ def test_the_same_event_published_twice_is_stored_once(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
     agency = Agency(infra.kafka_bootstrap)
-    child = new_nhs_number()
+    child = new_child(infra.kafka_bootstrap)
     event = contact_event(child)
     agency.publish(event, key=child)
     agency.publish(event, key=child)
@@ -155,7 +177,7 @@ def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_consumer_car
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
     agency = Agency(infra.kafka_bootstrap)
-    child = new_nhs_number()
+    child = new_child(infra.kafka_bootstrap)
     marker = uuid.uuid4().hex
     garbage = f'{{"not json at all {marker}'.encode()
     bad_nhs = contact_event(child, summary=marker)
@@ -170,14 +192,14 @@ def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_consumer_car
     )
     group = stack["chronology"].env["CHRONOLOGY_CONSUMER_GROUP_SUFFIX"]
     letters = read_dead_letters(
-        infra.kafka_bootstrap, "contacts.school.deadletter", marker, f"chronology{group}"
+        infra.kafka_bootstrap, dead_letter_topic(TOPICS.contact("school")), marker, f"chronology{group}"
     )
     reasons = sorted(r["x-error"] for r in letters)
     assert len(letters) == 2, letters
     assert any("Invalid JSON" in r or "json_invalid" in r for r in reasons), reasons
     assert any("check digit" in r for r in reasons), reasons
     for r in letters:
-        assert r["x-original-topic"] == "contacts.school"
+        assert r["x-original-topic"] == TOPICS.contact("school")
         assert int(r["x-attempts"]) >= 1
         assert r["x-original-offset"].isdigit()
 
@@ -212,7 +234,7 @@ def test_killing_the_chronology_mid_stream_loses_nothing_and_doubles_nothing(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
     agency = Agency(infra.kafka_bootstrap)
-    children = [new_nhs_number() for _ in range(6)]
+    children = [new_child(infra.kafka_bootstrap) for _ in range(6)]
     per_child = 500
     chronology = stack["chronology"]
 
@@ -233,3 +255,42 @@ def test_killing_the_chronology_mid_stream_loses_nothing_and_doubles_nothing(
         what="every event after the restart",
     )
     assert [chronology_total(chronology, c) for c in children] == [per_child] * len(children)
+
+
+def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_entries(
+    infra: Endpoints, stack: dict[str, ServiceProcess]
+) -> None:
+    agency = Agency(infra.kafka_bootstrap)
+    child = new_child(infra.kafka_bootstrap, parent="parent-of-child")
+    shared = contact_event(child, summary="Visited; the family was welcoming.")
+    restricted = contact_event(child, summary="Police intelligence about an adult in the household.")
+    restricted["data"]["visibility"] = "restricted"
+    agency.publish(shared, key=child)
+    agency.publish(restricted, key=child)
+    agency.flush()
+    chronology, analytics = stack["chronology"], stack["analytics"]
+    wait_for(lambda: chronology_total(chronology, child) == 2, what="both entries for the lead")
+    wait_for(lambda: graph_total(analytics, child) == 2, what="both contacts in the lead's graph")
+
+    for svc, path in ((chronology, "chronology"), (analytics, "contact-graph")):
+        # the family link is the account's second event: it may reach a service a batch after the first
+        wait_for(
+            lambda svc=svc, path=path: (
+                get(svc, f"/children/{child}/{path}", who="parent-of-child").status_code == 200
+            ),
+            what=f"the family link in {svc.module}",
+        )
+    family_page = get(chronology, f"/children/{child}/chronology", who="parent-of-child").json()
+    assert [e["summary"] for e in family_page["entries"]] == ["Visited; the family was welcoming."]
+    family_graph = get(analytics, f"/children/{child}/contact-graph", who="parent-of-child")
+    assert family_graph.status_code == 200, family_graph.text
+    assert family_graph.json()["total"] == 1
+    family_csv = get(chronology, f"/children/{child}/chronology/export.csv", who="parent-of-child").text
+    assert "welcoming" in family_csv and "Police intelligence" not in family_csv
+
+    stranger = get(chronology, f"/children/{child}/chronology", who="someone-else")
+    assert stranger.status_code == 403
+    assert get(analytics, f"/children/{child}/contact-graph", who="someone-else").status_code == 403
+    assert get(chronology, f"/children/{child}/chronology", who="parent-of-another-child").status_code == 403
+    anonymous = httpx.get(f"{chronology.url}/children/{child}/chronology", timeout=10)
+    assert anonymous.status_code == 401

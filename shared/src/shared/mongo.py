@@ -33,10 +33,16 @@ def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
 
 
 async def ensure_indexes(db: AsyncDatabase[Document], indexes: Mapping[str, Sequence[IndexModel]]) -> None:
-    """Create each collection's declared indexes; creating an existing index is a no-op."""
+    """Create each collection's declared indexes that do not exist yet, one command per index.
+
+    FerretDB 1.24 drops the connection ("slice bounds out of range") on a createIndexes command with two or
+    more indexes that already exist, i.e. on every restart of a service; one at a time, only when missing,
+    it never sees that command."""
     for collection, models in indexes.items():
-        if models:
-            await db[collection].create_indexes(list(models))
+        existing = set((await db[collection].index_information()).keys()) if models else set()
+        for model in models:
+            if model.document["name"] not in existing:
+                await db[collection].create_indexes([model])
 
 
 async def ping(client: AsyncMongoClient[Document]) -> bool:

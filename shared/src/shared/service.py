@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 
 from shared import mongo
+from shared.auth import AuthSettings, install_verifier, verifier_from_settings
 from shared.health import health_router
 from shared.kafka.broker import make_broker
 from shared.kafka.consumer import (
@@ -34,9 +35,10 @@ from shared.kafka.consumer import (
     subscribe_batches,
 )
 from shared.kafka.deadletter import DeadLetters
-from shared.kafka.lag import LagMonitor
+from shared.kafka.lag import LagMonitor, lag_gauge
 from shared.logs import configure_logging, correlation_id
 from shared.settings import ServiceSettings
+from shared.topics import Topics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,7 +53,8 @@ class Runtime:
     broker: KafkaBroker
     mongo_client: AsyncMongoClient[mongo.Document]
     consumer_metrics: ConsumerMetrics
-    consumed_topics: list[str] = field(default_factory=list)
+    consumed_groups: dict[str, list[str]] = field(default_factory=dict)  # consumer group → its topics
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # run before consuming starts
 
     @classmethod
     def create(cls, settings: ServiceSettings) -> Runtime:
@@ -65,25 +68,39 @@ class Runtime:
         )
 
     @property
+    def topics(self) -> Topics:
+        return Topics(self.settings.topic_prefix)
+
+    @property
     def db(self) -> Any:
         return self.mongo_client[self.settings.database]
 
     def consume(
-        self, topics: Sequence[str], *, decode: Decoder[T], handle: BatchHandler[T], title: str
+        self,
+        topics: Sequence[str],
+        *,
+        decode: Decoder[T],
+        handle: BatchHandler[T],
+        title: str,
+        group: str = "",
     ) -> None:
-        """Consume `topics` in batches in this service's consumer group, with retries and dead letters."""
+        """Consume `topics` in batches in this service's consumer group, with retries and dead letters.
+
+        A second subscription in the same process needs its own `group` suffix: two aiokafka consumers with
+        one group id but different topics keep rebalancing each other and one may get no partitions."""
         settings = self.settings
-        self.consumed_topics.extend(t for t in topics if t not in self.consumed_topics)
+        group_id = settings.group_id + (f".{group}" if group else "")
+        self.consumed_groups.setdefault(group_id, []).extend(topics)
         subscribe_batches(
             self.broker,
             topics,
-            group_id=settings.group_id,
+            group_id=group_id,
             max_records=settings.batch_max_records,
             title=title,
             processor=BatchProcessor(
                 decode=decode,
                 handle=handle,
-                dead_letters=DeadLetters(self.broker, consumer_group=settings.group_id),
+                dead_letters=DeadLetters(self.broker, consumer_group=group_id),
                 retry=RetryPolicy(attempts=settings.retry_attempts, backoff_s=settings.retry_backoff_s),
                 metrics=self.consumer_metrics,
             ),
@@ -106,23 +123,18 @@ def build_app(
     """
     settings = runtime.settings
     configure_logging(settings.service_name, settings.log_level)
-    lag = (
-        LagMonitor(
-            settings.kafka_bootstrap,
-            group=settings.group_id,
-            topics=runtime.consumed_topics,
-            registry=runtime.registry,
-        )
-        if runtime.consumed_topics
-        else None
-    )
+    gauge = lag_gauge(runtime.registry)
+    lags = [
+        LagMonitor(settings.kafka_bootstrap, group=group, topics=topics, gauge=gauge)
+        for group, topics in runtime.consumed_groups.items()
+    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        for step in on_start:
+        for step in [*runtime.startup, *on_start]:
             await step()
         await runtime.broker.start()
-        if lag:
+        for lag in lags:
             lag.start()
         log.info("started", extra={"fields": {"port": settings.http_port}})
         try:
@@ -130,7 +142,7 @@ def build_app(
         finally:
             # Stop consuming first: an in-flight batch is awaited (graceful_timeout) or, if cancelled, left
             # uncommitted and redelivered; then close Mongo.
-            if lag:
+            for lag in lags:
                 await lag.stop()
             await runtime.broker.stop()
             await runtime.mongo_client.close()
@@ -173,6 +185,8 @@ def build_app(
         response.headers["x-correlation-id"] = cid
         return response
 
+    if isinstance(settings, AuthSettings):
+        install_verifier(app, verifier_from_settings(settings))
     return app
 
 

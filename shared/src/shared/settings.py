@@ -23,6 +23,7 @@ class ServiceSettings(BaseSettings):
     retry_attempts: int = Field(default=4, ge=1, le=20)
     retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
     consumer_group_suffix: str = ""  # tests isolate their consumer groups with it
+    topic_prefix: str = ""  # tests and benchmarks run on topics of their own (shared.topics)
 
     @property
     def database(self) -> str:

@@ -2,11 +2,15 @@
 
 FastStream auto-creates a missing topic with one partition (KAFKA-NOTES.md), which would silently cap
 parallelism, so every topic is created here, before any service subscribes.
+
+Names can carry a prefix (setting `<SERVICE>_TOPIC_PREFIX`, empty in production): a test or a benchmark runs
+on topics of its own, so it neither replays nor disturbs anyone else's events.
 """
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -17,17 +21,6 @@ AGENCIES: tuple[str, ...] = ("school", "health", "police", "socialcare", "housin
 PARTITIONS = 6
 
 
-def contact_topic(agency: str) -> str:
-    """The topic an agency's systems publish their contact events to."""
-    return f"contacts.{agency}"
-
-
-ACCOUNTS_EVENTS = "accounts.events"
-CHRONOLOGY_EVENTS = "chronology.events"
-FORUM_EVENTS = "forum.events"
-AUDIT_EVENTS = "audit.events"
-
-
 def dead_letter_topic(topic: str) -> str:
     """Where a consumer puts what it cannot process from `topic`, with the reason in the headers.
 
@@ -35,18 +28,72 @@ def dead_letter_topic(topic: str) -> str:
     return f"{topic}.deadletter"
 
 
-CONTACT_TOPICS: tuple[str, ...] = tuple(contact_topic(a) for a in AGENCIES)
-SOURCE_TOPICS: tuple[str, ...] = (
-    *CONTACT_TOPICS,
-    ACCOUNTS_EVENTS,
-    CHRONOLOGY_EVENTS,
-    FORUM_EVENTS,
-    AUDIT_EVENTS,
-)
-ALL_TOPICS: dict[str, int] = {
-    **dict.fromkeys(SOURCE_TOPICS, PARTITIONS),
-    **{dead_letter_topic(t): 1 for t in SOURCE_TOPICS},
-}
+def agency_of_topic(topic: str) -> str | None:
+    """`contacts.school` (with any prefix) → `school`; None for a topic that is not an agency's."""
+    parts = topic.split(".")
+    return parts[-1] if len(parts) >= 2 and parts[-2] == "contacts" and parts[-1] else None
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The topic names of one deployment (or one test run)."""
+
+    prefix: str = ""
+
+    def contact(self, agency: str) -> str:
+        """The topic an agency's systems publish their contact events to."""
+        return f"{self.prefix}contacts.{agency}"
+
+    @property
+    def contacts(self) -> tuple[str, ...]:
+        return tuple(self.contact(a) for a in AGENCIES)
+
+    @property
+    def accounts_events(self) -> str:
+        return f"{self.prefix}accounts.events"
+
+    @property
+    def chronology_events(self) -> str:
+        return f"{self.prefix}chronology.events"
+
+    @property
+    def forum_events(self) -> str:
+        return f"{self.prefix}forum.events"
+
+    @property
+    def audit_events(self) -> str:
+        return f"{self.prefix}audit.events"
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (
+            *self.contacts,
+            self.accounts_events,
+            self.chronology_events,
+            self.forum_events,
+            self.audit_events,
+        )
+
+    def all(self) -> dict[str, int]:
+        """Every topic with its partition count, dead-letter topics included."""
+        return {
+            **dict.fromkeys(self.sources, PARTITIONS),
+            **{dead_letter_topic(t): 1 for t in self.sources},
+        }
+
+
+DEFAULT = Topics()
+# The production names, for code that has no runtime (documents, the demo loader, deploy checks).
+ACCOUNTS_EVENTS = DEFAULT.accounts_events
+CHRONOLOGY_EVENTS = DEFAULT.chronology_events
+FORUM_EVENTS = DEFAULT.forum_events
+AUDIT_EVENTS = DEFAULT.audit_events
+CONTACT_TOPICS = DEFAULT.contacts
+ALL_TOPICS = DEFAULT.all()
+
+
+def contact_topic(agency: str) -> str:
+    return DEFAULT.contact(agency)
 
 
 async def ensure_topics(bootstrap: str, topics: dict[str, int] | None = None) -> list[str]:

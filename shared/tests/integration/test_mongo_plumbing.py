@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from shared.devstack.infra import Endpoints
 
 from shared import mongo
+from shared.devstack.infra import Endpoints
 
 pytestmark = pytest.mark.integration
 
@@ -51,3 +51,21 @@ async def test_bulk_upserts_create_missing_documents(collection: AsyncCollection
     updates = {f"k{i}": {"$setOnInsert": {"created": True}, "$set": {"v": i}} for i in range(150)}
     await asyncio.wait_for(mongo.update_by_id(collection, updates, upsert=True), timeout=60)
     assert await collection.count_documents({"created": True}) == 150
+
+
+async def test_declaring_the_same_indexes_again_on_restart_works(
+    infra: Endpoints, mongo_db_name: str
+) -> None:
+    # FerretDB 1.24 panicked on a repeated createIndexes with two compound indexes: every service restart.
+    from pymongo import IndexModel
+
+    client: AsyncMongoClient[mongo.Document] = mongo.connect(infra.mongo_url, app_name="test")
+    indexes = {"entries": [IndexModel([("a", 1), ("b", 1)]), IndexModel([("a", 1), ("c", 1)])]}
+    try:
+        await mongo.ensure_indexes(client[mongo_db_name], indexes)
+        await mongo.ensure_indexes(client[mongo_db_name], indexes)
+        names = set(await client[mongo_db_name]["entries"].index_information())
+        assert {"a_1_b_1", "a_1_c_1"} <= names
+    finally:
+        await client.drop_database(mongo_db_name)
+        await client.close()

@@ -1,9 +1,8 @@
 """`python -m analytics`: run the service with settings from the environment."""
 
-from shared.runner import run
-
 from analytics.app import create_app
 from analytics.settings import AnalyticsSettings
+from shared.runner import run
 
 if __name__ == "__main__":
     settings = AnalyticsSettings()

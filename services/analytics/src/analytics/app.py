@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from shared.contracts.contacts import ContactRecorded
-from shared.events import Envelope
-from shared.service import Runtime, build_app
-from shared.topics import CONTACT_TOPICS
 
 from analytics import api, handlers
 from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore
+from shared.contracts.contacts import ContactEnvelope
+from shared.guard import guard_for
+from shared.service import Runtime, build_app
 
 
 def create_app(settings: AnalyticsSettings | None = None, *, store: AnalyticsStore | None = None) -> FastAPI:
-    runtime = Runtime.create(settings or AnalyticsSettings())
+    settings = settings or AnalyticsSettings()
+    runtime = Runtime.create(settings)
     store = store or AnalyticsStore(runtime.db)
+    guard = guard_for(runtime)
     handlers.register(runtime, store)
     return build_app(
         runtime,
         title="Safeguarding 2.0 — analytics",
         description="Read models for each child's contact graph (and, later, keyword cloud and scale history).",
-        routers=[api.router(store)],
+        routers=[api.router(store, guard)],
         on_start=[store.create_indexes],
-        message_schemas=dict.fromkeys(CONTACT_TOPICS, Envelope[ContactRecorded]),
+        message_schemas=dict.fromkeys(runtime.topics.contacts, ContactEnvelope),
     )

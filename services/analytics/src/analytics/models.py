@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
 from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from shared.contracts.contacts import ContactRecorded
-from shared.events import Envelope
-
 from analytics.models import AgencySeries, ContactGraph, Granularity, point_document
 from analytics.store import AnalyticsStore
+from shared.contracts.contacts import ContactRecorded
+from shared.events import Envelope
 
 
 async def record_contacts(*, store: AnalyticsStore, events: Sequence[Envelope[ContactRecorded]]) -> int:

@@ -1,10 +1,12 @@
 """Analytics settings: environment variables prefixed ANALYTICS_."""
 
 from pydantic_settings import SettingsConfigDict
+
+from shared.auth import AuthSettings
 from shared.settings import ServiceSettings
 
 
-class AnalyticsSettings(ServiceSettings):
+class AnalyticsSettings(ServiceSettings, AuthSettings):
     model_config = SettingsConfigDict(env_prefix="ANALYTICS_", extra="ignore")
 
     service_name: str = "analytics"

@@ -1,9 +1,8 @@
 """`python -m chronology`: run the service with settings from the environment."""
 
-from shared.runner import run
-
 from chronology.app import create_app
 from chronology.settings import ChronologySettings
+from shared.runner import run
 
 if __name__ == "__main__":
     settings = ChronologySettings()

@@ -1,31 +1,94 @@
-"""Chronology's HTTP routes: thin, each calls one service function."""
+"""Chronology's HTTP routes: thin; each checks access through the shared guard and calls one service function."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from chronology import service
-from chronology.models import ChronologyPage
+from chronology import export, service
+from chronology.models import ChronologyEntry, ChronologyPage, ChronologyQuery, Lens
 from chronology.store import ChronologyStore
+from shared.auth import PrincipalDep
+from shared.contracts.contacts import ContactType
+from shared.guard import Guard
+from shared.policy import Decision
 
 ChildId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+EXPORT_LIMIT = 20_000
 
 
-def router(store: ChronologyStore) -> APIRouter:
+def _query(
+    date_from: date | None,
+    date_to: date | None,
+    agency: list[str] | None,
+    contact_type: list[ContactType] | None,
+    significant_only: bool,
+) -> ChronologyQuery:
+    if date_from and date_to and date_to < date_from:
+        raise HTTPException(status_code=400, detail="date_to is before date_from")
+    return ChronologyQuery(
+        date_from=date_from,
+        date_to=date_to,
+        agencies=agency or [],
+        contact_types=contact_type or [],
+        significant_only=significant_only,
+    )
+
+
+def _lens(decision: Decision) -> Lens:
+    return Lens(family_view=decision.family_view, see_sensitive_providers=decision.see_sensitive_providers)
+
+
+def router(store: ChronologyStore, guard: Guard) -> APIRouter:
     api = APIRouter(tags=["chronology"])
 
     @api.get("/children/{child_id}/chronology", response_model=ChronologyPage)
     async def get_chronology(
         child_id: ChildId,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        cursor: Annotated[str | None, Query(max_length=500)] = None,
+        principal: PrincipalDep,
+        date_from: Annotated[date | None, Query(description="On or after this day")] = None,
+        date_to: Annotated[date | None, Query(description="On or before this day")] = None,
+        agency: Annotated[list[str] | None, Query(max_length=20)] = None,
+        contact_type: Annotated[list[ContactType] | None, Query()] = None,
+        significant_only: bool = False,
+        limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
+        cursor: Annotated[str | None, Query(max_length=20)] = None,
     ) -> ChronologyPage:
-        """A page of the child's chronology, oldest first; pass `next_cursor` back for the next page."""
+        """A page of the child's chronology, oldest first, as the reader may see it; pass `next_cursor` back."""
+        query = _query(date_from, date_to, agency, contact_type, significant_only)
+        decision = await guard.check(principal, "read_chronology", child_id)
         try:
-            return await service.read_chronology(store=store, child_id=child_id, limit=limit, cursor=cursor)
+            return await service.read_chronology(
+                store=store, child_id=child_id, lens=_lens(decision), query=query, limit=limit, cursor=cursor
+            )
         except service.BadCursor as err:
             raise HTTPException(status_code=400, detail=str(err)) from err
+
+    async def _everything(child_id: str, decision: Decision) -> list[ChronologyEntry]:
+        page = await service.read_chronology(
+            store=store, child_id=child_id, lens=_lens(decision), limit=EXPORT_LIMIT
+        )
+        return page.entries
+
+    @api.get("/children/{child_id}/chronology/export.csv", response_class=PlainTextResponse)
+    async def export_csv(child_id: ChildId, principal: PrincipalDep) -> PlainTextResponse:
+        """The whole chronology as CSV, as the reader may see it (audited as an export)."""
+        decision = await guard.check(principal, "export", child_id, detail="chronology CSV")
+        body = export.to_csv(await _everything(child_id, decision))
+        return PlainTextResponse(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="chronology-{child_id}.csv"'},
+        )
+
+    @api.get("/children/{child_id}/chronology/print", response_class=HTMLResponse)
+    async def export_printable(child_id: ChildId, principal: PrincipalDep) -> HTMLResponse:
+        """The whole chronology as a printable page, as the reader may see it (audited as an export)."""
+        decision = await guard.check(principal, "export", child_id, detail="chronology printable")
+        entries = await _everything(child_id, decision)
+        return HTMLResponse(export.to_printable(child_id, entries, family_view=decision.family_view))
 
     return api

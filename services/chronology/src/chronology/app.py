@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from shared.contracts.contacts import ContactRecorded
-from shared.events import Envelope
-from shared.service import Runtime, build_app
-from shared.topics import CONTACT_TOPICS
 
 from chronology import api, handlers
 from chronology.settings import ChronologySettings
 from chronology.store import ChronologyStore
+from shared.contracts.contacts import ContactEnvelope
+from shared.guard import guard_for
+from shared.service import Runtime, build_app
 
 
 def create_app(
     settings: ChronologySettings | None = None, *, store: ChronologyStore | None = None
 ) -> FastAPI:
-    runtime = Runtime.create(settings or ChronologySettings())
+    settings = settings or ChronologySettings()
+    runtime = Runtime.create(settings)
     store = store or ChronologyStore(runtime.db)
+    guard = guard_for(runtime)
     handlers.register(runtime, store)
     return build_app(
         runtime,
         title="Safeguarding 2.0 — chronology",
         description="One multi-agency chronology per child, built from agencies' contact events.",
-        routers=[api.router(store)],
+        routers=[api.router(store, guard)],
         on_start=[store.create_indexes],
-        message_schemas=dict.fromkeys(CONTACT_TOPICS, Envelope[ContactRecorded]),
+        message_schemas=dict.fromkeys(runtime.topics.contacts, ContactEnvelope),
     )

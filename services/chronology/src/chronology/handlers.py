@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from chronology import service
+from chronology.store import ChronologyStore
 from shared.contracts.contacts import ContactRecorded, decode_contact_event
 from shared.events import Envelope
 from shared.kafka.consumer import Incoming
 from shared.service import Runtime
-from shared.topics import CONTACT_TOPICS
-
-from chronology import service
-from chronology.store import ChronologyStore
 
 
 def register(runtime: Runtime, store: ChronologyStore) -> None:
@@ -22,7 +20,7 @@ def register(runtime: Runtime, store: ChronologyStore) -> None:
         await service.record_contacts(store=store, events=[i.event for i in batch])
 
     runtime.consume(
-        CONTACT_TOPICS,
+        runtime.topics.contacts,
         decode=decode_contact_event,
         handle=on_contacts,
         title="chronology: agency contact events",

@@ -1,22 +1,28 @@
-"""The chronology read model: one entry per agency contact, as the API serves it."""
+"""The chronology read model: one entry per agency contact, and what a reader asks of it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
 from shared.contracts.contacts import Author, ContactRecorded, ContactType, Impact, Rag, Visibility
 from shared.events import Envelope
 
+HIDDEN_PROVIDER = "a confidential health service"
+
 
 class ChronologyEntry(BaseModel):
-    """One line of a child's chronology. `id` is the event id, so a redelivered event is the same entry."""
+    """One line of a child's chronology. `id` is the event id, so a redelivered event is the same entry.
+
+    `superseded_by` and `duplicate_group` are derived when read: a correction may arrive before or after what it
+    corrects, and duplicates are only duplicates of what else is on the record."""
 
     id: str
     child_id: str
     agency: str
-    author: Author
+    author: Author | None
     occurred_at: datetime
     period_end: datetime | None
     date_uncertain: bool
@@ -31,6 +37,10 @@ class ChronologyEntry(BaseModel):
     visibility: Visibility
     sensitive_service: bool
     recorded_at: datetime
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    duplicate_group: str | None = None
+    provider_hidden: bool = False
 
 
 def entry_document(event: Envelope[ContactRecorded]) -> dict[str, Any]:
@@ -44,6 +54,23 @@ def entry_document(event: Envelope[ContactRecorded]) -> dict[str, Any]:
         recorded_at=event.time,
     )
     return doc
+
+
+class ChronologyQuery(BaseModel):
+    """Which entries a reader wants; every field narrows the result."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    agencies: list[str] = Field(default_factory=list)
+    contact_types: list[ContactType] = Field(default_factory=list)
+    significant_only: bool = False
+
+
+class Lens(BaseModel):
+    """What the reader may see, from the access policy's decision."""
+
+    family_view: bool
+    see_sensitive_providers: bool
 
 
 class ChronologyPage(BaseModel):

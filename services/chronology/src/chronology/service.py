@@ -1,17 +1,23 @@
-"""Chronology use cases: turn contact events into entries; read a child's chronology."""
+"""Chronology use cases: turn contact events into entries; read a child's chronology as the reader may see it."""
 
 from __future__ import annotations
 
-import base64
-import json
+from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 
+from chronology.models import (
+    HIDDEN_PROVIDER,
+    ChronologyEntry,
+    ChronologyPage,
+    ChronologyQuery,
+    Lens,
+    entry_document,
+)
+from chronology.store import ChronologyStore
 from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope
 
-from chronology.models import ChronologyEntry, ChronologyPage, entry_document
-from chronology.store import ChronologyStore
+MAX_PAGE = 500
 
 
 class BadCursor(ValueError):
@@ -25,26 +31,59 @@ async def record_contacts(*, store: ChronologyStore, events: Sequence[Envelope[C
 
 
 async def read_chronology(
-    *, store: ChronologyStore, child_id: str, limit: int, cursor: str | None = None
+    *,
+    store: ChronologyStore,
+    child_id: str,
+    lens: Lens,
+    query: ChronologyQuery | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
 ) -> ChronologyPage:
-    """One page of a child's chronology, oldest first."""
-    after = _decode_cursor(cursor) if cursor else None
-    entries = await store.page(child_id=child_id, limit=limit + 1, after=after)
-    more = len(entries) > limit
-    entries = entries[:limit]
-    next_cursor = _encode_cursor(entries[-1]) if more and entries else None
-    total = await store.count(child_id=child_id)
-    return ChronologyPage(child_id=child_id, total=total, entries=entries, next_cursor=next_cursor)
+    """One page of a child's chronology, oldest first, with corrections and likely duplicates marked."""
+    skip = _decode_cursor(cursor) if cursor else 0
+    entries, total = await store.page(
+        child_id=child_id,
+        query=query or ChronologyQuery(),
+        family_only=lens.family_view,
+        limit=limit,
+        skip=skip,
+    )
+    corrected = await store.corrections_of(
+        child_id=child_id, entry_ids=[e.id for e in entries], family_only=lens.family_view
+    )
+    entries = [_as_seen(e, lens, corrected.get(e.id)) for e in entries]
+    _group_duplicates(entries)
+    more = skip + len(entries) < total
+    return ChronologyPage(
+        child_id=child_id,
+        total=total,
+        entries=entries,
+        next_cursor=str(skip + len(entries)) if more and entries else None,
+    )
 
 
-def _encode_cursor(entry: ChronologyEntry) -> str:
-    raw = json.dumps([entry.occurred_at.isoformat(), entry.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
+def _as_seen(entry: ChronologyEntry, lens: Lens, superseded_by: str | None) -> ChronologyEntry:
+    """The entry as this reader may see it: a sensitive service's identity hidden unless the policy allows."""
+    update: dict[str, object] = {"superseded_by": superseded_by}
+    if entry.sensitive_service and not lens.see_sensitive_providers:
+        update.update(agency=HIDDEN_PROVIDER, author=None, provider_hidden=True)
+    return entry.model_copy(update=update)
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(last_id)
-    except (ValueError, TypeError) as err:
-        raise BadCursor("the cursor is not valid; start again without one") from err
+def _group_duplicates(entries: list[ChronologyEntry]) -> None:
+    """Entries from different agencies about the same kind of contact on the same day are likely one event
+    recorded twice: they share a `duplicate_group` so the page can show them together. Nothing is merged."""
+    groups: dict[tuple[str, str], list[ChronologyEntry]] = defaultdict(list)
+    for entry in entries:
+        if entry.superseded_by is None:
+            groups[(entry.day, entry.contact_type)].append(entry)
+    for (day, contact_type), members in groups.items():
+        if len({m.agency for m in members}) > 1:
+            for m in members:
+                m.duplicate_group = f"{day}/{contact_type}"
+
+
+def _decode_cursor(cursor: str) -> int:
+    if not cursor.isdigit() or int(cursor) > 10_000_000:
+        raise BadCursor("the cursor is not valid; start again without one")
+    return int(cursor)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from chronology.models import ChronologyEntry
+from chronology.models import ChronologyEntry, ChronologyQuery
 from shared import mongo
 
 ENTRIES = "entries"
 INDEXES = {
-    ENTRIES: [IndexModel([("child_id", ASCENDING), ("occurred_at", ASCENDING), ("_id", ASCENDING)])],
+    ENTRIES: [
+        IndexModel([("child_id", ASCENDING), ("occurred_at", ASCENDING)]),
+        IndexModel([("child_id", ASCENDING), ("supersedes", ASCENDING)]),
+    ],
 }
+ORDER = [("occurred_at", ASCENDING), ("recorded_at", ASCENDING), ("_id", ASCENDING)]
 
 
 class ChronologyStore:
@@ -31,18 +35,50 @@ class ChronologyStore:
         return await mongo.append_many(self._entries, docs)
 
     async def page(
-        self, *, child_id: str, limit: int, after: tuple[datetime, str] | None = None
-    ) -> list[ChronologyEntry]:
-        """A child's entries in time order (ties by id), starting after the cursor position."""
-        query: dict[str, Any] = {"child_id": child_id}
-        if after is not None:
-            at, last_id = after
-            query["$or"] = [{"occurred_at": {"$gt": at}}, {"occurred_at": at, "_id": {"$gt": last_id}}]
-        cursor = self._entries.find(query).sort([("occurred_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
-        return [_from_doc(d) async for d in cursor]
+        self,
+        *,
+        child_id: str,
+        query: ChronologyQuery,
+        family_only: bool,
+        limit: int,
+        skip: int = 0,
+    ) -> tuple[list[ChronologyEntry], int]:
+        """A child's matching entries in time order (ties by when recorded), and how many match in all."""
+        where = _where(child_id, query, family_only)
+        cursor = self._entries.find(where).sort(ORDER).skip(skip).limit(limit)
+        entries = [_from_doc(d) async for d in cursor]
+        return entries, await self._entries.count_documents(where)
 
-    async def count(self, *, child_id: str) -> int:
-        return await self._entries.count_documents({"child_id": child_id})
+    async def corrections_of(
+        self, *, child_id: str, entry_ids: Sequence[str], family_only: bool
+    ) -> dict[str, str]:
+        """Entry id → the id of the entry that corrects it, among `entry_ids`."""
+        where: dict[str, Any] = {"child_id": child_id, "supersedes": {"$in": list(entry_ids)}}
+        if family_only:
+            where["visibility"] = "family_visible"
+        cursor = self._entries.find(where, {"_id": 1, "supersedes": 1})
+        return {d["supersedes"]: d["_id"] async for d in cursor}
+
+
+def _where(child_id: str, query: ChronologyQuery, family_only: bool) -> dict[str, Any]:
+    where: dict[str, Any] = {"child_id": child_id}
+    if family_only:
+        # The family view leaves restricted entries out of every read (BRIEF §3).
+        where["visibility"] = "family_visible"
+    when: dict[str, datetime] = {}
+    if query.date_from:
+        when["$gte"] = datetime.combine(query.date_from, time.min, UTC)
+    if query.date_to:
+        when["$lte"] = datetime.combine(query.date_to, time.max, UTC)
+    if when:
+        where["occurred_at"] = when
+    if query.agencies:
+        where["agency"] = {"$in": query.agencies}
+    if query.contact_types:
+        where["contact_type"] = {"$in": list(query.contact_types)}
+    if query.significant_only:
+        where["significant"] = True
+    return where
 
 
 def _from_doc(doc: mongo.Document) -> ChronologyEntry:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.events import Envelope, RawEnvelope
 from shared.identity import nhs_number_problem, normalise_nhs_number
+from shared.topics import agency_of_topic
 
 CONTACT_RECORDED = "contact.recorded"
 
@@ -104,6 +105,11 @@ class ContactRecorded(BaseModel):
     sensitive_service: bool = Field(
         default=False, description="Sexual health, mental health or substance misuse: the provider is hidden."
     )
+    supersedes: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The id of an earlier event of this agency that this one corrects; history is never edited.",
+    )
 
     @model_validator(mode="after")
     def _period_in_order(self) -> Self:
@@ -115,12 +121,6 @@ class ContactRecorded(BaseModel):
 
 
 ContactEnvelope = Envelope[ContactRecorded]  # parametrised once: doing it per call shows in profiles
-
-
-def agency_of_topic(topic: str) -> str | None:
-    """`contacts.school` → `school`; None for a topic that is not an agency's."""
-    prefix, _, agency = topic.partition(".")
-    return agency if prefix == "contacts" and agency else None
 
 
 def decode_contact_event(topic: str, value: bytes) -> Envelope[ContactRecorded]:

@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from pymongo.errors import ConnectionFailure
 
 from shared.events import MAX_EVENT_BYTES
@@ -62,6 +62,8 @@ OUTAGES: tuple[type[BaseException], ...] = (ConnectionFailure, ConnectionError, 
 class ConsumerMetrics:
     dead_lettered: Counter
     retried: Counter
+    batch_size: Histogram
+    batch_seconds: Histogram
 
     @classmethod
     def create(cls, registry: CollectorRegistry) -> ConsumerMetrics:
@@ -75,6 +77,13 @@ class ConsumerMetrics:
             retried=Counter(
                 "sg_batch_retries", "Handler retries after a failure", ["topic"], registry=registry
             ),
+            batch_size=Histogram(
+                "sg_batch_records",
+                "Records per consumed batch",
+                registry=registry,
+                buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
+            ),
+            batch_seconds=Histogram("sg_batch_seconds", "Time to process one batch", registry=registry),
         )
 
 
@@ -107,6 +116,11 @@ class BatchProcessor(Generic[T]):
         self._metrics = metrics
 
     async def process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
+        self._metrics.batch_size.observe(len(records))
+        with self._metrics.batch_seconds.time():
+            await self._process(records)
+
+    async def _process(self, records: Sequence[ConsumerRecord[Any, Any]]) -> None:
         valid: list[tuple[ConsumerRecord[Any, Any], Incoming[T]]] = []
         for record in records:
             value: bytes = record.value or b""

@@ -14,6 +14,16 @@ from prometheus_client import CollectorRegistry, Gauge
 log = logging.getLogger(__name__)
 
 
+def lag_gauge(registry: CollectorRegistry) -> Gauge:
+    """The one lag gauge of a process; every monitor in it sets its own group's labels."""
+    return Gauge(
+        "sg_consumer_lag",
+        "Records not yet committed by the group",
+        ["group", "topic", "partition"],
+        registry=registry,
+    )
+
+
 class LagMonitor:
     def __init__(
         self,
@@ -21,19 +31,14 @@ class LagMonitor:
         *,
         group: str,
         topics: Sequence[str],
-        registry: CollectorRegistry,
+        gauge: Gauge | None = None,
         every_s: float = 10.0,
     ) -> None:
         self._bootstrap = bootstrap
         self._group = group
         self._topics = list(topics)
         self._every = every_s
-        self._gauge = Gauge(
-            "sg_consumer_lag",
-            "Records not yet committed by the group",
-            ["group", "topic", "partition"],
-            registry=registry,
-        )
+        self._gauge = gauge or lag_gauge(CollectorRegistry())
         self._task: asyncio.Task[None] | None = None
         self.total: int | None = None
 

@@ -1,0 +1,71 @@
+"""A child's chronology as CSV and as a printable page: what a reader may see, nothing more."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+
+from chronology.models import ChronologyEntry
+
+COLUMNS = (
+    "date",
+    "date uncertain",
+    "agency",
+    "author",
+    "type",
+    "summary",
+    "impact",
+    "action taken",
+    "outcome",
+    "significant",
+    "RAG",
+    "status",
+)
+
+
+def _row(e: ChronologyEntry) -> list[str]:
+    author = f"{e.author.name} ({e.author.role})" if e.author else ""
+    status = f"corrected by {e.superseded_by}" if e.superseded_by else ("correction" if e.supersedes else "")
+    return [
+        e.occurred_at.strftime("%Y-%m-%d %H:%M"),
+        "yes" if e.date_uncertain else "",
+        e.agency,
+        author,
+        e.contact_type.replace("_", " "),
+        e.summary,
+        e.impact,
+        e.action_taken or "",
+        e.outcome or "",
+        "yes" if e.significant else "",
+        e.rag or "",
+        status,
+    ]
+
+
+def to_csv(entries: list[ChronologyEntry]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for entry in entries:
+        # A leading =, +, - or @ would run as a formula in a spreadsheet: quote it as text.
+        writer.writerow([f"'{v}" if v[:1] in ("=", "+", "-", "@") else v for v in _row(entry)])
+    return out.getvalue()
+
+
+def to_printable(child_id: str, entries: list[ChronologyEntry], *, family_view: bool) -> str:
+    rows = "\n".join(
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in _row(e)) + "</tr>" for e in entries
+    )
+    heading = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in COLUMNS)
+    view = "Family view" if family_view else "Practitioner view"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Chronology for child {html.escape(child_id)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem}}table{{border-collapse:collapse;width:100%}}
+td,th{{border:1px solid #999;padding:.3rem;vertical-align:top;font-size:.85rem}}th{{background:#eee}}</style>
+</head><body><h1>Chronology for child {html.escape(child_id)}</h1>
+<p>{view}. {len(entries)} entries. Official — sensitive: handle under your information-sharing agreement.</p>
+<table><thead><tr>{heading}</tr></thead><tbody>
+{rows}
+</tbody></table></body></html>
+"""
