@@ -21,6 +21,7 @@ from confluent_kafka import Consumer, Producer
 
 from shared.devstack.infra import Endpoints
 from shared.identity import with_check_digit
+from shared.policy import PrincipalKind
 from shared.testing.identities import Identities, open_account
 from shared.testing.services import ServiceProcess
 from shared.topics import Topics, dead_letter_topic, ensure_topics
@@ -89,7 +90,7 @@ TOPICS = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")  # this module's own topics:
 
 
 def get(svc: ServiceProcess, path: str, *, who: str = LEAD, **params: Any) -> httpx.Response:
-    kind = "family" if who.startswith("parent") else "practitioner"
+    kind: PrincipalKind = "family" if who.startswith("parent") else "practitioner"
     return httpx.get(f"{svc.url}{path}", params=params, headers=IDS.headers(who, kind=kind), timeout=10)
 
 
@@ -222,7 +223,9 @@ def read_dead_letters(
             msg = consumer.poll(0.5)
             if msg is None or msg.error():
                 continue
-            headers = {k: v.decode() for k, v in (msg.headers() or [])}
+            raw = msg.headers() or []
+            pairs = raw.items() if isinstance(raw, dict) else raw
+            headers = {str(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in pairs}
             if marker.encode() in (msg.value() or b"") and headers.get("x-consumer-group") == group:
                 found.append(headers)
     finally:
@@ -272,14 +275,12 @@ def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_e
     wait_for(lambda: chronology_total(chronology, child) == 2, what="both entries for the lead")
     wait_for(lambda: graph_total(analytics, child) == 2, what="both contacts in the lead's graph")
 
-    for svc, path in ((chronology, "chronology"), (analytics, "contact-graph")):
-        # the family link is the account's second event: it may reach a service a batch after the first
-        wait_for(
-            lambda svc=svc, path=path: (
-                get(svc, f"/children/{child}/{path}", who="parent-of-child").status_code == 200
-            ),
-            what=f"the family link in {svc.module}",
-        )
+    def family_can_read(svc: ServiceProcess, path: str) -> bool:
+        return get(svc, f"/children/{child}/{path}", who="parent-of-child").status_code == 200
+
+    # The family link is the account's second event: it may reach a service a batch after the first.
+    wait_for(lambda: family_can_read(chronology, "chronology"), what="the family link in chronology")
+    wait_for(lambda: family_can_read(analytics, "contact-graph"), what="the family link in analytics")
     family_page = get(chronology, f"/children/{child}/chronology", who="parent-of-child").json()
     assert [e["summary"] for e in family_page["entries"]] == ["Visited; the family was welcoming."]
     family_graph = get(analytics, f"/children/{child}/contact-graph", who="parent-of-child")

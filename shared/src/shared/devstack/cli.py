@@ -185,9 +185,11 @@ def _tool(name: str) -> str:
 
 
 def _mypy_targets() -> list[str]:
-    targets = [paths.REPO_ROOT / "shared" / "src"]
-    targets += sorted((paths.REPO_ROOT / "services").glob("*/src"))
-    return [os.path.relpath(t, paths.REPO_ROOT) for t in targets if t.is_dir()]
+    """Every Python folder of the workspace: libraries, services, their tests, the benchmarks."""
+    root = paths.REPO_ROOT
+    targets = [root / "shared" / "src", root / "shared" / "tests", root / "tests", root / "bench"]
+    targets += sorted((root / "services").glob("*/src")) + sorted((root / "services").glob("*/tests"))
+    return [os.path.relpath(t, root) for t in targets if t.is_dir() and any(t.rglob("*.py"))]
 
 
 def _run_step(name: str, argv: list[str], env: dict[str, str]) -> Step:
