@@ -295,3 +295,77 @@ def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_e
     assert get(chronology, f"/children/{child}/chronology", who="parent-of-another-child").status_code == 403
     anonymous = httpx.get(f"{chronology.url}/children/{child}/chronology", timeout=10)
     assert anonymous.status_code == 401
+
+
+def test_the_lead_marks_significance_and_the_mark_is_published(
+    infra: Endpoints, stack: dict[str, ServiceProcess]
+) -> None:
+    agency = Agency(infra.kafka_bootstrap)
+    child = new_child(infra.kafka_bootstrap, parent="parent-of-child")
+    event = contact_event(child, summary="Disclosed worries about home at school.")
+    agency.publish(event, key=child)
+    agency.flush()
+    chronology = stack["chronology"]
+    wait_for(lambda: chronology_total(chronology, child) == 1, what="the entry")
+    path = f"/children/{child}/chronology/{event['id']}/significance"
+    body = {"significant": True, "reason": "First disclosure: a turning point in the case."}
+
+    refused = httpx.put(
+        chronology.url + path, json=body, headers=IDS.headers("parent-of-child", kind="family")
+    )
+    assert refused.status_code == 403
+    marked = httpx.put(chronology.url + path, json=body, headers=IDS.headers(LEAD), timeout=10)
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["significant"] is True and marked.json()["significance_marked"] is True
+    only = get(chronology, f"/children/{child}/chronology", significant_only="true").json()
+    assert [e["id"] for e in only["entries"]] == [event["id"]]
+
+    published = read_topic(infra.kafka_bootstrap, TOPICS.chronology_events, event["id"])
+    assert published["type"] == "entry.significance_marked"
+    assert published["data"]["by_person_id"] == LEAD
+
+
+def test_corrections_supersede_and_duplicates_from_two_agencies_are_grouped(
+    infra: Endpoints, stack: dict[str, ServiceProcess]
+) -> None:
+    agency = Agency(infra.kafka_bootstrap)
+    child = new_child(infra.kafka_bootstrap)
+    original = contact_event(child, summary="Home visit on the wrong day.")
+    correction = contact_event(child, summary="Home visit: date corrected.")
+    correction["data"]["supersedes"] = original["id"]
+    police = contact_event(child, summary="Police attended the same home visit.")
+    police["source"] = police["data"]["agency"] = "police"
+    agency.publish(correction, key=child)  # out of order: the correction first
+    agency.publish(original, key=child)
+    agency.publish(police, key=child, agency="police")
+    agency.flush()
+    chronology = stack["chronology"]
+    wait_for(lambda: chronology_total(chronology, child) == 3, what="three entries")
+    entries = {e["id"]: e for e in get(chronology, f"/children/{child}/chronology").json()["entries"]}
+    assert entries[original["id"]]["superseded_by"] == correction["id"]
+    assert entries[correction["id"]]["supersedes"] == original["id"]
+    group = entries[police["id"]]["duplicate_group"]
+    assert group is not None and entries[correction["id"]]["duplicate_group"] == group
+    assert entries[original["id"]]["duplicate_group"] is None  # a superseded entry is not a duplicate
+
+
+def read_topic(bootstrap: str, topic: str, marker: str, within: float = 30.0) -> dict[str, Any]:
+    """The first event on `topic` whose JSON mentions `marker`."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([topic])
+    deadline = time.monotonic() + within
+    try:
+        while time.monotonic() < deadline:
+            msg = consumer.poll(0.5)
+            if msg is not None and not msg.error() and marker.encode() in (msg.value() or b""):
+                found: dict[str, Any] = json.loads(msg.value() or b"{}")
+                return found
+    finally:
+        consumer.close()
+    raise AssertionError(f"nothing about {marker} on {topic} within {within}s")

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -44,6 +44,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class Background(Protocol):
+    """A task that runs beside the consumers (an outbox relay, a lag monitor)."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class Runtime:
     """The resources one service process holds, created once in its `create_app`."""
@@ -55,6 +63,7 @@ class Runtime:
     consumer_metrics: ConsumerMetrics
     consumed_groups: dict[str, list[str]] = field(default_factory=dict)  # consumer group → its topics
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # run before consuming starts
+    background: list[Background] = field(default_factory=list)  # started with the broker, stopped before it
 
     @classmethod
     def create(cls, settings: ServiceSettings) -> Runtime:
@@ -134,16 +143,17 @@ def build_app(
         for step in [*runtime.startup, *on_start]:
             await step()
         await runtime.broker.start()
-        for lag in lags:
-            lag.start()
+        tasks: list[Background] = [*lags, *runtime.background]
+        for task in tasks:
+            task.start()
         log.info("started", extra={"fields": {"port": settings.http_port}})
         try:
             yield
         finally:
             # Stop consuming first: an in-flight batch is awaited (graceful_timeout) or, if cancelled, left
             # uncommitted and redelivered; then close Mongo.
-            for lag in lags:
-                await lag.stop()
+            for task in tasks:
+                await task.stop()
             await runtime.broker.stop()
             await runtime.mongo_client.close()
             log.info("stopped")

@@ -9,14 +9,17 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from chronology import export, service
-from chronology.models import ChronologyEntry, ChronologyPage, ChronologyQuery, Lens
+from chronology.models import ChronologyEntry, ChronologyPage, ChronologyQuery, Lens, SignificanceChange
 from chronology.store import ChronologyStore
 from shared.auth import PrincipalDep
 from shared.contracts.contacts import ContactType
 from shared.guard import Guard
+from shared.outbox import OutboxRelay
 from shared.policy import Decision
+from shared.topics import Topics
 
 ChildId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+EntryId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 EXPORT_LIMIT = 20_000
 
 
@@ -42,7 +45,7 @@ def _lens(decision: Decision) -> Lens:
     return Lens(family_view=decision.family_view, see_sensitive_providers=decision.see_sensitive_providers)
 
 
-def router(store: ChronologyStore, guard: Guard) -> APIRouter:
+def router(store: ChronologyStore, guard: Guard, topics: Topics, relay: OutboxRelay) -> APIRouter:
     api = APIRouter(tags=["chronology"])
 
     @api.get("/children/{child_id}/chronology", response_model=ChronologyPage)
@@ -66,6 +69,34 @@ def router(store: ChronologyStore, guard: Guard) -> APIRouter:
             )
         except service.BadCursor as err:
             raise HTTPException(status_code=400, detail=str(err)) from err
+
+    @api.put("/children/{child_id}/chronology/{entry_id}/significance", response_model=ChronologyEntry)
+    async def put_significance(
+        child_id: ChildId, entry_id: EntryId, change: SignificanceChange, principal: PrincipalDep
+    ) -> ChronologyEntry:
+        """The lead marks an entry as a significant event, or unmarks it, with a reason."""
+        decision = await guard.check(principal, "mark_significance", child_id, purpose=change.reason)
+        try:
+            await service.mark_significance(
+                store=store,
+                topics=topics,
+                child_id=child_id,
+                entry_id=entry_id,
+                significant=change.significant,
+                reason=change.reason,
+                by=principal,
+            )
+        except service.EntryNotFound as err:
+            raise HTTPException(status_code=404, detail=str(err)) from err
+        relay.notify()
+        entry = await service.read_entry(
+            store=store, child_id=child_id, entry_id=entry_id, lens=_lens(decision)
+        )
+        if entry is None:
+            raise HTTPException(
+                status_code=404, detail=f"there is no entry {entry_id} in this child's chronology"
+            )
+        return entry
 
     async def _everything(child_id: str, decision: Decision) -> list[ChronologyEntry]:
         page = await service.read_chronology(

@@ -9,6 +9,7 @@ from chronology.settings import ChronologySettings
 from chronology.store import ChronologyStore
 from shared.contracts.contacts import ContactEnvelope
 from shared.guard import guard_for
+from shared.outbox import OutboxRelay
 from shared.service import Runtime, build_app
 
 
@@ -19,12 +20,14 @@ def create_app(
     runtime = Runtime.create(settings)
     store = store or ChronologyStore(runtime.db)
     guard = guard_for(runtime)
+    relay = OutboxRelay(store.marks, runtime.broker)
+    runtime.background.append(relay)
     handlers.register(runtime, store)
     return build_app(
         runtime,
         title="Safeguarding 2.0 — chronology",
         description="One multi-agency chronology per child, built from agencies' contact events.",
-        routers=[api.router(store, guard)],
+        routers=[api.router(store, guard, runtime.topics, relay)],
         on_start=[store.create_indexes],
         message_schemas=dict.fromkeys(runtime.topics.contacts, ContactEnvelope),
     )

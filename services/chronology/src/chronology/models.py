@@ -41,6 +41,12 @@ class ChronologyEntry(BaseModel):
     superseded_by: str | None = None
     duplicate_group: str | None = None
     provider_hidden: bool = False
+    significance_marked: bool = False  # the lead set `significant`, over the agency's own flag
+
+
+class SignificanceChange(BaseModel):
+    significant: bool
+    reason: str = Field(min_length=3, max_length=2000, description="Why: it is recorded with the mark.")
 
 
 def entry_document(event: Envelope[ContactRecorded]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from chronology.models import (
     HIDDEN_PROVIDER,
@@ -14,10 +15,18 @@ from chronology.models import (
     entry_document,
 )
 from chronology.store import ChronologyStore
+from shared.contracts.chronology import SIGNIFICANCE_MARKED, SignificanceMarked
 from shared.contracts.contacts import ContactRecorded
-from shared.events import Envelope
+from shared.events import Envelope, make_event
+from shared.outbox import outbox_fields
+from shared.policy import Principal
+from shared.topics import Topics
 
 MAX_PAGE = 500
+
+
+class EntryNotFound(LookupError):
+    """No such entry in this child's chronology."""
 
 
 class BadCursor(ValueError):
@@ -48,10 +57,10 @@ async def read_chronology(
         limit=limit,
         skip=skip,
     )
-    corrected = await store.corrections_of(
-        child_id=child_id, entry_ids=[e.id for e in entries], family_only=lens.family_view
-    )
-    entries = [_as_seen(e, lens, corrected.get(e.id)) for e in entries]
+    ids = [e.id for e in entries]
+    corrected = await store.corrections_of(child_id=child_id, entry_ids=ids, family_only=lens.family_view)
+    marks = await store.significance(child_id=child_id, entry_ids=ids)
+    entries = [_as_seen(e, lens, corrected.get(e.id), marks.get(e.id)) for e in entries]
     _group_duplicates(entries)
     more = skip + len(entries) < total
     return ChronologyPage(
@@ -62,12 +71,64 @@ async def read_chronology(
     )
 
 
-def _as_seen(entry: ChronologyEntry, lens: Lens, superseded_by: str | None) -> ChronologyEntry:
-    """The entry as this reader may see it: a sensitive service's identity hidden unless the policy allows."""
+def _as_seen(
+    entry: ChronologyEntry, lens: Lens, superseded_by: str | None, marked: bool | None
+) -> ChronologyEntry:
+    """The entry as this reader may see it: the lead's significance mark over the agency's flag; a sensitive
+    service's identity hidden unless the policy allows."""
     update: dict[str, object] = {"superseded_by": superseded_by}
+    if marked is not None:
+        update.update(significant=marked, significance_marked=True)
     if entry.sensitive_service and not lens.see_sensitive_providers:
         update.update(agency=HIDDEN_PROVIDER, author=None, provider_hidden=True)
     return entry.model_copy(update=update)
+
+
+async def read_entry(
+    *, store: ChronologyStore, child_id: str, entry_id: str, lens: Lens
+) -> ChronologyEntry | None:
+    """One entry as this reader may see it (None if it is not theirs to see)."""
+    entry = await store.entry(child_id=child_id, entry_id=entry_id)
+    if entry is None or (lens.family_view and entry.visibility != "family_visible"):
+        return None
+    marks = await store.significance(child_id=child_id, entry_ids=[entry_id])
+    corrected = await store.corrections_of(
+        child_id=child_id, entry_ids=[entry_id], family_only=lens.family_view
+    )
+    return _as_seen(entry, lens, corrected.get(entry_id), marks.get(entry_id))
+
+
+async def mark_significance(
+    *,
+    store: ChronologyStore,
+    topics: Topics,
+    child_id: str,
+    entry_id: str,
+    significant: bool,
+    reason: str,
+    by: Principal,
+) -> SignificanceMarked:
+    """The lead marks an entry significant (or not); the mark and its event are stored in one write."""
+    if await store.entry(child_id=child_id, entry_id=entry_id) is None:
+        raise EntryNotFound(f"there is no entry {entry_id} in this child's chronology")
+    mark = SignificanceMarked(
+        entry_id=entry_id,
+        significant=significant,
+        reason=reason,
+        by_person_id=by.subject,
+        by_name=by.name,
+        at=datetime.now(UTC),
+    )
+    event = make_event(type=SIGNIFICANCE_MARKED, source="chronology", subject=child_id, data=mark)
+    await store.add_mark(
+        {
+            "_id": event.id,
+            "child_id": child_id,
+            **mark.model_dump(),
+            **outbox_fields(topics.chronology_events, event),
+        }
+    )
+    return mark
 
 
 def _group_duplicates(entries: list[ChronologyEntry]) -> None:

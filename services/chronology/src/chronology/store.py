@@ -11,13 +11,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from chronology.models import ChronologyEntry, ChronologyQuery
 from shared import mongo
+from shared.outbox import PENDING_INDEX
 
 ENTRIES = "entries"
+MARKS = "significance_marks"  # the lead's marks, append-only; each carries its event (shared.outbox)
 INDEXES = {
     ENTRIES: [
         IndexModel([("child_id", ASCENDING), ("occurred_at", ASCENDING)]),
         IndexModel([("child_id", ASCENDING), ("supersedes", ASCENDING)]),
     ],
+    MARKS: [IndexModel([("child_id", ASCENDING), ("entry_id", ASCENDING)]), PENDING_INDEX],
 }
 ORDER = [("occurred_at", ASCENDING), ("recorded_at", ASCENDING), ("_id", ASCENDING)]
 
@@ -25,6 +28,7 @@ ORDER = [("occurred_at", ASCENDING), ("recorded_at", ASCENDING), ("_id", ASCENDI
 class ChronologyStore:
     def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
         self._entries = db[ENTRIES]
+        self.marks = db[MARKS]
         self._db = db
 
     async def create_indexes(self) -> None:
@@ -45,6 +49,11 @@ class ChronologyStore:
     ) -> tuple[list[ChronologyEntry], int]:
         """A child's matching entries in time order (ties by when recorded), and how many match in all."""
         where = _where(child_id, query, family_only)
+        if query.significant_only:
+            marked = await self.significance(child_id=child_id)
+            on = [i for i, v in marked.items() if v]
+            off = [i for i, v in marked.items() if not v]
+            where["$or"] = [{"significant": True, "_id": {"$nin": off}}, {"_id": {"$in": on}}]
         cursor = self._entries.find(where).sort(ORDER).skip(skip).limit(limit)
         entries = [_from_doc(d) async for d in cursor]
         return entries, await self._entries.count_documents(where)
@@ -58,6 +67,26 @@ class ChronologyStore:
             where["visibility"] = "family_visible"
         cursor = self._entries.find(where, {"_id": 1, "supersedes": 1})
         return {d["supersedes"]: d["_id"] async for d in cursor}
+
+    async def entry(self, *, child_id: str, entry_id: str) -> ChronologyEntry | None:
+        doc = await self._entries.find_one({"_id": entry_id, "child_id": child_id})
+        return _from_doc(doc) if doc else None
+
+    async def add_mark(self, doc: mongo.Document) -> None:
+        """One atomic insert: the lead's mark and the event announcing it (published by the outbox relay)."""
+        await self.marks.insert_one(doc)
+
+    async def significance(self, *, child_id: str, entry_ids: Sequence[str] | None = None) -> dict[str, bool]:
+        """Entry id → the lead's latest mark, for the entries the lead has marked."""
+        where: dict[str, Any] = {"child_id": child_id}
+        if entry_ids is not None:
+            where["entry_id"] = {"$in": list(entry_ids)}
+        latest: dict[str, bool] = {}
+        async for d in self.marks.find(where, {"entry_id": 1, "significant": 1}).sort(
+            "written_at", ASCENDING
+        ):
+            latest[d["entry_id"]] = d["significant"]
+        return latest
 
 
 def _where(child_id: str, query: ChronologyQuery, family_only: bool) -> dict[str, Any]:
@@ -76,8 +105,6 @@ def _where(child_id: str, query: ChronologyQuery, family_only: bool) -> dict[str
         where["agency"] = {"$in": query.agencies}
     if query.contact_types:
         where["contact_type"] = {"$in": list(query.contact_types)}
-    if query.significant_only:
-        where["significant"] = True
     return where
 
 

@@ -1,0 +1,22 @@
+"""The chronology contract, v1: what chronology publishes to `chronology.events`, keyed by child id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SIGNIFICANCE_MARKED = "entry.significance_marked"
+
+
+class SignificanceMarked(BaseModel):
+    """The lead professional marked (or unmarked) a chronology entry as a significant event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entry_id: str = Field(min_length=1, max_length=100)
+    significant: bool
+    reason: str = Field(min_length=3, max_length=2000)
+    by_person_id: str = Field(min_length=1, max_length=100)
+    by_name: str = Field(min_length=1, max_length=200)
+    at: datetime
