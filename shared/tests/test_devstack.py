@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from shared.devstack import kafka, paths, procs, services
 from shared.devstack.errors import DevStackError
 from shared.devstack.infra import Endpoints

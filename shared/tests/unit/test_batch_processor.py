@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord
 from prometheus_client import CollectorRegistry
+
 from shared.kafka.consumer import BatchProcessor, ConsumerMetrics, Incoming, Rejected, RetryPolicy
 
 

@@ -3,6 +3,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+
 from shared.contracts.contacts import decode_contact_event
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from shared.service import Runtime, build_app
 
 from forum.settings import ForumSettings
+from shared.service import Runtime, build_app
 
 
 def create_app(settings: ForumSettings | None = None) -> FastAPI:

@@ -1,6 +1,7 @@
 """Forum settings: environment variables prefixed FORUM_."""
 
 from pydantic_settings import SettingsConfigDict
+
 from shared.settings import ServiceSettings
 
 

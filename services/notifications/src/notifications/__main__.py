@@ -1,9 +1,8 @@
 """`python -m notifications`: run the service with settings from the environment."""
 
-from shared.runner import run
-
 from notifications.app import create_app
 from notifications.settings import NotificationsSettings
+from shared.runner import run
 
 if __name__ == "__main__":
     settings = NotificationsSettings()

@@ -1,6 +1,7 @@
 """Notifications settings: environment variables prefixed NOTIFICATIONS_."""
 
 from pydantic_settings import SettingsConfigDict
+
 from shared.settings import ServiceSettings
 
 
