@@ -96,7 +96,7 @@ def get(svc: ServiceProcess, path: str, *, who: str = LEAD, **params: Any) -> ht
 
 def chronology_total(svc: ServiceProcess, child: str) -> int:
     """Entries the lead can read; -1 while the child's team is not yet known to the service."""
-    response = get(svc, f"/children/{child}/chronology", limit=500)
+    response = get(svc, f"/children/{child}/chronology", limit=500, kind="contact")
     return int(response.json()["total"]) if response.status_code == 200 else -1
 
 
@@ -281,7 +281,9 @@ def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_e
     # The family link is the account's second event: it may reach a service a batch after the first.
     wait_for(lambda: family_can_read(chronology, "chronology"), what="the family link in chronology")
     wait_for(lambda: family_can_read(analytics, "contact-graph"), what="the family link in analytics")
-    family_page = get(chronology, f"/children/{child}/chronology", who="parent-of-child").json()
+    family_page = get(
+        chronology, f"/children/{child}/chronology", who="parent-of-child", kind="contact"
+    ).json()
     assert [e["summary"] for e in family_page["entries"]] == ["Visited; the family was welcoming."]
     family_graph = get(analytics, f"/children/{child}/contact-graph", who="parent-of-child")
     assert family_graph.status_code == 200, family_graph.text
@@ -369,3 +371,17 @@ def read_topic(bootstrap: str, topic: str, marker: str, within: float = 30.0) ->
     finally:
         consumer.close()
     raise AssertionError(f"nothing about {marker} on {topic} within {within}s")
+
+
+def test_team_changes_appear_on_the_timeline(infra: Endpoints, stack: dict[str, ServiceProcess]) -> None:
+    child = new_child(infra.kafka_bootstrap)
+    chronology = stack["chronology"]
+
+    def account_entries() -> list[dict[str, Any]]:
+        response = get(chronology, f"/children/{child}/chronology", kind="account")
+        return list(response.json()["entries"]) if response.status_code == 200 else []
+
+    wait_for(lambda: len(account_entries()) == 1, what="the account-opened entry")
+    entry = account_entries()[0]
+    assert entry["summary"].startswith("Account opened; Test lead-practitioner")
+    assert entry["kind"] == "account" and entry["visibility"] == "family_visible"

@@ -9,7 +9,14 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from chronology import export, service
-from chronology.models import ChronologyEntry, ChronologyPage, ChronologyQuery, Lens, SignificanceChange
+from chronology.models import (
+    ChronologyEntry,
+    ChronologyPage,
+    ChronologyQuery,
+    EntryKind,
+    Lens,
+    SignificanceChange,
+)
 from chronology.store import ChronologyStore
 from shared.auth import PrincipalDep
 from shared.contracts.contacts import ContactType
@@ -29,6 +36,7 @@ def _query(
     agency: list[str] | None,
     contact_type: list[ContactType] | None,
     significant_only: bool,
+    kind: list[EntryKind] | None = None,
 ) -> ChronologyQuery:
     if date_from and date_to and date_to < date_from:
         raise HTTPException(status_code=400, detail="date_to is before date_from")
@@ -38,6 +46,7 @@ def _query(
         agencies=agency or [],
         contact_types=contact_type or [],
         significant_only=significant_only,
+        kinds=kind or [],
     )
 
 
@@ -57,11 +66,14 @@ def router(store: ChronologyStore, guard: Guard, topics: Topics, relay: OutboxRe
         agency: Annotated[list[str] | None, Query(max_length=20)] = None,
         contact_type: Annotated[list[ContactType] | None, Query()] = None,
         significant_only: bool = False,
+        kind: Annotated[
+            list[EntryKind] | None, Query(description="contact (from agencies) or account")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
         cursor: Annotated[str | None, Query(max_length=20)] = None,
     ) -> ChronologyPage:
         """A page of the child's chronology, oldest first, as the reader may see it; pass `next_cursor` back."""
-        query = _query(date_from, date_to, agency, contact_type, significant_only)
+        query = _query(date_from, date_to, agency, contact_type, significant_only, kind)
         decision = await guard.check(principal, "read_chronology", child_id)
         try:
             return await service.read_chronology(

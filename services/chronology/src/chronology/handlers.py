@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from chronology import service
 from chronology.store import ChronologyStore
+from shared.contracts.accounts import AccountEvent, decode_account_event
 from shared.contracts.contacts import ContactRecorded, decode_contact_event
 from shared.events import Envelope
 from shared.kafka.consumer import Incoming
@@ -13,12 +14,23 @@ from shared.service import Runtime
 
 
 def register(runtime: Runtime, store: ChronologyStore) -> None:
-    """Subscribe to every agency's contact topic in the `chronology` consumer group."""
+    """Subscribe to every agency's contact topic, and to account changes for the timeline."""
 
     async def on_contacts(batch: Sequence[Incoming[Envelope[ContactRecorded]]]) -> None:
         """Agency contacts become chronology entries; invalid ones are dead-lettered, redeliveries ignored."""
         await service.record_contacts(store=store, events=[i.event for i in batch])
 
+    async def on_account_events(batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
+        """Who joined, left or leads the team, and status changes, appear on the timeline."""
+        await service.record_account_changes(store=store, events=[i.event for i in batch])
+
+    runtime.consume(
+        [runtime.topics.accounts_events],
+        decode=decode_account_event,
+        handle=on_account_events,
+        title="chronology: account changes onto the timeline",
+        group="timeline",
+    )
     runtime.consume(
         runtime.topics.contacts,
         decode=decode_contact_event,

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.contracts.accounts import (
+    AccountEvent,
+    ChildFlagsChanged,
+    ChildRegistered,
+    JoinApproved,
+    LeadHandedOver,
+    MemberLeft,
+    MemberRemoved,
+    PersonRef,
+)
 from shared.contracts.contacts import Author, ContactRecorded, ContactType, Impact, Rag, Visibility
 from shared.events import Envelope
 
 HIDDEN_PROVIDER = "a confidential health service"
+ACCOUNT_SOURCE = "safeguarding account"
+EntryKind = Literal["contact", "account"]
 
 
 class ChronologyEntry(BaseModel):
@@ -42,6 +54,7 @@ class ChronologyEntry(BaseModel):
     duplicate_group: str | None = None
     provider_hidden: bool = False
     significance_marked: bool = False  # the lead set `significant`, over the agency's own flag
+    kind: EntryKind = "contact"
 
 
 class SignificanceChange(BaseModel):
@@ -62,6 +75,63 @@ def entry_document(event: Envelope[ContactRecorded]) -> dict[str, Any]:
     return doc
 
 
+def account_entry_document(event: Envelope[AccountEvent]) -> dict[str, Any] | None:
+    """The chronology entry for a change to the child's account that belongs on the timeline (who joined or
+    left the team, who leads, shielding), keyed by the account event's id; None for the rest."""
+    data = event.data
+    summary, visibility = _account_summary(data)
+    if summary is None:
+        return None
+    return {
+        "_id": event.id,
+        "child_id": data.child_id,
+        "kind": "account",
+        "agency": ACCOUNT_SOURCE,
+        "author": {"name": data.actor.name, "role": data.actor.role or data.actor.kind},
+        "occurred_at": data.at,
+        "period_end": None,
+        "date_uncertain": False,
+        "day": data.at.date().isoformat(),
+        "contact_type": "other",
+        "summary": summary,
+        "impact": "neutral",
+        "action_taken": None,
+        "outcome": None,
+        "significant": False,
+        "rag": None,
+        "visibility": visibility,
+        "sensitive_service": False,
+        "recorded_at": event.time,
+        "supersedes": None,
+    }
+
+
+def _who(person: PersonRef) -> str:
+    # A sensitive service's practitioner is named without their service (BRIEF §3).
+    if person.sensitive_service:
+        return f"{person.name} ({HIDDEN_PROVIDER})"
+    details = ", ".join(x for x in (person.role, person.agency) if x)
+    return f"{person.name} ({details})" if details else person.name
+
+
+def _account_summary(data: AccountEvent) -> tuple[str | None, Visibility]:
+    match data:
+        case ChildRegistered():
+            return f"Account opened; {_who(data.lead)} is the lead professional.", "family_visible"
+        case JoinApproved():
+            return f"{_who(data.person)} joined the team.", "family_visible"
+        case MemberLeft():
+            return "A practitioner left the team.", "family_visible"
+        case MemberRemoved():
+            return "A practitioner was removed from the team.", "restricted"
+        case LeadHandedOver():
+            return f"Lead professional handed over to {_who(data.to)}.", "family_visible"
+        case ChildFlagsChanged():
+            what = "shielded" if data.shielded else "no longer shielded"
+            return f"The child's record is now {what}.", "restricted"
+    return None, "restricted"
+
+
 class ChronologyQuery(BaseModel):
     """Which entries a reader wants; every field narrows the result."""
 
@@ -70,6 +140,7 @@ class ChronologyQuery(BaseModel):
     agencies: list[str] = Field(default_factory=list)
     contact_types: list[ContactType] = Field(default_factory=list)
     significant_only: bool = False
+    kinds: list[EntryKind] = Field(default_factory=list)
 
 
 class Lens(BaseModel):

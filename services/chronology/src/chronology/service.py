@@ -12,9 +12,11 @@ from chronology.models import (
     ChronologyPage,
     ChronologyQuery,
     Lens,
+    account_entry_document,
     entry_document,
 )
 from chronology.store import ChronologyStore
+from shared.contracts.accounts import AccountEvent
 from shared.contracts.chronology import SIGNIFICANCE_MARKED, SignificanceMarked
 from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope, make_event
@@ -37,6 +39,12 @@ async def record_contacts(*, store: ChronologyStore, events: Sequence[Envelope[C
     """Add each agency contact to its child's chronology once; returns how many were new."""
     result = await store.add_entries([entry_document(e) for e in events])
     return result.inserted
+
+
+async def record_account_changes(*, store: ChronologyStore, events: Sequence[Envelope[AccountEvent]]) -> int:
+    """Team and status changes to the child's account become timeline entries, once each."""
+    docs = [d for d in (account_entry_document(e) for e in events) if d is not None]
+    return (await store.add_entries(docs)).inserted
 
 
 async def read_chronology(

@@ -103,6 +103,8 @@ def _where(child_id: str, query: ChronologyQuery, family_only: bool) -> dict[str
         where["occurred_at"] = when
     if query.agencies:
         where["agency"] = {"$in": query.agencies}
+    if query.kinds:
+        where["kind"] = {"$in": list(query.kinds)} if "account" in query.kinds else {"$ne": "account"}
     if query.contact_types:
         where["contact_type"] = {"$in": list(query.contact_types)}
     return where
