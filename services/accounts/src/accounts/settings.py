@@ -1,11 +1,27 @@
 """Accounts settings: environment variables prefixed ACCOUNTS_."""
 
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+
+from shared.auth import AuthSettings
 from shared.settings import ServiceSettings
 
 
-class AccountsSettings(ServiceSettings):
+class AccountsSettings(ServiceSettings, AuthSettings):
     model_config = SettingsConfigDict(env_prefix="ACCOUNTS_", extra="ignore")
 
     service_name: str = "accounts"
     http_port: int = 8001
+    signing_key_pem: SecretStr | None = Field(
+        default=None,
+        description="PEM private key (RSA or EC P-256) that signs tokens; without it a key is generated at "
+        "first start and kept in the database, so restarts and replicas share it.",
+    )
+    break_glass_minutes: int = Field(default=240, ge=5, le=24 * 60, description="How long break-glass lasts.")
+    outbox_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="How often unpublished events are swept."
+    )
+    demo_seed: bool = Field(default=False, description="Create the demo people and children at start.")
+    demo_password: SecretStr | None = Field(
+        default=None, description="The demo users' password (local stack only); required with demo_seed."
+    )

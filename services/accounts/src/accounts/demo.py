@@ -1,0 +1,165 @@
+"""Demo people and children for the local stack (`ACCOUNTS_DEMO_SEED=true` with `ACCOUNTS_DEMO_PASSWORD`).
+
+Every demo user signs in with the one demo password. The children are opened and their teams formed through the
+same use cases as a real user's, so their account events reach every service's access snapshot. Running it
+again changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from accounts import service
+from accounts.domain import ChildDetails, Person
+from accounts.passwords import hash_password
+from accounts.service import Accounts
+from shared.policy import FamilyRelationship, Principal
+
+
+def _person(
+    username: str,
+    name: str,
+    kind: str,
+    agency: str | None = None,
+    role: str | None = None,
+    *,
+    sensitive: bool = False,
+) -> Person:
+    contact = f"{username}@council.example" if kind in ("practitioner", "manager") else None
+    return Person.model_validate(
+        {
+            "person_id": f"p-{username.replace('.', '-')}",
+            "username": username,
+            "name": name,
+            "kind": kind,
+            "agency": agency,
+            "role": role,
+            "contact": contact,
+            "sensitive_service": sensitive,
+        }
+    )
+
+
+PEOPLE: tuple[Person, ...] = (
+    _person("sam.okafor", "Sam Okafor", "practitioner", "socialcare", "social worker"),
+    _person("tess.morgan", "Tess Morgan", "practitioner", "school", "designated safeguarding lead"),
+    _person("hana.begum", "Hana Begum", "practitioner", "health", "health visitor"),
+    _person("pete.walsh", "Pete Walsh", "practitioner", "police", "police officer"),
+    _person(
+        "rae.lindqvist", "Rae Lindqvist", "practitioner", "health", "sexual health nurse", sensitive=True
+    ),
+    _person("mia.clarke", "Mia Clarke", "manager", "socialcare", "team manager"),
+    _person("kerry.example", "Kerry Example", "family", role="parent"),
+    _person("amy.example", "Amy Example", "family", role="child"),
+    _person("dan.sample", "Dan Sample", "family", role="parent"),
+    _person("ana.audit", "Ana Adeyemi", "auditor", role="information governance"),
+    _person("school.mis", "Park Hill Academy MIS", "agency_system", "school"),
+)
+BY_USERNAME = {p.username: p for p in PEOPLE}
+
+# The children of the demo contact events (shared.devstack.demo), so their chronologies show on their pages;
+# a child's id is their NHS number.
+AMY = "9434765919"
+BEN = "4010232137"
+CARA = "4857773457"
+CHILDREN: dict[str, tuple[ChildDetails, bool]] = {
+    AMY: (
+        ChildDetails(
+            nhs_number=AMY,
+            given_name="Amy",
+            family_name="Example",
+            date_of_birth=date(2014, 5, 14),
+            address="12 Elm Road, Leeds",
+            postcode="LS6 2AB",
+            school="Park Hill Academy",
+            gp="Hyde Park Surgery",
+        ),
+        False,
+    ),
+    BEN: (
+        ChildDetails(
+            nhs_number=BEN,
+            given_name="Ben",
+            family_name="Sample",
+            date_of_birth=date(2017, 9, 3),
+            address="4 Refuge Close, Leeds",
+            postcode="LS9 1ZZ",
+            school="St Mary's Primary",
+            gp="Burmantofts Health Centre",
+        ),
+        True,
+    ),
+    CARA: (
+        ChildDetails(
+            nhs_number=CARA,
+            given_name="Cara",
+            family_name="Demo",
+            date_of_birth=date(2011, 1, 22),
+            address="7 Mill Lane, Leeds",
+            postcode="LS12 3CD",
+            school="Armley High School",
+            gp="Armley Medical Practice",
+        ),
+        False,
+    ),
+}
+# child → members who joined (username, reason); family (username, relationship)
+TEAMS: dict[str, list[tuple[str, str]]] = {
+    AMY: [
+        ("tess.morgan", "Amy's designated safeguarding lead at school"),
+        ("rae.lindqvist", "providing confidential sexual health support"),
+    ],
+    BEN: [],
+    CARA: [("pete.walsh", "missing-episode return interviews")],
+}
+FAMILY: dict[str, list[tuple[str, FamilyRelationship]]] = {
+    AMY: [("kerry.example", "parent"), ("amy.example", "child")],
+    BEN: [("dan.sample", "parent")],
+    CARA: [],
+}
+SENSITIVE = {AMY}
+
+
+def _principal(username: str) -> Principal:
+    return BY_USERNAME[username].principal()
+
+
+async def seed(ctx: Accounts, *, password: str) -> None:
+    """Create the demo people and children if they are not there yet."""
+    password_hash = await asyncio.to_thread(hash_password, password)
+    await ctx.store.add_people([p.model_copy(update={"password_hash": password_hash}) for p in PEOPLE])
+    lead = _principal("sam.okafor")
+    for child_id, (details, shielded) in CHILDREN.items():
+        child = await ctx.store.child(child_id)
+        if child is None:
+            await service.register_child(
+                ctx=ctx,
+                principal=lead,
+                details=details,
+                shielded=shielded,
+                sensitive_service=child_id in SENSITIVE,
+                child_id=child_id,
+            )
+            child = await ctx.store.child(child_id)
+        assert child is not None
+        for username, reason in TEAMS[child_id]:
+            person = BY_USERNAME[username]
+            if child.access.member(person.person_id):
+                continue
+            request = child.access.request_of(person.person_id) or await service.request_join(
+                ctx=ctx, principal=person.principal(), child_id=child_id, reason=reason
+            )
+            child = await service.approve_join(
+                ctx=ctx, principal=lead, child_id=child_id, request_id=request.request_id, reason=None
+            )
+        for username, relationship in FAMILY[child_id]:
+            person = BY_USERNAME[username]
+            if not child.access.family_link(person.person_id):
+                child = await service.link_family(
+                    ctx=ctx,
+                    principal=lead,
+                    child_id=child_id,
+                    person_id=person.person_id,
+                    relationship=relationship,
+                )

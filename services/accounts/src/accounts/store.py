@@ -1,0 +1,486 @@
+"""The only module that talks to accounts' MongoDB database.
+
+FerretDB 1.24 applies an update by reading the document, changing it and writing it back without a lock, so
+two concurrent updates of one document lose one of them — a conditional `update_one`, `find_one_and_update`
+and even `$inc` (measured here: 8 writers x 30 `$inc` left 121 of 240). Only an insert is atomic, through the
+unique `_id`. So a child's account is a log of **commits**, each inserted with `_id = "<child>:<seq>"` (the
+first event's sequence number): two changes made from the same state collide on that `_id`, one wins and the
+other is retried from the new state. A commit holds the change's events, which are also its outbox: the relay
+(`accounts.outbox`) publishes unpublished commits in order and marks them published. No transaction is needed
+and an accepted change is never lost between MongoDB and Kafka (BRIEF §5).
+
+The `children` collection is a projection of the commits, for queries (by NHS number, name and date of birth,
+person, lead). It is written after each commit and refreshed by the relay; it may lag or, after two racing
+writes, step back — so reading a child always folds any newer commits onto it, and decisions never use a
+stale state. FerretDB also ignores `$pull` with a condition (the update matches and changes nothing): nothing
+here uses it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from accounts.domain import Child, ChildDetails, Conflict, Person, name_key
+from shared import mongo
+from shared.access import fold
+from shared.access import from_document as access_from_document
+from shared.access import to_document as access_to_document
+from shared.contracts.accounts import AccountEvent, decode_account_event
+from shared.events import Envelope
+from shared.policy import ChildAccess
+
+CHILDREN = "children"
+COMMITS = "commits"
+RESOLUTIONS = "match_resolutions"
+PEOPLE = "people"
+MATCHES = "pending_matches"
+AUDIT = "audit"
+KEYS = "signing_keys"
+INDEXES = {
+    COMMITS: [
+        IndexModel([("child_id", ASCENDING), ("last_seq", ASCENDING)]),
+        IndexModel([("published", ASCENDING), ("child_id", ASCENDING), ("seq", ASCENDING)]),
+    ],
+    CHILDREN: [
+        IndexModel([("nhs_key", ASCENDING)]),
+        IndexModel([("dob", ASCENDING), ("name_key", ASCENDING)]),
+        IndexModel([("people", ASCENDING)]),
+        IndexModel([("lead_id", ASCENDING), ("has_pending", ASCENDING)]),
+        IndexModel([("lead_agency", ASCENDING), ("has_pending", ASCENDING)]),
+    ],
+    PEOPLE: [IndexModel([("username", ASCENDING)], unique=True)],
+    MATCHES: [IndexModel([("status", ASCENDING), ("created_at", ASCENDING)])],
+    AUDIT: [
+        IndexModel([("child_id", ASCENDING), ("at", DESCENDING)]),
+        IndexModel([("actor_id", ASCENDING), ("at", DESCENDING)]),
+        IndexModel([("action", ASCENDING), ("at", DESCENDING)]),
+        IndexModel([("at", DESCENDING)]),
+    ],
+}
+SIGNING_KEY_ID = "current"
+log = logging.getLogger(__name__)
+
+
+class OutboxEntry(BaseModel):
+    """One event of a commit, serialised once when the change was saved; published as it is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    seq: int
+    topic: str
+    type: str
+    key: str
+    payload: str
+
+
+def outbox_entry(topic: str, envelope: Envelope[AccountEvent]) -> OutboxEntry:
+    return OutboxEntry(
+        id=envelope.id,
+        seq=envelope.data.seq,
+        topic=topic,
+        type=envelope.type,
+        key=envelope.subject,
+        payload=envelope.model_dump_json(),
+    )
+
+
+class Commit(BaseModel):
+    """One accepted change to a child's account: its events, in order."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    child_id: str
+    seq: int
+    last_seq: int
+    events: tuple[OutboxEntry, ...]
+    published: bool = False
+
+
+class PendingMatch(BaseModel):
+    """A registration that may be a child who already has an account: waits for a manager to confirm."""
+
+    model_config = ConfigDict(frozen=True)
+
+    match_id: str
+    details: ChildDetails
+    shielded: bool
+    sensitive_service: bool
+    requested_by: str
+    candidates: tuple[str, ...]
+    status: Literal["pending", "same_child", "new_child"] = "pending"
+    resolved_by: str | None = None
+    child_id: str | None = None
+    created_at: datetime
+
+
+class AuditEntry(BaseModel):
+    """One line of the audit log: an access (from `audit.events`) or an account change (`accounts.events`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    at: datetime
+    service: str
+    actor_id: str
+    actor_name: str
+    actor_kind: str
+    actor_agency: str | None = None
+    actor_role: str | None = None
+    action: str
+    child_id: str | None = None
+    allowed: bool
+    reason: str
+    purpose: str | None = None
+    relationship: str | None = None
+    view: str | None = None
+    break_glass: bool = False
+    detail: str | None = None
+
+
+class AccountsStore:
+    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
+        self._db = db
+        self._children = db[CHILDREN]
+        self._commits = db[COMMITS]
+        self._people = db[PEOPLE]
+        self._matches = db[MATCHES]
+        self._resolutions = db[RESOLUTIONS]
+        self._keys = db[KEYS]
+
+    async def create_indexes(self) -> None:
+        await mongo.ensure_indexes(self._db, {k: v for k, v in INDEXES.items() if k != AUDIT})
+
+    # --- children: commits ---------------------------------------------------------------------------------
+
+    async def commit(
+        self,
+        *,
+        child_id: str,
+        before: Child | None,
+        after: ChildAccess,
+        events: Sequence[OutboxEntry],
+        details: ChildDetails | None = None,
+        created_at: datetime | None = None,
+    ) -> Child | None:
+        """Record a change made from `before` (None: the account's first); returns the new state, or None if
+        another change was recorded from the same state first (read again and retry)."""
+        first = (before.seq if before else 0) + 1
+        doc: mongo.Document = {
+            "_id": f"{child_id}:{first}",
+            "child_id": child_id,
+            "seq": first,
+            "last_seq": after.seq,
+            "events": [e.model_dump() for e in events],
+            "published": False,
+            "at": created_at or datetime.now(UTC),
+        }
+        if details is not None:
+            doc["details"] = details.model_dump(mode="json")
+        try:
+            await self._commits.insert_one(doc)
+        except DuplicateKeyError:
+            return None
+        if before is not None:
+            child = before.model_copy(update={"access": after})
+        else:
+            assert details is not None and created_at is not None, "a first commit carries the details"
+            child = Child(child_id=child_id, details=details, access=after, created_at=created_at)
+        try:
+            await self.project(child)
+        except Exception as err:  # the commit stands; the relay refreshes the projection
+            log.warning("projection of %s not written: %s", child_id, err)
+        return child
+
+    async def project(self, child: Child) -> None:
+        """Write `child` to the projection unless it already holds this state or a later one."""
+        doc = _child_doc(child)
+        if child.seq == 1 or not await self._children.find_one({"_id": child.child_id}, {"_id": 1}):
+            try:
+                await self._children.insert_one(doc)
+                return
+            except DuplicateKeyError:
+                pass
+        fields = {k: v for k, v in doc.items() if k != "_id"}
+        await self._children.update_one({"_id": child.child_id, "seq": {"$lt": child.seq}}, {"$set": fields})
+
+    async def child(self, child_id: str) -> Child | None:
+        """The child's current state: the projection with any newer commits folded on."""
+        doc = await self._children.find_one({"_id": child_id})
+        projected = _child(doc) if doc else None
+        newer = await self._commits_after(child_id, projected.seq if projected else 0)
+        if not newer:
+            return projected
+        if projected is None:
+            first = await self._commits.find_one({"_id": f"{child_id}:1"})
+            if first is None or "details" not in first:
+                return None
+            details = ChildDetails.model_validate(first["details"])
+            access = fold(None, _events(newer))
+            if access is None:
+                return None
+            return Child(child_id=child_id, details=details, access=access, created_at=first["at"])
+        access = fold(projected.access, _events(newer))
+        assert access is not None
+        return projected.model_copy(update={"access": access})
+
+    async def commits(self, child_id: str) -> list[Commit]:
+        """The child's whole history, in order."""
+        return await self._commits_after(child_id, 0)
+
+    async def _commits_after(self, child_id: str, seq: int) -> list[Commit]:
+        cursor = self._commits.find({"child_id": child_id, "last_seq": {"$gt": seq}}).sort("seq", ASCENDING)
+        return [_commit(d) async for d in cursor]
+
+    async def refresh(self, child_id: str) -> None:
+        """Bring the projection up to the commits (after a crash, or a racing write that stepped it back)."""
+        child = await self.child(child_id)
+        if child is not None:
+            await self.project(child)
+
+    async def unpublished(self, *, limit: int = 200) -> list[Commit]:
+        """Commits not yet on Kafka, each child's in order."""
+        cursor = (
+            self._commits.find({"published": False})
+            .sort([("child_id", ASCENDING), ("seq", ASCENDING)])
+            .limit(limit)
+        )
+        return [_commit(d) async for d in cursor]
+
+    async def mark_published(self, commit_ids: Sequence[str]) -> None:
+        # Only the relay changes a commit after its insert, and only this flag: a lost race sets it twice.
+        await self._commits.update_many({"_id": {"$in": list(commit_ids)}}, {"$set": {"published": True}})
+
+    # --- children: queries on the projection ---------------------------------------------------------------
+
+    async def candidates(self, details: ChildDetails, *, limit: int = 50) -> list[Child]:
+        """Children who might be `details`: the same NHS number, or the same date of birth."""
+        clauses: list[dict[str, Any]] = [{"dob": details.date_of_birth.isoformat()}]
+        if details.nhs_number:
+            clauses.append({"nhs_key": details.nhs_number})
+        cursor = self._children.find({"$or": clauses}).limit(limit)
+        return [_child(d) async for d in cursor]
+
+    async def by_nhs_number(self, nhs_number: str) -> Child | None:
+        doc = await self._children.find_one({"nhs_key": nhs_number}, {"_id": 1})
+        return await self.child(str(doc["_id"])) if doc else None
+
+    async def by_name_and_birth(
+        self, *, given_name: str, family_name: str, date_of_birth: date, limit: int = 10
+    ) -> list[Child]:
+        query = {"dob": date_of_birth.isoformat(), "name_key": _name_key(given_name, family_name)}
+        return await self._current(self._children.find(query, {"_id": 1}).limit(limit))
+
+    async def children_of(self, person_id: str, *, limit: int = 500) -> list[Child]:
+        return await self._current(self._children.find({"people": person_id}, {"_id": 1}).limit(limit))
+
+    async def awaiting_decision(self, *, person_id: str, agency: str | None, limit: int = 200) -> list[Child]:
+        """Children with join requests where `person_id` leads, is in the team, or manages in the lead's
+        agency (the policy has the last word)."""
+        clauses: list[dict[str, Any]] = [{"lead_id": person_id}, {"people": person_id}]
+        if agency:
+            clauses.append({"lead_agency": agency})
+        cursor = self._children.find({"has_pending": True, "$or": clauses}, {"_id": 1}).limit(limit)
+        return await self._current(cursor)
+
+    async def _current(self, cursor: Any) -> list[Child]:
+        ids = [str(d["_id"]) async for d in cursor]
+        found = [await self.child(i) for i in ids]
+        return [c for c in found if c is not None]
+
+    # --- people --------------------------------------------------------------------------------------------
+
+    async def add_people(self, people: Sequence[Person]) -> int:
+        """Insert people keyed by id; those already stored are left as they are."""
+        result = await mongo.append_many(self._people, [_person_doc(p) for p in people])
+        return result.inserted
+
+    async def insert_person(self, person: Person) -> None:
+        try:
+            await self._people.insert_one(_person_doc(person))
+        except DuplicateKeyError as err:
+            raise Conflict(f"the user name {person.username!r} is taken") from err
+
+    async def person(self, person_id: str) -> Person | None:
+        doc = await self._people.find_one({"_id": person_id})
+        return _person(doc) if doc else None
+
+    async def person_by_username(self, username: str) -> Person | None:
+        doc = await self._people.find_one({"username": username})
+        return _person(doc) if doc else None
+
+    # --- pending matches -----------------------------------------------------------------------------------
+
+    async def insert_match(self, match: PendingMatch) -> None:
+        doc = match.model_dump(mode="json")
+        doc["_id"] = doc.pop("match_id")
+        doc["created_at"] = match.created_at
+        await self._matches.insert_one(doc)
+
+    async def match(self, match_id: str) -> PendingMatch | None:
+        doc = await self._matches.find_one({"_id": match_id})
+        return _match(doc) if doc else None
+
+    async def open_matches(self, *, limit: int = 100) -> list[PendingMatch]:
+        cursor = self._matches.find({"status": "pending"}).sort("created_at", ASCENDING).limit(limit)
+        return [_match(d) async for d in cursor]
+
+    async def resolve_match(
+        self, match_id: str, *, status: str, resolved_by: str, child_id: str | None
+    ) -> bool:
+        """Record the resolution; only the first resolver of a match wins (an insert, see the docstring)."""
+        try:
+            await self._resolutions.insert_one(
+                {"_id": match_id, "status": status, "resolved_by": resolved_by, "child_id": child_id}
+            )
+        except DuplicateKeyError:
+            return False
+        await self._matches.update_one(
+            {"_id": match_id}, {"$set": {"status": status, "resolved_by": resolved_by, "child_id": child_id}}
+        )
+        return True
+
+    # --- signing key ---------------------------------------------------------------------------------------
+
+    async def signing_key(self) -> str | None:
+        doc = await self._keys.find_one({"_id": SIGNING_KEY_ID})
+        return str(doc["private_pem"]) if doc else None
+
+    async def keep_signing_key(self, pem: str) -> str:
+        """Store `pem` unless another replica stored one first; returns the key in force."""
+        try:
+            await self._keys.insert_one({"_id": SIGNING_KEY_ID, "private_pem": pem})
+            return pem
+        except DuplicateKeyError:
+            stored = await self.signing_key()
+            if stored is None:
+                raise
+            return stored
+
+
+class AuditStore:
+    """The audit log: one document per audit event or account change, keyed by event id (idempotent)."""
+
+    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
+        self._db = db
+        self._entries = db[AUDIT]
+
+    async def create_indexes(self) -> None:
+        await mongo.ensure_indexes(self._db, {AUDIT: INDEXES[AUDIT]})
+
+    async def add(self, entries: Sequence[AuditEntry]) -> int:
+        docs = []
+        for entry in entries:
+            doc = entry.model_dump()
+            doc["_id"] = doc.pop("id")
+            docs.append(doc)
+        return (await mongo.append_many(self._entries, docs)).inserted
+
+    async def query(
+        self,
+        *,
+        child_id: str | None = None,
+        actor_id: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        allowed: bool | None = None,
+        actions: Sequence[str] | None = None,
+        limit: int = 100,
+    ) -> list[AuditEntry]:
+        """Entries matching every given filter, newest first."""
+        query: dict[str, Any] = {}
+        if child_id is not None:
+            query["child_id"] = child_id
+        if actor_id is not None:
+            query["actor_id"] = actor_id
+        if action is not None:
+            query["action"] = action
+        elif actions is not None:
+            query["action"] = {"$in": list(actions)}
+        if allowed is not None:
+            query["allowed"] = allowed
+        if since is not None or until is not None:
+            window: dict[str, datetime] = {}
+            if since is not None:
+                window["$gte"] = since
+            if until is not None:
+                window["$lt"] = until
+            query["at"] = window
+        cursor = self._entries.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
+        return [_audit(d) async for d in cursor]
+
+
+def _name_key(given_name: str, family_name: str) -> str:
+    return f"{name_key(family_name)}|{name_key(given_name)}"
+
+
+def _child_doc(child: Child) -> mongo.Document:
+    details = child.details
+    access = child.access
+    snapshot = access_to_document(access)
+    snapshot.pop("_id")
+    people = snapshot.pop("people")
+    return {
+        "_id": child.child_id,
+        "details": details.model_dump(mode="json"),
+        "nhs_key": details.nhs_number or f"none:{child.child_id}",
+        "dob": details.date_of_birth.isoformat(),
+        "name_key": _name_key(details.given_name, details.family_name),
+        "created_at": child.created_at,
+        "access": snapshot,
+        "seq": access.seq,
+        "people": people,
+        "lead_id": access.lead_id,
+        "lead_agency": access.lead_agency,
+        "has_pending": bool(access.pending),
+    }
+
+
+def _child(doc: mongo.Document) -> Child:
+    access = access_from_document({**doc["access"], "_id": doc["_id"]})
+    return Child(
+        child_id=str(doc["_id"]),
+        details=ChildDetails.model_validate(doc["details"]),
+        access=access,
+        created_at=doc["created_at"],
+    )
+
+
+def _commit(doc: mongo.Document) -> Commit:
+    return Commit.model_validate({**doc, "id": doc["_id"]})
+
+
+def _events(commits: Sequence[Commit]) -> list[AccountEvent]:
+    return [
+        decode_account_event(entry.topic, entry.payload.encode()).data
+        for commit in commits
+        for entry in commit.events
+    ]
+
+
+def _person_doc(person: Person) -> mongo.Document:
+    doc = person.model_dump()
+    doc["_id"] = doc.pop("person_id")
+    return doc
+
+
+def _person(doc: mongo.Document) -> Person:
+    return Person.model_validate({**doc, "person_id": doc["_id"]})
+
+
+def _match(doc: mongo.Document) -> PendingMatch:
+    return PendingMatch.model_validate({**doc, "match_id": doc["_id"]})
+
+
+def _audit(doc: mongo.Document) -> AuditEntry:
+    return AuditEntry.model_validate({**doc, "id": doc["_id"]})

@@ -1,0 +1,210 @@
+"""Accounts running in-process for tests: the real app against the real broker and MongoDB-wire server, people
+made directly in its store, tokens signed by its own key, and a child's team set up in every relationship."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from accounts import service
+from accounts.app import create_app
+from accounts.domain import ChildDetails, Person
+from accounts.service import Accounts
+from accounts.settings import AccountsSettings
+from accounts.signin import SigningKeys
+from shared import mongo
+from shared.audit import MemoryAuditSink
+from shared.identity import with_check_digit
+from shared.policy import Principal, PrincipalKind
+from shared.topics import ensure_topics
+
+
+def new_nhs_number() -> str:
+    while True:
+        number = with_check_digit(f"{random.randrange(10**8, 10**9)}")
+        if number:
+            return number
+
+
+def new_child_details(nhs_number: str | None = None, **overrides: Any) -> ChildDetails:
+    values: dict[str, Any] = {
+        "nhs_number": nhs_number if nhs_number is not None else new_nhs_number(),
+        "given_name": "Test",
+        "family_name": f"Child{uuid.uuid4().hex[:8]}",
+        "date_of_birth": date(2010 + random.randrange(12), random.randrange(1, 13), random.randrange(1, 29)),
+        "address": "1 Test Street, Leeds",
+        "postcode": f"LS{random.randrange(1, 30)} {random.randrange(1, 10)}XY",
+        "school": "Test Academy",
+        "gp": "Test Surgery",
+        **overrides,
+    }
+    return ChildDetails.model_validate(values)
+
+
+@dataclass
+class RunningAccounts:
+    app: FastAPI
+    client: httpx.AsyncClient
+    audit: MemoryAuditSink | None
+    database: str
+    people: dict[str, Person] = field(default_factory=dict)
+
+    @property
+    def ctx(self) -> Accounts:
+        ctx: Accounts = self.app.state.accounts
+        return ctx
+
+    @property
+    def keys(self) -> SigningKeys:
+        keys: SigningKeys = self.app.state.signing_keys
+        return keys
+
+    async def add_person(
+        self, name: str, kind: PrincipalKind, agency: str | None = None, role: str | None = None, **extra: Any
+    ) -> Person:
+        person = Person.model_validate(
+            {
+                "person_id": f"p-{name}-{uuid.uuid4().hex[:8]}",
+                "username": f"{name}.{uuid.uuid4().hex[:8]}",
+                "name": name.replace("_", " ").title(),
+                "kind": kind,
+                "agency": agency,
+                "role": role,
+                "contact": f"{name}@council.example",
+                **extra,
+            }
+        )
+        await self.ctx.store.add_people([person])
+        self.people[name] = person
+        return person
+
+    def headers(self, who: Person | Principal) -> dict[str, str]:
+        principal = who.principal() if isinstance(who, Person) else who
+        return {"Authorization": f"Bearer {self.keys.issuer.issue(principal).access_token}"}
+
+
+@asynccontextmanager
+async def running_accounts(
+    *,
+    kafka_bootstrap: str,
+    mongo_url: str,
+    database: str | None = None,
+    memory_audit: bool = True,
+    keep_database: bool = False,
+    **settings: Any,
+) -> AsyncIterator[RunningAccounts]:
+    """Accounts started (Mongo, broker, consumers, outbox relay) with a fresh database, dropped afterwards
+    (unless `keep_database`). `memory_audit` keeps audit events in memory instead of publishing them."""
+    await ensure_topics(kafka_bootstrap)
+    database = database or f"test_{uuid.uuid4().hex}"
+    config = AccountsSettings(
+        kafka_bootstrap=kafka_bootstrap,
+        mongo_url=mongo_url,
+        mongo_db=database,
+        consumer_group_suffix=f"-test-{uuid.uuid4().hex[:8]}",
+        **settings,
+    )
+    sink = MemoryAuditSink() if memory_audit else None
+    app = create_app(config, audit_sink=sink)
+    try:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://accounts") as client:
+                yield RunningAccounts(app=app, client=client, audit=sink, database=database)
+    finally:
+        if not keep_database:
+            mongo_client = mongo.connect(mongo_url, app_name="accounts-tests")
+            await mongo_client.drop_database(database)
+            await mongo_client.close()
+
+
+# Every relationship a person can have with a child (issue 4, "Done when").
+PERSONAS: dict[str, tuple[PrincipalKind, str | None, str | None]] = {
+    "lead": ("practitioner", "socialcare", "social worker"),
+    "member": ("practitioner", "school", "teacher"),
+    "manager_member": ("manager", "health", "team manager"),
+    "line_manager": ("manager", "socialcare", "team manager"),
+    "other_manager": ("manager", "police", "inspector"),
+    "non_member": ("practitioner", "police", "police officer"),
+    "pending": ("practitioner", "housing", "housing officer"),
+    "break_glass": ("practitioner", "health", "emergency doctor"),
+    "left": ("practitioner", "voluntary", "youth worker"),
+    "parent": ("family", None, "parent"),
+    "the_child": ("family", None, "child"),
+    "other_family": ("family", None, "parent"),
+    "auditor": ("auditor", None, "information governance"),
+    "agency_system": ("agency_system", "school", None),
+}
+
+
+async def add_personas(accounts: RunningAccounts) -> dict[str, Person]:
+    for name, (kind, agency, role) in PERSONAS.items():
+        await accounts.add_person(name, kind, agency, role)
+    await accounts.add_person("spare_family", "family", None, "carer")
+    await accounts.add_person("spare_member", "practitioner", "school", "teaching assistant")
+    return accounts.people
+
+
+@dataclass(frozen=True)
+class World:
+    """One child with a person in every relationship, and another child with their own family."""
+
+    child_id: str
+    other_child_id: str
+    pending_request_id: str
+
+
+async def build_world(ctx: Accounts, people: dict[str, Person]) -> World:
+    """Set up a child's team through the same use cases HTTP calls (no audit events for allowed changes)."""
+    lead = people["lead"].principal()
+
+    async def register(principal: Principal) -> str:
+        outcome = await service.register_child(
+            ctx=ctx, principal=principal, details=new_child_details(), shielded=False, sensitive_service=False
+        )
+        assert outcome.child is not None, outcome
+        return outcome.child.child_id
+
+    child_id = await register(lead)
+    for name in ("member", "manager_member", "left", "spare_member"):
+        request = await service.request_join(
+            ctx=ctx, principal=people[name].principal(), child_id=child_id, reason="working with the child"
+        )
+        await service.approve_join(
+            ctx=ctx, principal=lead, child_id=child_id, request_id=request.request_id, reason=None
+        )
+    await service.leave(ctx=ctx, principal=people["left"].principal(), child_id=child_id)
+    pending = await service.request_join(
+        ctx=ctx, principal=people["pending"].principal(), child_id=child_id, reason="rehousing the family"
+    )
+    await service.break_glass(
+        ctx=ctx,
+        principal=people["break_glass"].principal(),
+        child_id=child_id,
+        reason="A&E: injuries, need history",
+    )
+    for name, relationship in (("parent", "parent"), ("the_child", "child")):
+        await service.link_family(
+            ctx=ctx,
+            principal=lead,
+            child_id=child_id,
+            person_id=people[name].person_id,
+            relationship=relationship,  # type: ignore[arg-type]
+        )
+    other_child_id = await register(lead)
+    await service.link_family(
+        ctx=ctx,
+        principal=lead,
+        child_id=other_child_id,
+        person_id=people["other_family"].person_id,
+        relationship="parent",
+    )
+    return World(child_id=child_id, other_child_id=other_child_id, pending_request_id=pending.request_id)

@@ -1,0 +1,262 @@
+"""Each child's access snapshot, kept by every service from `accounts.events`, so the policy is evaluated
+locally with no call to accounts per request (issue 4, item 5).
+
+`apply_event` is the one fold from account events to a `ChildAccess`; accounts itself uses it to compute the
+state it stores, so every snapshot agrees with accounts by construction. `AccessSnapshots` stores one document
+per child and applies events idempotently: an event whose `seq` is not above the stored one changes nothing,
+and each write is conditional on the `seq` it was computed from (no transactions on FerretDB, BRIEF §5).
+
+A service wires it in its `create_app`:
+
+    snapshots = AccessSnapshots(runtime.db)
+    follow_accounts(runtime, snapshots)           # consume accounts.events in the service's group
+    ... on_start=[snapshots.create_indexes, ...]
+    decision = await snapshots.decide(principal, "read_chronology", child_id)
+
+`accounts.events` must be kept for as long as snapshots may need rebuilding (retention.ms=-1): a snapshot is
+built from the child's whole history, starting at `child.registered`; without it the child stays unknown and
+every decision about them is a refusal (fail closed).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared import mongo
+from shared.contracts.accounts import (
+    AccessDecisionRecorded,
+    AccountEvent,
+    BreakGlassUsed,
+    ChildFlagsChanged,
+    ChildRegistered,
+    FamilyLinked,
+    FamilyUnlinked,
+    JoinApproved,
+    JoinDeclined,
+    JoinRequested,
+    LeadHandedOver,
+    MemberLeft,
+    MemberRemoved,
+    PersonRef,
+    decode_account_event,
+)
+from shared.events import Envelope
+from shared.kafka.consumer import Incoming
+from shared.policy import (
+    Action,
+    BreakGlassGrant,
+    ChildAccess,
+    Decision,
+    FamilyLink,
+    JoinRequest,
+    Principal,
+    TeamMember,
+    decide,
+)
+from shared.service import Runtime
+
+log = logging.getLogger(__name__)
+
+SNAPSHOTS = "child_access"
+_CONFLICT_RETRIES = 5
+
+
+def _member(person: PersonRef, at: datetime) -> TeamMember:
+    return TeamMember(
+        person_id=person.person_id,
+        name=person.name,
+        kind=person.kind,
+        agency=person.agency,
+        role=person.role,
+        contact=person.contact,
+        sensitive_service=person.sensitive_service,
+        joined_at=at,
+    )
+
+
+def apply_event(access: ChildAccess | None, event: AccountEvent) -> ChildAccess | None:
+    """The child's snapshot after `event`. Events at or below the snapshot's `seq` change nothing (they were
+    applied already); an event for a child whose registration was never seen changes nothing either."""
+    if access is not None and event.seq <= access.seq:
+        return access
+    if isinstance(event, ChildRegistered):
+        if access is not None:
+            return access
+        return ChildAccess(
+            child_id=event.child_id,
+            seq=event.seq,
+            display_name=f"{event.given_name} {event.family_name}",
+            lead_id=event.lead.person_id,
+            lead_agency=event.lead.agency,
+            members=(_member(event.lead, event.at),),
+            shielded=event.shielded,
+            sensitive_service=event.sensitive_service,
+        )
+    if access is None:
+        log.warning(
+            "account event for a child never registered here; ignored",
+            extra={"fields": {"child_id": event.child_id, "seq": event.seq}},
+        )
+        return None
+    if event.seq != access.seq + 1:
+        log.warning(
+            "gap in a child's account events (retention too short?)",
+            extra={"fields": {"child_id": event.child_id, "have": access.seq, "got": event.seq}},
+        )
+    return access.model_copy(update={"seq": event.seq, **_changes(access, event)})
+
+
+def _changes(access: ChildAccess, event: AccountEvent) -> dict[str, Any]:
+    members = access.members
+    pending = access.pending
+    if isinstance(event, JoinRequested):
+        request = JoinRequest(
+            request_id=event.request_id,
+            person_id=event.person.person_id,
+            name=event.person.name,
+            kind=event.person.kind,
+            agency=event.person.agency,
+            role=event.person.role,
+            contact=event.person.contact,
+            sensitive_service=event.person.sensitive_service,
+            reason=event.reason,
+            requested_at=event.at,
+        )
+        return {"pending": (*(r for r in pending if r.person_id != request.person_id), request)}
+    if isinstance(event, JoinApproved):
+        rest = tuple(r for r in pending if r.request_id != event.request_id)
+        if access.member(event.person.person_id):
+            return {"pending": rest}
+        return {"pending": rest, "members": (*members, _member(event.person, event.at))}
+    if isinstance(event, JoinDeclined):
+        return {"pending": tuple(r for r in pending if r.request_id != event.request_id)}
+    if isinstance(event, MemberLeft | MemberRemoved):
+        return {"members": tuple(m for m in members if m.person_id != event.person_id)}
+    if isinstance(event, LeadHandedOver):
+        new_lead = event.to
+        if not access.member(new_lead.person_id):
+            members = (*members, _member(new_lead, event.at))
+        return {"lead_id": new_lead.person_id, "lead_agency": new_lead.agency, "members": members}
+    if isinstance(event, FamilyLinked):
+        link = FamilyLink(
+            person_id=event.person_id, name=event.name, relationship=event.relationship, linked_at=event.at
+        )
+        return {"family": (*(f for f in access.family if f.person_id != event.person_id), link)}
+    if isinstance(event, FamilyUnlinked):
+        return {"family": tuple(f for f in access.family if f.person_id != event.person_id)}
+    if isinstance(event, BreakGlassUsed):
+        grant = BreakGlassGrant(
+            grant_id=event.grant_id,
+            person_id=event.person.person_id,
+            name=event.person.name,
+            agency=event.person.agency,
+            role=event.person.role,
+            reason=event.reason,
+            granted_at=event.at,
+            expires_at=event.expires_at,
+        )
+        live = tuple(g for g in access.break_glass if g.expires_at > event.at)  # keep the snapshot bounded
+        return {"break_glass": (*live, grant)}
+    if isinstance(event, ChildFlagsChanged):
+        return {"shielded": event.shielded, "sensitive_service": event.sensitive_service}
+    if isinstance(event, AccessDecisionRecorded):
+        return {}
+    raise TypeError(f"no rule to apply {type(event).__name__}")
+
+
+def fold(access: ChildAccess | None, events: Sequence[AccountEvent]) -> ChildAccess | None:
+    for event in events:
+        access = apply_event(access, event)
+    return access
+
+
+def to_document(access: ChildAccess) -> mongo.Document:
+    doc = access.model_dump(mode="python")
+    doc["_id"] = doc.pop("child_id")
+    doc["people"] = access.people()
+    return doc
+
+
+def from_document(doc: mongo.Document) -> ChildAccess:
+    data = {k: v for k, v in doc.items() if k not in ("_id", "people")}
+    return ChildAccess.model_validate({**data, "child_id": doc["_id"]})
+
+
+class AccessSnapshots:
+    """The snapshot store a service keeps in its own database."""
+
+    def __init__(self, db: AsyncDatabase[mongo.Document], *, collection: str = SNAPSHOTS) -> None:
+        self._db = db
+        self._docs = db[collection]
+        self._collection = collection
+
+    async def create_indexes(self) -> None:
+        await mongo.ensure_indexes(self._db, {self._collection: [IndexModel([("people", ASCENDING)])]})
+
+    async def get(self, child_id: str) -> ChildAccess | None:
+        doc = await self._docs.find_one({"_id": child_id})
+        return from_document(doc) if doc else None
+
+    async def children_of(self, person_id: str, *, limit: int = 500) -> list[ChildAccess]:
+        """The children a person is a team member or family member of."""
+        return [from_document(d) async for d in self._docs.find({"people": person_id}).limit(limit)]
+
+    async def decide(
+        self, principal: Principal, action: Action, child_id: str, *, now: datetime | None = None
+    ) -> Decision:
+        """The policy's decision about `child_id` from the local snapshot."""
+        return decide(principal, action, await self.get(child_id), now=now or datetime.now(UTC))
+
+    async def apply(self, events: Sequence[AccountEvent]) -> int:
+        """Apply account events (in the order given, which is each child's order); returns how many children
+        changed. Safe to call twice with the same events."""
+        by_child: dict[str, list[AccountEvent]] = {}
+        for event in events:
+            by_child.setdefault(event.child_id, []).append(event)
+        changed = 0
+        for child_id, child_events in by_child.items():
+            changed += await self._apply_one(child_id, child_events)
+        return changed
+
+    async def _apply_one(self, child_id: str, events: Sequence[AccountEvent]) -> int:
+        for _ in range(_CONFLICT_RETRIES):
+            doc = await self._docs.find_one({"_id": child_id})
+            before = from_document(doc) if doc else None
+            after = fold(before, events)
+            if after is None or after == before:
+                return 0
+            new = to_document(after)
+            if before is None:
+                try:
+                    await self._docs.insert_one(new)
+                    return 1
+                except DuplicateKeyError:
+                    continue  # another consumer created it meanwhile: fold onto theirs
+            result = await self._docs.update_one({"_id": child_id, "seq": before.seq}, {"$set": new})
+            if result.matched_count:
+                return 1
+        raise RuntimeError(f"access snapshot of {child_id} kept changing under us; the batch will be retried")
+
+
+def follow_accounts(runtime: Runtime, snapshots: AccessSnapshots) -> None:
+    """Keep `snapshots` up to date from `accounts.events`, in this service's consumer group."""
+
+    async def on_account_events(batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
+        """Membership, family and break-glass changes update the child's access snapshot; redeliveries and
+        events already applied change nothing; undecodable events are dead-lettered."""
+        await snapshots.apply([i.event.data for i in batch])
+
+    runtime.consume(
+        [runtime.topics.accounts_events],
+        decode=decode_account_event,
+        handle=on_account_events,
+        title=f"{runtime.settings.service_name}: account events into the access snapshot",
+        group="access",
+    )

@@ -1,0 +1,199 @@
+"""The accounts contract, v1: what accounts publishes to `accounts.events`, keyed by child id.
+
+Every event is about one child (the envelope's `subject` is the child id) and carries `seq`, the child's
+account sequence number: 1 for `child.registered`, then one more for each change. A consumer applies an event
+only if its `seq` is above the last one it applied to that child, so a redelivery changes nothing and the
+events of one child are applied in the order accounts made them (see `shared.access`).
+
+Addresses, postcodes, schools and GPs never travel in events: they stay in accounts, behind the policy.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.events import Envelope, RawEnvelope, make_event
+from shared.policy import FamilyRelationship, PrincipalKind
+
+SOURCE = "accounts"
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Actor(BaseModel):
+    """Who made the change (a person, or `system` for the demo seed)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person_id: Id
+    name: Name
+    kind: PrincipalKind | Literal["system"]
+    agency: str | None = None
+    role: str | None = None
+
+
+class PersonRef(BaseModel):
+    """A practitioner as the team directory shows them: who, agency, role, how to reach them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person_id: Id
+    name: Name
+    kind: PrincipalKind
+    agency: str | None = None
+    role: str | None = None
+    contact: str | None = Field(default=None, max_length=200)
+    sensitive_service: bool = Field(
+        default=False, description="Works for a sexual health, mental health or substance misuse service."
+    )
+
+
+class AccountEvent(BaseModel):
+    """What every accounts event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    child_id: Id
+    seq: int = Field(ge=1, description="The child's account sequence number after this change.")
+    actor: Actor
+    at: datetime = Field(description="When the change took effect.")
+
+
+class ChildRegistered(AccountEvent):
+    """A child's account was opened; the practitioner who opened it is the lead professional."""
+
+    nhs_number: str | None = None
+    given_name: Name
+    family_name: Name
+    date_of_birth: date
+    shielded: bool = False
+    sensitive_service: bool = False
+    lead: PersonRef
+
+
+class ChildFlagsChanged(AccountEvent):
+    """The shielded or sensitive-service flag was set or cleared."""
+
+    shielded: bool
+    sensitive_service: bool
+    reason: Reason
+
+
+class JoinRequested(AccountEvent):
+    request_id: Id
+    person: PersonRef
+    reason: Reason
+
+
+class JoinApproved(AccountEvent):
+    request_id: Id
+    person: PersonRef
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class JoinDeclined(AccountEvent):
+    request_id: Id
+    person_id: Id
+    reason: Reason
+
+
+class MemberLeft(AccountEvent):
+    person_id: Id
+
+
+class MemberRemoved(AccountEvent):
+    person_id: Id
+    reason: Reason
+
+
+class LeadHandedOver(AccountEvent):
+    """The lead professional role moved to another member of the team."""
+
+    from_person_id: Id
+    to: PersonRef
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class FamilyLinked(AccountEvent):
+    """A parent, carer or the child themself may now see the family view of the account."""
+
+    person_id: Id
+    name: Name
+    relationship: FamilyRelationship
+
+
+class FamilyUnlinked(AccountEvent):
+    person_id: Id
+    reason: Reason
+
+
+class BreakGlassUsed(AccountEvent):
+    """Emergency read access without membership: recorded with its reason, limited in time; alerts the lead."""
+
+    grant_id: Id
+    person: PersonRef
+    reason: Reason
+    expires_at: datetime
+    lead_id: str | None = Field(description="The lead professional to alert.")
+
+
+class AccessDecisionRecorded(AccountEvent):
+    """A decision to share or not to share the child's information with someone, and why (BRIEF §3)."""
+
+    decision_id: Id
+    shared: bool
+    person_id: Id = Field(description="Who the decision is about.")
+    decision: str = Field(max_length=100, description="join_approved, join_declined, member_removed, ...")
+    reason: str = Field(max_length=2000)
+
+
+EVENT_TYPES: dict[str, type[AccountEvent]] = {
+    "child.registered": ChildRegistered,
+    "child.flags_changed": ChildFlagsChanged,
+    "join.requested": JoinRequested,
+    "join.approved": JoinApproved,
+    "join.declined": JoinDeclined,
+    "member.left": MemberLeft,
+    "member.removed": MemberRemoved,
+    "lead.handed_over": LeadHandedOver,
+    "family.linked": FamilyLinked,
+    "family.unlinked": FamilyUnlinked,
+    "break_glass.used": BreakGlassUsed,
+    "access_decision.recorded": AccessDecisionRecorded,
+}
+TYPE_OF: dict[type[AccountEvent], str] = {model: name for name, model in EVENT_TYPES.items()}
+
+
+def account_event(
+    data: AccountEvent, *, correlation_id: str | None = None, event_id: str | None = None
+) -> Envelope[AccountEvent]:
+    """The envelope an accounts event travels in: typed by its model, about its child."""
+    return make_event(
+        type=TYPE_OF[type(data)],
+        source=SOURCE,
+        subject=data.child_id,
+        data=data,
+        correlation_id=correlation_id,
+        event_id=event_id,
+    )
+
+
+def decode_account_event(topic: str, value: bytes) -> Envelope[AccountEvent]:
+    """Validate one record from `accounts.events`; raises with a reason fit for the dead-letter headers."""
+    raw = RawEnvelope.model_validate_json(value)
+    model = EVENT_TYPES.get(raw.type)
+    if model is None:
+        raise ValueError(f"unknown event type {raw.type!r} on {topic}")
+    if raw.version != 1:
+        raise ValueError(f"unsupported version {raw.version} of {raw.type}; this consumer reads version 1")
+    data: AccountEvent = model.model_validate(raw.data)
+    if data.child_id != raw.subject:
+        raise ValueError(f"subject {raw.subject!r} is not the event's child {data.child_id!r}")
+    # Unparametrised on purpose: an `Envelope[AccountEvent]` would serialise only the base class's fields.
+    envelope: Envelope[AccountEvent] = Envelope(**raw.model_dump(exclude={"data"}), data=data)
+    return envelope

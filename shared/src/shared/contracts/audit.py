@@ -1,0 +1,56 @@
+"""The audit contract, v1: what every service publishes to `audit.events` for each read or write of a child's
+data, and for each refusal (BRIEF §3: every view is logged — who, when, what, why — and can be reviewed).
+
+Keyed by child id (the envelope's `subject`; `-` for an action about no one child, such as a search that found
+nothing). Accounts stores them; auditors query them; the family sees who viewed the record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import Envelope, RawEnvelope
+
+AUDIT_RECORDED = "audit.recorded"
+NO_CHILD = "-"
+
+
+class AuditRecorded(BaseModel):
+    """One access to (or refusal of) a child's data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    actor_id: str = Field(min_length=1, max_length=200, description="Who: the token's subject.")
+    actor_name: str = Field(max_length=200)
+    actor_kind: str = Field(max_length=50)
+    actor_agency: str | None = Field(default=None, max_length=100)
+    actor_role: str | None = Field(default=None, max_length=100)
+    action: str = Field(min_length=1, max_length=100, description="What: read_chronology, export, ...")
+    child_id: str | None = Field(default=None, max_length=100, description="Which child, if one.")
+    allowed: bool
+    reason: str = Field(max_length=2000, description="Why it was allowed or refused (the policy's reason).")
+    purpose: str | None = Field(
+        default=None, max_length=2000, description="Why, in the actor's words (break-glass reason, ...)."
+    )
+    relationship: str = Field(max_length=50, description="The actor's relationship with the child.")
+    view: str | None = Field(default=None, max_length=50, description="full, family or identity_only.")
+    break_glass: bool = False
+    service: str = Field(min_length=1, max_length=100, description="The service that served the access.")
+    at: datetime = Field(description="When.")
+    detail: str | None = Field(
+        default=None, max_length=500, description="What, more precisely; never content."
+    )
+
+
+def decode_audit_event(topic: str, value: bytes) -> Envelope[AuditRecorded]:
+    """Validate one record from `audit.events`; raises with a reason fit for the dead-letter headers."""
+    raw = RawEnvelope.model_validate_json(value)
+    if raw.type != AUDIT_RECORDED:
+        raise ValueError(f"unknown event type {raw.type!r} on {topic}; expected {AUDIT_RECORDED!r}")
+    if raw.version != 1:
+        raise ValueError(
+            f"unsupported version {raw.version} of {AUDIT_RECORDED}; this consumer reads version 1"
+        )
+    return raw.parse_data(AuditRecorded)
