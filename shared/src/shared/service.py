@@ -176,6 +176,8 @@ def build_app(
         runtime.broker, title=title, description=description, schemas=message_schemas or {}
     )
 
+    app.state.asyncapi_document = spec
+
     @app.get(
         "/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the events this service handles"
     )

@@ -1,0 +1,57 @@
+"""Every service's OpenAPI and AsyncAPI documents, committed under docs/api/ for agencies and integrators.
+
+`python tests/test_api_documents.py` rewrites them; this test fails when a committed document is stale.
+The apps are only built, not started: no server is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "api"
+SERVICES = sorted(
+    p.parent.name for p in (ROOT / "services").glob("*/src") if (p / p.parent.name / "app.py").exists()
+)
+
+
+def documents(service: str) -> dict[str, dict[str, Any]]:
+    app = importlib.import_module(f"{service}.app").create_app()
+    out = {f"{service}.openapi.json": app.openapi()}
+    asyncapi = next((r for r in app.routes if getattr(r, "path", "") == "/asyncapi.json"), None)
+    if asyncapi is not None:
+        out[f"{service}.asyncapi.json"] = app.state.asyncapi_document()
+    return out
+
+
+def render(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_committed_api_documents_match_the_code(service: str) -> None:
+    for name, doc in documents(service).items():
+        path = DOCS / name
+        assert path.exists(), f"{path} is missing: run `python tests/test_api_documents.py`"
+        assert path.read_text() == render(doc), f"{path} is stale: run `python tests/test_api_documents.py`"
+
+
+def test_every_consumed_agency_topic_documents_the_contact_contract() -> None:
+    doc = documents("chronology")["chronology.asyncapi.json"]
+    channels = {c["address"] for c in doc["channels"].values()}
+    assert "contacts.school" in channels
+    assert "ContactRecorded" in doc["components"]["schemas"]
+
+
+if __name__ == "__main__":
+    DOCS.mkdir(parents=True, exist_ok=True)
+    for service in SERVICES:
+        for name, doc in documents(service).items():
+            (DOCS / name).write_text(render(doc))
+            print(DOCS / name, file=sys.stderr)
