@@ -10,12 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from shared.devstack import kafka, paths, procs, services
+from shared.devstack import agencies, kafka, paths, procs, services
 from shared.devstack.errors import DevStackError
 from shared.devstack.infra import Endpoints
 from shared.devstack.paths import Ports
 
-PORT_VARIABLES = ("SG_KAFKA_PORT", "SG_KAFKA_CONTROLLER_PORT", "SG_PG_PORT", "SG_MONGO_PORT")
+PORT_VARIABLES = (
+    "SG_KAFKA_PORT",
+    "SG_KAFKA_CONTROLLER_PORT",
+    "SG_PG_PORT",
+    "SG_MONGO_PORT",
+    "SG_KAFKA_SASL_PORT",
+)
 
 
 @pytest.fixture
@@ -36,7 +42,9 @@ def run_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def test_ports_default_to_the_documented_values(default_ports: None) -> None:
     ports = Ports.from_env()
     assert (ports.kafka, ports.kafka_controller, ports.postgres, ports.mongo) == (29092, 29093, 25432, 27027)
+    assert ports.kafka_sasl == 29094
     assert ports.kafka_bootstrap == "127.0.0.1:29092"
+    assert ports.kafka_sasl_bootstrap == "127.0.0.1:29094"
     assert ports.mongo_url == "mongodb://127.0.0.1:27027/"
 
 
@@ -60,6 +68,16 @@ def test_two_servers_on_one_port_are_refused(default_ports: None, monkeypatch: p
         Ports.from_env()
 
 
+def test_the_sasl_listener_needs_a_port_of_its_own(
+    default_ports: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SG_KAFKA_SASL_PORT", "29093")
+    with pytest.raises(DevStackError, match="SG_KAFKA_SASL_PORT must differ"):
+        Ports.from_env()
+    monkeypatch.setenv("SG_KAFKA_SASL_PORT", "39094")
+    assert agencies.sasl_bootstrap() == "127.0.0.1:39094"
+
+
 def test_postgres_lives_outside_the_checkout_in_a_folder_named_after_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -75,13 +93,72 @@ def test_broker_config_is_one_node_broker_and_controller_on_loopback(default_por
     settings = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
     assert settings["process.roles"] == "broker,controller"
     assert settings["controller.quorum.voters"] == "1@127.0.0.1:29093"
-    assert settings["listeners"] == "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093"
+    assert settings["listeners"] == (
+        "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093,SASL_PLAINTEXT://127.0.0.1:29094"
+    )
     assert settings["log.dirs"] == "/data/kafka"
     assert settings["offsets.topic.replication.factor"] == "1"
     assert settings["transaction.state.log.replication.factor"] == "1"
     assert settings["group.initial.rebalance.delay.ms"] == "0"
     assert settings["num.partitions"] == "6"
     assert settings["auto.create.topics.enable"] == "true"
+
+
+def test_agencies_authenticate_on_their_own_listener_and_acls_apply(default_ports: None) -> None:
+    text = kafka.server_properties(Ports.from_env(), Path("/data/kafka"))
+    settings = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    assert settings["advertised.listeners"] == "PLAINTEXT://127.0.0.1:29092,SASL_PLAINTEXT://127.0.0.1:29094"
+    protocols = dict(pair.split(":") for pair in settings["listener.security.protocol.map"].split(","))
+    assert protocols == {
+        "PLAINTEXT": "PLAINTEXT",
+        "CONTROLLER": "PLAINTEXT",
+        "SASL_PLAINTEXT": "SASL_PLAINTEXT",
+    }
+    assert settings["inter.broker.listener.name"] == "PLAINTEXT"
+    assert settings["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert settings["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"] == (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    )
+    assert settings["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert settings["allow.everyone.if.no.acl.found"] == "false"
+    assert settings["super.users"] == "User:ANONYMOUS"
+
+
+def test_agency_passwords_are_local_defaults_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SG_AGENCY_PASSWORD_POLICE", raising=False)
+    assert agencies.agency_credentials("police") == ("police", "dev-police-secret")
+    monkeypatch.setenv("SG_AGENCY_PASSWORD_POLICE", "s3cret")
+    assert agencies.agency_credentials("police") == ("police", "s3cret")
+    assert agencies.password_variable("socialcare") == "SG_AGENCY_PASSWORD_SOCIALCARE"
+    with pytest.raises(DevStackError, match="unknown agency 'fire'"):
+        agencies.agency_credentials("fire")
+
+
+def test_an_agency_writes_its_topic_and_reads_only_its_rejections() -> None:
+    assert set(agencies.grants("school")) == {
+        agencies.Grant("TOPIC", "contacts.school", "LITERAL", "WRITE"),
+        agencies.Grant("TOPIC", "contacts.school", "LITERAL", "DESCRIBE"),
+        agencies.Grant("TOPIC", "contacts.school.deadletter", "LITERAL", "READ"),
+        agencies.Grant("TOPIC", "contacts.school.deadletter", "LITERAL", "DESCRIBE"),
+        agencies.Grant("GROUP", "school-", "PREFIXED", "READ"),
+    }
+    for agency in ("health", "police", "socialcare", "housing", "voluntary"):
+        names = {g.name for g in agencies.grants(agency)}
+        assert names == {f"contacts.{agency}", f"contacts.{agency}.deadletter", f"{agency}-"}
+
+
+def test_an_agency_client_connects_to_the_sasl_listener(
+    default_ports: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SG_AGENCY_PASSWORD_HEALTH", raising=False)
+    assert agencies.client_config("health") == {
+        "bootstrap.servers": "127.0.0.1:29094",
+        "security.protocol": "SASL_PLAINTEXT",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "health",
+        "sasl.password": "dev-health-secret",
+    }
+    assert agencies.client_config("health", password="wrong")["sasl.password"] == "wrong"
 
 
 def test_cluster_ids_look_like_kafkas() -> None:

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType
 
-from shared.devstack import infra, kafka, paths, postgres, procs, services
+from shared.devstack import agencies, infra, kafka, paths, postgres, procs, services
 from shared.devstack.errors import DevStackError
 from shared.devstack.infra import Endpoints
 from shared.devstack.procs import say
@@ -62,11 +62,20 @@ def _rel(path: os.PathLike[str] | str) -> str:
 # --- infra / down / status ------------------------------------------------------------------------------------
 
 
+def _agency_kafka() -> str:
+    """The SASL listener agency systems use, and how they sign in on the local stack."""
+    return (
+        f"{agencies.sasl_bootstrap()}   (SASL_PLAINTEXT, SCRAM-SHA-512; user <agency>, "
+        "password $SG_AGENCY_PASSWORD_<AGENCY> or dev-<agency>-secret)"
+    )
+
+
 def cmd_infra() -> int:
     started_at = time.monotonic()
     endpoints, _ = infra.ensure_infra()
     say(f"infrastructure ready in {time.monotonic() - started_at:.1f}s (./dev down stops it)")
     print(f"  Kafka bootstrap   {endpoints.kafka_bootstrap}")
+    print(f"  Kafka (agencies)  {_agency_kafka()}")
     print(f"  MongoDB wire URL  {endpoints.mongo_url}   (FerretDB on PostgreSQL)")
     print(f"  logs              {_rel(paths.LOGS_DIR)}/")
     return 0
@@ -117,6 +126,7 @@ def _where_to_look(endpoints: Endpoints) -> None:
     if web is not None:
         print(f"  web UI            {web.url}")
     print(f"  Kafka bootstrap   {endpoints.kafka_bootstrap}")
+    print(f"  Kafka (agencies)  {_agency_kafka()}")
     print(f"  MongoDB wire URL  {endpoints.mongo_url}")
     print(f"  logs              {paths.LOGS_DIR}/")
     print()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.devstack import ferretdb, kafka, paths, postgres, procs
+from shared.devstack import agencies, ferretdb, kafka, paths, postgres, procs
 from shared.devstack.paths import Ports
 
 # Start order; stop order is the reverse (FerretDB before the PostgreSQL it holds connections to).
@@ -56,12 +56,29 @@ def ensure_infra() -> tuple[Endpoints, list[str]]:
             if ferretdb.start(ports) is not None:
                 started.append(ferretdb.NAME)
             created = kafka.create_topics(ports.kafka_bootstrap)
+            access = _agency_access(ports)
         except BaseException:
             _stop(started)  # leave nothing half-started behind
             raise
     if created:
         procs.say(f"created {len(created)} Kafka topics")
+    if access is not None and (access.created or access.deleted):
+        procs.say(
+            f"agency users {', '.join(access.users)} on {ports.kafka_sasl_bootstrap} (SASL/SCRAM-SHA-512): "
+            f"{access.created} ACLs created, {access.deleted} removed"
+        )
     return endpoints(ports), started
+
+
+def _agency_access(ports: Ports) -> agencies.AccessReport | None:
+    """One SCRAM user per agency, allowed only its own topics (shared.devstack.agencies); idempotent."""
+    if not procs.port_open(ports.kafka_sasl):
+        procs.say(
+            f"warning: Kafka has no agency SASL listener on {ports.kafka_sasl_bootstrap} (it was started with "
+            "an older configuration), so no agency users were created: ./dev down && ./dev infra restarts it"
+        )
+        return None
+    return agencies.ensure_agency_access(ports.kafka_bootstrap)
 
 
 def start_infra() -> Endpoints:

@@ -2,6 +2,12 @@
 
 The jars come from Maven Central through `infra/kafka/pom.xml` (resolved once into `.cache/kafka/libs`); the
 broker's configuration is generated into `.cache/run/kafka/`, its data lives in `.cache/run/kafka/data`.
+
+Three listeners: PLAINTEXT (the services' internal one), CONTROLLER (KRaft), and SASL_PLAINTEXT, where agency
+systems authenticate with SCRAM-SHA-512 and Kafka's own ACLs (StandardAuthorizer, deny when no ACL matches)
+decide what each may do. The principal of the two unauthenticated listeners, User:ANONYMOUS, is a super user,
+so the services and the controller are not subject to the ACLs; the agency users and their ACLs are created
+through the Admin API once the broker answers (`shared.devstack.agencies`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from shared.devstack.errors import DevStackError
 from shared.devstack.paths import Ports
 
 NAME = "kafka"
+SASL_MECHANISM = "SCRAM-SHA-512"
 START_TIMEOUT = 90.0
 JAVA_OPTS = (
     "-Xms256m",
@@ -111,11 +118,26 @@ def server_properties(ports: Ports, log_dir: Path) -> str:
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@127.0.0.1:{ports.kafka_controller}",
-        "listeners": f"PLAINTEXT://127.0.0.1:{ports.kafka},CONTROLLER://127.0.0.1:{ports.kafka_controller}",
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{ports.kafka}",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "listeners": (
+            f"PLAINTEXT://127.0.0.1:{ports.kafka},CONTROLLER://127.0.0.1:{ports.kafka_controller},"
+            f"SASL_PLAINTEXT://127.0.0.1:{ports.kafka_sasl}"
+        ),
+        "advertised.listeners": (
+            f"PLAINTEXT://127.0.0.1:{ports.kafka},SASL_PLAINTEXT://127.0.0.1:{ports.kafka_sasl}"
+        ),
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
+        # Agency systems: SCRAM-SHA-512 on the SASL listener; credentials live in the KRaft metadata log.
+        "sasl.enabled.mechanisms": SASL_MECHANISM,
+        f"listener.name.sasl_plaintext.{SASL_MECHANISM.lower()}.sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        ),
+        # Kafka's own ACLs, on every listener; what no ACL allows is denied. The PLAINTEXT and CONTROLLER
+        # listeners do not authenticate (principal User:ANONYMOUS): super user, so services and controller work.
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": "User:ANONYMOUS",
         "log.dirs": str(log_dir),
         "num.partitions": "6",
         "default.replication.factor": "1",
@@ -233,6 +255,7 @@ def start(ports: Ports) -> procs.Proc | None:
     ensure_jars()
     procs.ensure_port_free(ports.kafka, "SG_KAFKA_PORT")
     procs.ensure_port_free(ports.kafka_controller, "SG_KAFKA_CONTROLLER_PORT")
+    procs.ensure_port_free(ports.kafka_sasl, "SG_KAFKA_SASL_PORT")
     paths.KAFKA_RUN_DIR.mkdir(parents=True, exist_ok=True)
     config_file().write_text(server_properties(ports, data_dir()))
     _ensure_formatted(java)
@@ -242,9 +265,16 @@ def start(ports: Ports) -> procs.Proc | None:
     proc = procs.start(
         NAME, [java, *JAVA_OPTS, "-cp", classpath(), "kafka.Kafka", str(config_file())], env=env
     )
-    procs.say(f"starting Kafka on {ports.kafka_bootstrap} (pid {proc.pid}, log {proc.log})")
+    procs.say(
+        f"starting Kafka on {ports.kafka_bootstrap} (agencies: SASL on {ports.kafka_sasl_bootstrap}; "
+        f"pid {proc.pid}, log {proc.log})"
+    )
     procs.wait_until(
-        lambda: procs.port_open(ports.kafka) and healthy(ports.kafka_bootstrap),
+        lambda: (
+            procs.port_open(ports.kafka)
+            and procs.port_open(ports.kafka_sasl)
+            and healthy(ports.kafka_bootstrap)
+        ),
         what="Kafka",
         timeout=START_TIMEOUT,
         proc=proc,

@@ -88,12 +88,17 @@ def env_port(variable: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class Ports:
-    """The loopback ports of the infrastructure servers."""
+    """The loopback ports of the infrastructure servers.
+
+    `kafka` is the broker's internal PLAINTEXT listener (the services, as super users); `kafka_sasl` is the
+    SASL_PLAINTEXT listener on which agency systems authenticate with SCRAM-SHA-512 and Kafka's ACLs apply.
+    """
 
     kafka: int
     kafka_controller: int
     postgres: int
     mongo: int
+    kafka_sasl: int = 29094
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -102,18 +107,24 @@ class Ports:
             kafka_controller=env_port("SG_KAFKA_CONTROLLER_PORT", 29093),
             postgres=env_port("SG_PG_PORT", 25432),
             mongo=env_port("SG_MONGO_PORT", 27027),
+            kafka_sasl=env_port("SG_KAFKA_SASL_PORT", 29094),
         )
-        values = [ports.kafka, ports.kafka_controller, ports.postgres, ports.mongo]
+        values = [ports.kafka, ports.kafka_controller, ports.postgres, ports.mongo, ports.kafka_sasl]
         if len(set(values)) != len(values):
             raise DevStackError(
-                "SG_KAFKA_PORT, SG_KAFKA_CONTROLLER_PORT, SG_PG_PORT and SG_MONGO_PORT must differ; got "
-                + ", ".join(map(str, values))
+                "SG_KAFKA_PORT, SG_KAFKA_CONTROLLER_PORT, SG_PG_PORT, SG_MONGO_PORT and SG_KAFKA_SASL_PORT"
+                " must differ; got " + ", ".join(map(str, values))
             )
         return ports
 
     @property
     def kafka_bootstrap(self) -> str:
         return f"127.0.0.1:{self.kafka}"
+
+    @property
+    def kafka_sasl_bootstrap(self) -> str:
+        """Where agency systems connect (SASL_PLAINTEXT, SCRAM-SHA-512)."""
+        return f"127.0.0.1:{self.kafka_sasl}"
 
     @property
     def mongo_url(self) -> str:
