@@ -36,16 +36,16 @@ class ChronologyEntry(BaseModel):
     agency: str
     author: Author | None
     occurred_at: datetime
-    period_end: datetime | None
+    period_end: datetime | None = None
     date_uncertain: bool
     day: str
     contact_type: ContactType
     summary: str
     impact: Impact
-    action_taken: str | None
-    outcome: str | None
+    action_taken: str | None = None
+    outcome: str | None = None
     significant: bool
-    rag: Rag | None
+    rag: Rag | None = None
     visibility: Visibility
     sensitive_service: bool
     recorded_at: datetime
@@ -64,8 +64,9 @@ class SignificanceChange(BaseModel):
 
 def entry_document(event: Envelope[ContactRecorded]) -> dict[str, Any]:
     """The stored form of the entry for one contact event, keyed by event id (built without a second
-    model: this is the ingest hot path)."""
-    doc = event.data.model_dump(exclude={"child"})
+    model: this is the ingest hot path). Empty fields are left out: FerretDB stores a type entry per field,
+    so every field costs on the write path."""
+    doc = event.data.model_dump(exclude={"child"}, exclude_none=True)
     doc.update(
         _id=event.id,
         child_id=event.subject,
