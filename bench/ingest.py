@@ -2,8 +2,8 @@
 
     ./dev bench [--events 100000] [--children 5000] [--batch 2000]
 
-1. starts the infrastructure if needed, and chronology + analytics as processes with fresh databases and
-   consumer groups; lets them catch up with what the topics already hold (warm-up, not measured);
+1. starts the infrastructure if needed, and chronology + analytics as processes with fresh databases,
+   consumer groups and topics of the run's own (a prefix), trusting a key of the run's own;
 2. SYSTEM: `bench/produce.py` publishes N events across the six agency topics; the clock stops when both
    consumer groups have committed everything (lag 0), i.e. every event is in both read models;
    a sample of children is then checked through the chronology and graph APIs;
@@ -34,42 +34,26 @@ from pymongo import AsyncMongoClient
 from shared import mongo
 from shared.devstack.infra import Endpoints, ensure_infra
 from shared.kafka.lag import LagMonitor
+from shared.testing.identities import Identities, open_account
 from shared.testing.services import ServiceProcess
-from shared.topics import CONTACT_TOPICS
+from shared.topics import PARTITIONS, Topics, ensure_topics
 
 HERE = Path(__file__).resolve().parent
 LOGS = HERE.parent / ".cache" / "bench-logs"
 
 
-async def lag(bootstrap: str, group: str) -> int:
-    return await LagMonitor(bootstrap, group=group, topics=CONTACT_TOPICS).measure()
+async def lag(bootstrap: str, group: str, topics: Topics) -> int:
+    return await LagMonitor(bootstrap, group=group, topics=topics.contacts).measure()
 
 
-async def end_offsets(bootstrap: str) -> dict[TopicPartition, int]:
+async def end_offsets(bootstrap: str, topics: Topics) -> dict[TopicPartition, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        partitions = [
-            TopicPartition(t, p) for t in CONTACT_TOPICS for p in (consumer.partitions_for_topic(t) or ())
-        ]
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = [
-                TopicPartition(t, p) for t in CONTACT_TOPICS for p in (consumer.partitions_for_topic(t) or ())
-            ]
+        partitions = [TopicPartition(t, p) for t in topics.contacts for p in range(PARTITIONS)]
         return dict(await consumer.end_offsets(partitions))
     finally:
         await consumer.stop()
-
-
-async def wait_caught_up(bootstrap: str, groups: list[str], *, within: float) -> float:
-    start = time.perf_counter()
-    while time.perf_counter() - start < within:
-        lags = [await lag(bootstrap, g) for g in groups]
-        if all(v == 0 for v in lags):
-            return time.perf_counter() - start
-        await asyncio.sleep(0.25)
-    raise TimeoutError(f"consumers did not catch up within {within}s")
 
 
 async def baseline(endpoints: Endpoints, start: dict[TopicPartition, int], total: int, batch: int) -> float:
@@ -170,7 +154,17 @@ def rss_mb(pid: int) -> float:
 async def main(args: argparse.Namespace) -> int:
     endpoints, _ = await asyncio.to_thread(ensure_infra)
     run = uuid.uuid4().hex[:8]
-    extra = {f"{n.upper()}_BATCH_MAX_RECORDS": str(args.batch) for n in ("chronology", "analytics")}
+    # Topics of this run's own, so nothing else's history is replayed or measured.
+    topics = Topics(prefix=f"bench{run}.")
+    await ensure_topics(endpoints.kafka_bootstrap, topics.all())
+    identities = Identities()
+    extra: dict[str, str] = {}
+    for n in ("chronology", "analytics"):
+        extra |= {
+            f"{n.upper()}_BATCH_MAX_RECORDS": str(args.batch),
+            f"{n.upper()}_TOPIC_PREFIX": topics.prefix,
+        }
+        extra |= identities.jwks_env(f"{n.upper()}_")
     services = {
         name: ServiceProcess(
             name,
@@ -187,11 +181,14 @@ async def main(args: argparse.Namespace) -> int:
     try:
         for svc in services.values():
             svc.start()
-        warm = await wait_caught_up(endpoints.kafka_bootstrap, groups, within=600)
-        print(f"warm-up: caught up with the topics' history in {warm:.1f}s")
-        start = await end_offsets(endpoints.kafka_bootstrap)
-
+        start = await end_offsets(endpoints.kafka_bootstrap, topics)
         first = random.randrange(100_000_000, 900_000_000)
+        from bench.produce import children
+
+        sample = children(args.children, first)[:5]
+        for nhs in sample:  # accounts for a few children, so their pages can be read through the APIs
+            await open_account(endpoints.kafka_bootstrap, child_id=nhs, lead_id="bench-lead", topics=topics)
+
         cpu_before = cpu_by_program()
         t0 = time.perf_counter()
         producer = await asyncio.create_subprocess_exec(
@@ -201,6 +198,7 @@ async def main(args: argparse.Namespace) -> int:
             str(args.events),
             str(args.children),
             str(first),
+            topics.prefix,
             stdout=subprocess.PIPE,
         )
         profiler = (
@@ -229,7 +227,7 @@ async def main(args: argparse.Namespace) -> int:
                 peak[name] = max(peak[name], rss_mb(svc.pid))
         publish_s = float(((await producer.stdout.read()) if producer.stdout else b"0").decode().strip() or 0)
         while True:
-            lags = [await lag(endpoints.kafka_bootstrap, g) for g in groups]
+            lags = [await lag(endpoints.kafka_bootstrap, g, topics) for g in groups]
             for name, svc in services.items():
                 peak[name] = max(peak[name], rss_mb(svc.pid))
             if all(v == 0 for v in lags):
@@ -247,14 +245,14 @@ async def main(args: argparse.Namespace) -> int:
             print_profile(LOGS / f"chronology-{run}.folded")
 
         # Check through the APIs that the events are readable where a person would read them.
-        from bench.produce import children
-
         per_child = args.events // args.children
-        sample = children(args.children, first)[:5]
-        async with httpx.AsyncClient(timeout=30) as http:
+        headers = identities.headers("bench-lead")
+        async with httpx.AsyncClient(timeout=30, headers=headers) as http:
             for nhs in sample:
                 page = (
-                    await http.get(f"{services['chronology'].url}/children/{nhs}/chronology?limit=1")
+                    await http.get(
+                        f"{services['chronology'].url}/children/{nhs}/chronology?limit=1&kind=contact"
+                    )
                 ).json()
                 graph = (await http.get(f"{services['analytics'].url}/children/{nhs}/contact-graph")).json()
                 assert page["total"] >= per_child and graph["total"] == page["total"], (
@@ -270,7 +268,7 @@ async def main(args: argparse.Namespace) -> int:
 
         baseline_s = await baseline(endpoints, start, args.events, args.batch)
         baseline_rate = args.events / baseline_s
-        final_lag = [await lag(endpoints.kafka_bootstrap, g) for g in groups]
+        final_lag = [await lag(endpoints.kafka_bootstrap, g, topics) for g in groups]
 
         print(f"events                  {args.events} across {args.children} children, 6 agency topics")
         print(f"producer publish time   {publish_s:.1f}s ({args.events / publish_s:,.0f}/s)")

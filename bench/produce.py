@@ -1,6 +1,6 @@
 """The benchmark's agency side, run as its own process: publishes N contact events as fast as it can.
 
-Usage: python bench/produce.py BOOTSTRAP N CHILDREN FIRST  (prints the seconds it took to publish)
+Usage: python bench/produce.py BOOTSTRAP N CHILDREN FIRST [TOPIC_PREFIX]  (prints the seconds it took to publish)
 The children's NHS numbers are the valid ones counting up from the nine digits FIRST.
 """
 
@@ -15,7 +15,7 @@ import uuid
 from aiokafka import AIOKafkaProducer
 
 from shared.identity import with_check_digit
-from shared.topics import AGENCIES, contact_topic
+from shared.topics import AGENCIES, Topics
 
 
 def children(count: int, first: int) -> list[str]:
@@ -52,7 +52,8 @@ def event(nhs: str, agency: str, i: int) -> bytes:
     ).encode()
 
 
-async def publish(bootstrap: str, total: int, child_count: int, first: int) -> float:
+async def publish(bootstrap: str, total: int, child_count: int, first: int, prefix: str = "") -> float:
+    topics = Topics(prefix)
     kids = children(child_count, first)
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
@@ -69,7 +70,7 @@ async def publish(bootstrap: str, total: int, child_count: int, first: int) -> f
             agency = AGENCIES[i % len(AGENCIES)]
             nhs = kids[i % len(kids)]
             pending.append(
-                await producer.send(contact_topic(agency), event(nhs, agency, i), key=nhs.encode())
+                await producer.send(topics.contact(agency), event(nhs, agency, i), key=nhs.encode())
             )
             if len(pending) >= 5000:
                 await asyncio.gather(*pending)
@@ -81,5 +82,7 @@ async def publish(bootstrap: str, total: int, child_count: int, first: int) -> f
 
 
 if __name__ == "__main__":
-    seconds = asyncio.run(publish(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])))
+    seconds = asyncio.run(
+        publish(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), *sys.argv[5:6])
+    )
     print(f"{seconds:.3f}")
