@@ -1,0 +1,232 @@
+"""Composition root of the web front end: the pages, the backend clients, health and metrics.
+
+The web is a backend-for-frontend with no data and no Kafka consumer of its own, so it does not use
+`shared.service.build_app` (which opens MongoDB and the broker); it serves the same `/healthz`, `/readyz`
+(here: every backend answers) and `/metrics`, logs the same JSON lines and passes correlation ids on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.auth import TokenVerifier, verifier_from_settings
+from shared.health import health_router
+from shared.logs import configure_logging, correlation_id
+from web import labels, pages, security
+from web.clients import (
+    AccountsClient,
+    AnalyticsClient,
+    BackendError,
+    ChronologyClient,
+    Forbidden,
+    NotFound,
+    Rejected,
+    SignedOut,
+    backend_histogram,
+)
+from web.pages.common import BadForm, NeedsSignIn, Web, render
+from web.settings import WebSettings
+
+STATIC_DIR = Path(__file__).parent / "static"
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def templates() -> Environment:
+    """Jinja2 with autoescaping on for everything: whatever a person or an agency typed is shown as text."""
+    env = Environment(
+        loader=PackageLoader("web", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        agency=labels.agency_label,
+        contact_type=labels.contact_type_label,
+        long_date=labels.long_date,
+        short_date=labels.short_date,
+        when=labels.when,
+        clock=labels.clock,
+        nhs=labels.nhs_number,
+    )
+    env.globals.update(age_on=labels.age_on, relationship_label=labels.RELATIONSHIP_LABELS.get)
+    return env
+
+
+def create_app(
+    settings: WebSettings | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    verifier: TokenVerifier | None = None,
+) -> FastAPI:
+    settings = settings or WebSettings()
+    configure_logging(settings.service_name, settings.log_level)
+    registry = CollectorRegistry()
+    timing = backend_histogram(registry)
+
+    def client(base_url: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=base_url, timeout=settings.backend_timeout_s, transport=transport)
+
+    web = Web(
+        settings=settings,
+        templates=templates(),
+        verifier=verifier or verifier_from_settings(settings),
+        accounts=AccountsClient(client(settings.accounts_url), timing=timing),
+        chronology=ChronologyClient(client(settings.chronology_url), timing=timing),
+        analytics=AnalyticsClient(client(settings.analytics_url), timing=timing),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for backend in (web.accounts, web.chronology, web.analytics):
+                await backend.close()
+
+    app = FastAPI(
+        title="Safeguarding 2.0 — web",
+        description="The pages practitioners and families use; every page reads the services as the person.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.web = web
+    app.include_router(
+        health_router(
+            registry=registry,
+            checks={
+                "accounts": web.accounts.healthy,
+                "chronology": web.chronology.healthy,
+                "analytics": web.analytics.healthy,
+            },
+        )
+    )
+    app.include_router(pages.router())
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_error_pages(app, settings)
+    install_middleware(app, registry)
+    return app
+
+
+def install_error_pages(app: FastAPI, settings: WebSettings) -> None:
+    """Refusals and failures become pages in plain English; a lapsed sign-in goes back to the sign-in page."""
+
+    def to_sign_in(request: Request, *, expired: bool) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method != "GET":
+            target = "/children"
+        location = f"/sign-in?next={quote(target, safe='')}" + ("&done=expired" if expired else "")
+        response = RedirectResponse(location, status_code=303)
+        if expired:
+            security.clear_session(response, secure=settings.cookie_secure)
+        return response
+
+    async def on_needs_sign_in(request: Request, err: Exception) -> Response:
+        assert isinstance(err, NeedsSignIn)
+        return to_sign_in(request, expired=err.expired)
+
+    async def on_bad_form(request: Request, _: Exception) -> Response:
+        return render(
+            request,
+            "error.html",
+            status_code=400,
+            title="That form could not be used",
+            message="The form had expired or came from another site. Go back, reload the page and try again.",
+            back=None,
+        )
+
+    async def on_backend_error(request: Request, err: Exception) -> Response:
+        assert isinstance(err, BackendError)
+        if isinstance(err, SignedOut):
+            return to_sign_in(request, expired=True)
+        if isinstance(err, Forbidden):
+            title, code = "You cannot see this", 403
+        elif isinstance(err, NotFound):
+            title, code = "Not found", 404
+        elif isinstance(err, Rejected):
+            title, code = "That could not be done", err.status
+        else:
+            title, code = "Something is not working", 503
+        message = err.detail if code != 503 else f"{err.detail}. Please try again in a minute."
+        return render(request, "error.html", status_code=code, title=title, message=message, back=None)
+
+    async def on_not_found(request: Request, err: Exception) -> Response:
+        status = err.status_code if isinstance(err, StarletteHTTPException) else 404
+        if status == 404 or isinstance(err, RequestValidationError):
+            return render(
+                request,
+                "error.html",
+                status_code=404,
+                title="Page not found",
+                message="There is no page at this address. Check it, or start again from your list of children.",
+                back=None,
+            )
+        detail = err.detail if isinstance(err, StarletteHTTPException) else "The request was not understood."
+        return render(
+            request,
+            "error.html",
+            status_code=status,
+            title="That did not work",
+            message=str(detail),
+            back=None,
+        )
+
+    app.add_exception_handler(NeedsSignIn, on_needs_sign_in)
+    app.add_exception_handler(BadForm, on_bad_form)
+    app.add_exception_handler(BackendError, on_backend_error)
+    app.add_exception_handler(StarletteHTTPException, on_not_found)
+    app.add_exception_handler(RequestValidationError, on_not_found)
+
+
+def install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:
+    """Correlation ids, security headers on every answer, and request metrics."""
+    requests = Counter(
+        "web_http_requests_total",
+        "Requests the web answered",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    latency = Histogram("web_http_request_seconds", "Time to answer a request", ["route"], registry=registry)
+
+    @app.middleware("http")
+    async def around(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        token = correlation_id.set(cid)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        requests.labels(request.method, route, str(response.status_code)).inc()
+        latency.labels(route).observe(time.perf_counter() - started)
+        headers = response.headers
+        headers["x-correlation-id"] = cid
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on our own form posts.
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/static/"):
+            # Pages show a child's case: never keep them in a shared cache or the browser's back-button cache.
+            headers.setdefault("Cache-Control", "no-store")
+        return response

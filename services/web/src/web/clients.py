@@ -1,0 +1,275 @@
+"""One small typed client per backend. Every call carries the signed-in person's token, so each backend's own
+access checks apply to everything the web shows: the web never reads anything with rights of its own.
+
+Backend answers become exceptions the pages turn into plain-English messages: 401 → `SignedOut`,
+403 → `Forbidden`, 404 → `NotFound`, other 4xx → `Rejected`, 5xx or no answer → `Unavailable`. Each carries the
+backend's `detail`, which is written for people (shared.policy reasons, domain errors).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+import httpx
+from prometheus_client import CollectorRegistry, Histogram
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from shared.logs import correlation_id
+from web.models import (
+    ChildHeader,
+    ChildRequests,
+    ChronologyEntry,
+    ChronologyPage,
+    ContactGraph,
+    JoinRequest,
+    Me,
+    Token,
+    Viewer,
+)
+
+M = TypeVar("M", bound=BaseModel)
+Params = Mapping[str, str | int | bool | Sequence[str] | None]
+
+
+class BackendError(Exception):
+    """A backend refused or failed; `detail` is its message, `status` its HTTP status (0: no answer)."""
+
+    def __init__(self, service: str, status: int, detail: str) -> None:
+        super().__init__(f"{service} answered {status}: {detail}")
+        self.service = service
+        self.status = status
+        self.detail = detail
+
+
+class SignedOut(BackendError):
+    """The token is missing, expired or not accepted: the person must sign in again."""
+
+
+class Forbidden(BackendError):
+    """The person may not do or see this; `detail` says why."""
+
+
+class NotFound(BackendError):
+    pass
+
+
+class Rejected(BackendError):
+    """The request was not acceptable (validation, conflict); `detail` says what to change."""
+
+
+class Unavailable(BackendError):
+    """The backend did not answer, or failed."""
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):  # FastAPI's validation errors
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                where = ".".join(str(p) for p in item.get("loc", [])[1:])
+                parts.append(f"{where}: {item.get('msg', '')}" if where else str(item.get("msg", "")))
+        return "; ".join(parts) or "the request was not valid"
+    return response.reason_phrase
+
+
+def backend_histogram(registry: CollectorRegistry) -> Histogram:
+    return Histogram(
+        "web_backend_request_seconds",
+        "Time the web waited for a backend's answer",
+        ["backend", "status"],
+        registry=registry,
+    )
+
+
+class Backend:
+    """An HTTP client for one backend service, calling it as the signed-in person."""
+
+    service = "backend"
+
+    def __init__(self, client: httpx.AsyncClient, *, timing: Histogram | None = None) -> None:
+        self._client = client
+        self._timing = timing
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None,
+        params: Params | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        cid = correlation_id.get()
+        if cid:
+            headers["x-correlation-id"] = cid
+        query = {k: v for k, v in (params or {}).items() if v is not None and v != [] and v != ""}
+        started = time.perf_counter()
+        status = "error"
+        try:
+            response = await self._client.request(method, path, params=query, json=json, headers=headers)
+            status = str(response.status_code)
+        except httpx.HTTPError as err:
+            raise Unavailable(
+                self.service, 0, f"{self.service} is not answering ({type(err).__name__})"
+            ) from err
+        finally:
+            if self._timing is not None:
+                self._timing.labels(self.service, status).observe(time.perf_counter() - started)
+        code = response.status_code
+        if code < 400:
+            return response
+        detail = _detail(response)
+        error: type[BackendError]
+        if code == 401:
+            error = SignedOut
+        elif code == 403:
+            error = Forbidden
+        elif code == 404:
+            error = NotFound
+        elif code < 500:
+            error = Rejected
+        else:
+            error = Unavailable
+        raise error(self.service, code, detail)
+
+    async def get(self, model: type[M], path: str, *, token: str, params: Params | None = None) -> M:
+        response = await self.request("GET", path, token=token, params=params)
+        return self._parse(model, response)
+
+    async def get_list(
+        self, model: type[M], path: str, *, token: str, params: Params | None = None
+    ) -> list[M]:
+        response = await self.request("GET", path, token=token, params=params)
+        try:
+            return TypeAdapter(list[model]).validate_python(response.json())  # type: ignore[valid-type]
+        except (ValueError, ValidationError) as err:
+            raise Unavailable(self.service, response.status_code, "an answer the web cannot read") from err
+
+    def _parse(self, model: type[M], response: httpx.Response) -> M:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as err:
+            raise Unavailable(self.service, response.status_code, "an answer the web cannot read") from err
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def healthy(self) -> bool:
+        """Whether the backend process answers at all (its `/healthz`)."""
+        try:
+            response = await self._client.get("/healthz", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+
+class AccountsClient(Backend):
+    """Sign-in, people, children, the team and who viewed the record."""
+
+    service = "accounts"
+
+    async def sign_in(self, *, username: str, password: str) -> Token:
+        response = await self.request(
+            "POST", "/auth/token", token=None, json={"username": username, "password": password}
+        )
+        return self._parse(Token, response)
+
+    async def me(self, *, token: str) -> Me:
+        return await self.get(Me, "/me", token=token)
+
+    async def my_children(self, *, token: str) -> list[ChildHeader]:
+        return await self.get_list(ChildHeader, "/me/children", token=token)
+
+    async def requests_to_decide(self, *, token: str) -> list[ChildRequests]:
+        return await self.get_list(ChildRequests, "/me/join-requests", token=token)
+
+    async def search(
+        self,
+        *,
+        token: str,
+        nhs_number: str | None = None,
+        given_name: str | None = None,
+        family_name: str | None = None,
+        date_of_birth: date | None = None,
+    ) -> list[ChildHeader]:
+        params: Params = {
+            "nhs_number": nhs_number,
+            "given_name": given_name,
+            "family_name": family_name,
+            "date_of_birth": date_of_birth.isoformat() if date_of_birth else None,
+        }
+        return await self.get_list(ChildHeader, "/children/search", token=token, params=params)
+
+    async def child(self, child_id: str, *, token: str) -> ChildHeader:
+        return await self.get(ChildHeader, f"/children/{child_id}", token=token)
+
+    async def viewers(self, child_id: str, *, token: str) -> list[Viewer]:
+        return await self.get_list(Viewer, f"/children/{child_id}/viewers", token=token)
+
+    async def ask_to_join(self, child_id: str, *, token: str, reason: str) -> JoinRequest:
+        response = await self.request(
+            "POST", f"/children/{child_id}/join-requests", token=token, json={"reason": reason}
+        )
+        return self._parse(JoinRequest, response)
+
+    async def decide_request(
+        self, child_id: str, request_id: str, *, token: str, approve: bool, reason: str | None
+    ) -> None:
+        verb = "approve" if approve else "decline"
+        await self.request(
+            "POST",
+            f"/children/{child_id}/join-requests/{request_id}/{verb}",
+            token=token,
+            json={"reason": reason},
+        )
+
+
+class ChronologyClient(Backend):
+    """The child's chronology, its exports, and the lead's significance marks."""
+
+    service = "chronology"
+
+    async def chronology(self, child_id: str, *, token: str, params: Params) -> ChronologyPage:
+        return await self.get(ChronologyPage, f"/children/{child_id}/chronology", token=token, params=params)
+
+    async def export(self, child_id: str, *, token: str, printable: bool) -> httpx.Response:
+        path = f"/children/{child_id}/chronology/" + ("print" if printable else "export.csv")
+        return await self.request("GET", path, token=token)
+
+    async def mark_significance(
+        self, child_id: str, entry_id: str, *, token: str, significant: bool, reason: str
+    ) -> ChronologyEntry:
+        response = await self.request(
+            "PUT",
+            f"/children/{child_id}/chronology/{entry_id}/significance",
+            token=token,
+            json={"significant": significant, "reason": reason},
+        )
+        return self._parse(ChronologyEntry, response)
+
+
+class AnalyticsClient(Backend):
+    """The line graph of agency contact over time."""
+
+    service = "analytics"
+
+    async def contact_graph(self, child_id: str, *, token: str, granularity: str) -> ContactGraph:
+        return await self.get(
+            ContactGraph,
+            f"/children/{child_id}/contact-graph",
+            token=token,
+            params={"granularity": granularity},
+        )

@@ -1,0 +1,159 @@
+"""What the web reads from the backends: its own copies of the fields it shows.
+
+The web is deployed on its own and imports no other service, so it declares the response shapes it relies on
+here. Unknown fields are ignored, so a backend may add fields without breaking the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Read(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Token(Read):
+    access_token: str
+    expires_in: int
+
+
+class Me(Read):
+    person_id: str
+    username: str
+    name: str
+    kind: str
+    agency: str | None = None
+    role: str | None = None
+
+
+class TeamEntry(Read):
+    person_id: str | None = None
+    name: str
+    agency: str | None = None
+    role: str | None = None
+    contact: str | None = None
+    lead: bool = False
+    joined_at: datetime | None = None
+
+
+class FamilyEntry(Read):
+    person_id: str
+    name: str
+    relationship: str
+
+
+class GrantEntry(Read):
+    name: str
+    agency: str | None = None
+    reason: str
+    expires_at: datetime
+
+
+class ChildHeader(Read):
+    """Who the child is, as this viewer may see them (accounts decides what is filled in)."""
+
+    child_id: str
+    view: str
+    relationship: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    nhs_number: str | None = None
+    address: str | None = None
+    postcode: str | None = None
+    school: str | None = None
+    gp: str | None = None
+    location_hidden: bool = False
+    shielded: bool | None = None
+    sensitive_service: bool | None = None
+    team: list[TeamEntry] = []
+    family: list[FamilyEntry] = []
+    pending_requests: int | None = None
+    break_glass: list[GrantEntry] = []
+    break_glass_until: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class JoinRequest(Read):
+    request_id: str
+    person_id: str
+    name: str
+    agency: str | None = None
+    role: str | None = None
+    contact: str | None = None
+    reason: str
+    requested_at: datetime
+
+
+class ChildRequests(Read):
+    child_id: str
+    display_name: str
+    requests: list[JoinRequest]
+
+
+class Viewer(Read):
+    name: str
+    kind: str
+    agency: str | None = None
+    role: str | None = None
+    last_viewed: datetime
+    times: int
+    break_glass: bool = False
+
+
+class Author(Read):
+    name: str
+    role: str
+
+
+class ChronologyEntry(Read):
+    id: str
+    agency: str
+    author: Author | None = None
+    occurred_at: datetime
+    period_end: datetime | None = None
+    date_uncertain: bool = False
+    day: str
+    contact_type: str
+    summary: str
+    impact: str
+    action_taken: str | None = None
+    outcome: str | None = None
+    significant: bool = False
+    rag: str | None = None
+    visibility: str = "restricted"
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    duplicate_group: str | None = None
+    provider_hidden: bool = False
+    significance_marked: bool = False  # the lead's mark, rather than the agency's own flag
+    kind: str = "contact"  # contact (from an agency) or account (a change to the team or the record)
+
+    @property
+    def account_change(self) -> bool:
+        return self.kind == "account"
+
+
+class ChronologyPage(Read):
+    child_id: str
+    total: int
+    entries: list[ChronologyEntry]
+    next_cursor: str | None = None
+
+
+class AgencySeries(Read):
+    agency: str
+    points: list[tuple[str, int]]
+
+
+class ContactGraph(Read):
+    child_id: str
+    granularity: str
+    total: int
+    series: list[AgencySeries]

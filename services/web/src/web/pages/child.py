@@ -1,0 +1,247 @@
+"""The child's page: who the child is, the team, who viewed the record, the chronology as a timeline and the
+line graph of agency contact; the family version of the same page; the lead's significance marks; exports.
+
+Each part comes from the service that owns it, called with the viewer's own token, so what the page shows is
+exactly what each service's access policy lets this person see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from shared.topics import AGENCIES
+from web.clients import BackendError, Forbidden, Rejected, SignedOut
+from web.graph import line_chart
+from web.labels import CONTACT_TYPE_LABELS
+from web.models import ChildHeader
+from web.pages.common import FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
+from web.timeline import arrange, corrections, impact_of
+
+T = TypeVar("T")
+ENTRY_KINDS = {"contact": "Contacts from agencies", "account": "Changes to the team and the record"}
+Text = Annotated[str, Query(max_length=40)]
+PAGE_SIZE = 100
+PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The timeline's filters as the reader set them (strings as typed; `problem` when one makes no sense)."""
+
+    date_from: str = ""
+    date_to: str = ""
+    agency: str = ""
+    contact_type: str = ""
+    significant_only: bool = False
+    kind: str = ""
+    cursor: str = ""
+    granularity: Literal["day", "week"] = "week"
+    problem: str | None = None
+
+    @property
+    def active(self) -> bool:
+        chosen = (
+            self.date_from,
+            self.date_to,
+            self.agency,
+            self.contact_type,
+            self.significant_only,
+            self.kind,
+        )
+        return any(chosen)
+
+    def backend_params(self) -> dict[str, str | int | bool | list[str] | None]:
+        return {
+            "date_from": self.date_from or None,
+            "date_to": self.date_to or None,
+            "agency": [self.agency] if self.agency else None,
+            "contact_type": [self.contact_type] if self.contact_type else None,
+            "significant_only": True if self.significant_only else None,
+            "kind": [self.kind] if self.kind else None,
+            "limit": PAGE_SIZE,
+            "cursor": self.cursor or None,
+        }
+
+    def query(self, **changes: str | None) -> str:
+        """This page's query string with `changes` (None removes a parameter)."""
+        values: dict[str, str] = {
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "agency": self.agency,
+            "contact_type": self.contact_type,
+            "significant_only": "1" if self.significant_only else "",
+            "kind": self.kind,
+            "cursor": self.cursor,
+            "granularity": "" if self.granularity == "week" else self.granularity,
+        }
+        for key, value in changes.items():
+            values[key] = value or ""
+        kept = {k: v for k, v in values.items() if v}
+        return "?" + urlencode(kept) if kept else ""
+
+
+def read_filters(
+    date_from: str,
+    date_to: str,
+    agency: str,
+    contact_type: str,
+    significant_only: str,
+    kind: str,
+    cursor: str,
+    granularity: str,
+) -> Filters:
+    problem = None
+    days: list[date | None] = []
+    for name, value in (("from", date_from), ("to", date_to)):
+        try:
+            days.append(date.fromisoformat(value) if value else None)
+        except ValueError:
+            problem = f"The '{name}' date is not a date; it was left out."
+            days.append(None)
+    start, end = days
+    if start and end and end < start:
+        problem = "The 'to' date is before the 'from' date; they were swapped."
+        start, end = end, start
+    return Filters(
+        date_from=start.isoformat() if start else "",
+        date_to=end.isoformat() if end else "",
+        agency=agency if agency in AGENCIES else "",
+        contact_type=contact_type if contact_type in CONTACT_TYPE_LABELS else "",
+        significant_only=significant_only in ("1", "true", "on"),
+        kind=kind if kind in ENTRY_KINDS else "",
+        cursor=cursor if cursor.isdigit() else "",
+        granularity="day" if granularity == "day" else "week",
+        problem=problem,
+    )
+
+
+async def _attempt(call: Awaitable[T]) -> T | BackendError:
+    """The result, or the backend's refusal to show in place of that part of the page (a lapsed sign-in
+    still ends the page)."""
+    try:
+        return await call
+    except SignedOut:
+        raise
+    except BackendError as err:
+        return err
+
+
+def can_mark_significance(user: SignedIn, header: ChildHeader) -> bool:
+    """Whether to offer the significance control (the chronology service checks again)."""
+    if header.relationship == "lead":
+        return True
+    return user.principal.kind == "manager" and header.relationship == "member"
+
+
+def router() -> APIRouter:
+    pages = APIRouter()
+
+    @pages.get("/children/{child_id}", summary="The child's page")
+    async def child_page(
+        request: Request,
+        child_id: SafeId,
+        user: SignedInDep,
+        date_from: Text = "",
+        date_to: Text = "",
+        agency: Text = "",
+        contact_type: Text = "",
+        significant_only: Text = "",
+        kind: Text = "",
+        cursor: Text = "",
+        granularity: Text = "",
+    ) -> Response:
+        """Everything about the child this person may see, on one page."""
+        web = web_of(request)
+        filters = read_filters(
+            date_from, date_to, agency, contact_type, significant_only, kind, cursor, granularity
+        )
+        header, viewers, chronology, graph = await asyncio.gather(
+            _attempt(web.accounts.child(child_id, token=user.token)),
+            _attempt(web.accounts.viewers(child_id, token=user.token)),
+            _attempt(web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())),
+            _attempt(
+                web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)
+            ),
+        )
+        if isinstance(header, BackendError):
+            raise header  # who the child is decides whether there is a page at all
+        family = header.view == "family"
+        entries = [] if isinstance(chronology, BackendError) else chronology.entries
+        return render(
+            request,
+            "child.html",
+            child=header,
+            family=family,
+            today=date.today(),
+            viewers=viewers,
+            chronology=chronology,
+            days=arrange(entries),
+            by_id=corrections(entries),
+            impact=lambda code: impact_of(code, family=family, child_name=header.given_name),
+            chart=None if isinstance(graph, BackendError) else line_chart(graph.series, graph.granularity),
+            graph_error=graph if isinstance(graph, BackendError) else None,
+            filters=filters,
+            agencies=AGENCIES,
+            contact_types=CONTACT_TYPE_LABELS,
+            entry_kinds=ENTRY_KINDS,
+            can_mark=can_mark_significance(user, header),
+        )
+
+    @pages.post("/children/{child_id}/entries/{entry_id}/significance", summary="Mark an entry significant")
+    async def mark_significance(
+        request: Request,
+        child_id: SafeId,
+        entry_id: SafeId,
+        user: FormUserDep,
+        significant: Annotated[str, Form(max_length=5)] = "true",
+        reason: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        """The lead professional marks an entry as significant, or takes the mark off, saying why."""
+        web = web_of(request)
+        mark = significant == "true"
+        reason = reason.strip() or ("marked significant" if mark else "no longer significant")
+        try:
+            await web.chronology.mark_significance(
+                child_id, entry_id, token=user.token, significant=mark, reason=reason
+            )
+        except (Rejected, Forbidden) as err:
+            return render(
+                request,
+                "error.html",
+                status_code=err.status,
+                title="The entry could not be changed",
+                message=err.detail,
+                back=f"/children/{child_id}",
+            )
+        done = "marked" if mark else "unmarked"
+        return RedirectResponse(f"/children/{child_id}?done={done}#entry-{entry_id}", status_code=303)
+
+    @pages.get("/children/{child_id}/chronology.csv", summary="The chronology as CSV")
+    async def export_csv(request: Request, child_id: SafeId, user: SignedInDep) -> Response:
+        """Download the chronology as a spreadsheet (CSV), exactly as chronology exports it for this person."""
+        answer = await web_of(request).chronology.export(child_id, token=user.token, printable=False)
+        return Response(
+            answer.content,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="chronology-{child_id}.csv"'},
+        )
+
+    @pages.get("/children/{child_id}/chronology/print", summary="The chronology, printable")
+    async def export_printable(request: Request, child_id: SafeId, user: SignedInDep) -> Response:
+        """The chronology as a printable page, as chronology renders it for this person."""
+        answer = await web_of(request).chronology.export(child_id, token=user.token, printable=True)
+        return Response(
+            answer.content,
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": PRINT_CSP},
+        )
+
+    return pages

@@ -1,0 +1,36 @@
+"""Web settings: environment variables prefixed WEB_.
+
+The web front end holds no data of its own: it signs people in through accounts and reads the other services
+with the signed-in person's token, so it needs their addresses, not Kafka or MongoDB (the inherited
+`kafka_bootstrap` and `mongo_url` are unused). It verifies tokens locally with accounts' keys, like every
+service, only to know who is signed in; the backends decide what that person may see.
+"""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from shared.auth import AuthSettings
+from shared.settings import ServiceSettings
+
+
+class WebSettings(ServiceSettings, AuthSettings):
+    model_config = SettingsConfigDict(env_prefix="WEB_", extra="ignore")
+
+    service_name: str = "web"
+    http_port: int = 8000
+    accounts_url: str = Field(default="http://127.0.0.1:8001", description="Base URL of the accounts API.")
+    chronology_url: str = Field(
+        default="http://127.0.0.1:8002", description="Base URL of the chronology API."
+    )
+    analytics_url: str = Field(default="http://127.0.0.1:8004", description="Base URL of the analytics API.")
+    backend_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    cookie_secure: bool = Field(
+        default=True,
+        description="Send the sign-in cookie over HTTPS only (browsers also allow it on http://localhost and "
+        "http://127.0.0.1); set false only to serve plain HTTP on another address.",
+    )
+    demo_password: SecretStr | None = Field(
+        default=None,
+        description="The local stack's demo password: when set, the sign-in page lists the demo users with it. "
+        "Never set it in production.",
+    )
