@@ -65,6 +65,11 @@ class Topics:
         return f"{self.prefix}audit.events"
 
     @property
+    def identity_events(self) -> str:
+        """Which child a contact without an NHS number was about (shared.contracts.identity)."""
+        return f"{self.prefix}identity.events"
+
+    @property
     def sources(self) -> tuple[str, ...]:
         return (
             *self.contacts,
@@ -88,6 +93,7 @@ ACCOUNTS_EVENTS = DEFAULT.accounts_events
 CHRONOLOGY_EVENTS = DEFAULT.chronology_events
 FORUM_EVENTS = DEFAULT.forum_events
 AUDIT_EVENTS = DEFAULT.audit_events
+IDENTITY_EVENTS = DEFAULT.identity_events
 CONTACT_TOPICS = DEFAULT.contacts
 ALL_TOPICS = DEFAULT.all()
 

@@ -53,7 +53,7 @@ def _status_of(err: DomainError) -> int:
         return status.HTTP_422_UNPROCESSABLE_CONTENT
     if isinstance(err, signin.SignInFailed):
         return status.HTTP_401_UNAUTHORIZED
-    if isinstance(err, signin.KeysNotReady):
+    if isinstance(err, signin.KeysNotReady | service.AuditUnavailable):
         return status.HTTP_503_SERVICE_UNAVAILABLE
     return status.HTTP_400_BAD_REQUEST
 

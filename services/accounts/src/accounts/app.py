@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from accounts import api, demo, handlers
+from accounts import api, demo, handlers, identify_api
+from accounts.identify import ContactMatchStore
 from accounts.outbox import KafkaOutboxPublisher, OutboxPublisher, OutboxRelay
 from accounts.service import Accounts
 from accounts.settings import AccountsSettings
@@ -16,11 +17,10 @@ from accounts.signin import SigningKeys
 from accounts.store import AccountsStore, AuditStore
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.auth import install_verifier, verifier_from_settings
-from shared.contracts.accounts import AccountEvent
+from shared.contracts.accounts import AccountEventEnvelope
 from shared.contracts.audit import AuditRecorded
 from shared.events import Envelope
 from shared.service import Runtime, build_app
-from shared.topics import ACCOUNTS_EVENTS, AUDIT_EVENTS
 
 
 def create_app(
@@ -44,11 +44,16 @@ def create_app(
     ctx = Accounts(
         store=store,
         audit_store=audit_store,
-        trail=AuditTrail(audit_sink or KafkaAuditSink(runtime.broker), service=settings.service_name),
+        trail=AuditTrail(
+            audit_sink or KafkaAuditSink(runtime.broker, topic=runtime.topics.audit_events),
+            service=settings.service_name,
+        ),
         notify_outbox=relay.notify,
         break_glass_for=timedelta(minutes=settings.break_glass_minutes),
+        topics=runtime.topics,
     )
-    handlers.register(runtime, audit_store)
+    matches = ContactMatchStore(runtime.db)
+    handlers.register(runtime, audit_store, children=store, matches=matches)
 
     async def seed_demo() -> None:
         if settings.demo_seed and settings.demo_password is not None:
@@ -58,9 +63,21 @@ def create_app(
         runtime,
         title="Safeguarding 2.0 — accounts",
         description="Children, practitioners, families, team membership, access decisions and the audit log.",
-        routers=[api.router(ctx, keys)],
-        on_start=[store.create_indexes, audit_store.create_indexes, keys.load, seed_demo],
-        message_schemas={AUDIT_EVENTS: Envelope[AuditRecorded], ACCOUNTS_EVENTS: Envelope[AccountEvent]},
+        routers=[
+            api.router(ctx, keys),
+            identify_api.router(ctx, matches, handlers.identified_publisher(runtime)),
+        ],
+        on_start=[
+            store.create_indexes,
+            audit_store.create_indexes,
+            matches.create_indexes,
+            keys.load,
+            seed_demo,
+        ],
+        message_schemas={
+            runtime.topics.audit_events: Envelope[AuditRecorded],
+            runtime.topics.accounts_events: AccountEventEnvelope,
+        },
     )
     api.install_error_handlers(app)
     # Accounts verifies its own tokens with its own keys (no HTTP call to itself), unless a council's identity

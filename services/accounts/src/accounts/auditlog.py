@@ -7,7 +7,7 @@ event id, so a redelivery is ignored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -28,7 +28,7 @@ from shared.contracts.accounts import (
 from shared.contracts.audit import AuditRecorded, decode_audit_event
 from shared.events import Envelope
 from shared.policy import ChildAccess, Decision
-from shared.topics import ACCOUNTS_EVENTS, AUDIT_EVENTS
+from shared.topics import Topics
 
 VIEW_ACTIONS: tuple[str, ...] = (
     "view_header",
@@ -114,13 +114,17 @@ def _detail(data: AccountEvent) -> str | None:
     return f"person {person_id}" if person_id else None
 
 
-def decode_audit_record(topic: str, value: bytes) -> AuditEntry:
-    """One record of `audit.events` or `accounts.events` as an audit-log entry; raises for a bad record."""
-    if topic == AUDIT_EVENTS:
-        return entry_from_audit(decode_audit_event(topic, value))
-    if topic == ACCOUNTS_EVENTS:
-        return entry_from_account(decode_account_event(topic, value))
-    raise ValueError(f"the audit log does not read {topic}")
+def audit_record_decoder(topics: Topics) -> Callable[[str, bytes], AuditEntry]:
+    """Reads one record of `audit.events` or `accounts.events` as an audit-log entry; raises for a bad record."""
+
+    def decode(topic: str, value: bytes) -> AuditEntry:
+        if topic == topics.audit_events:
+            return entry_from_audit(decode_audit_event(topic, value))
+        if topic == topics.accounts_events:
+            return entry_from_account(decode_account_event(topic, value))
+        raise ValueError(f"the audit log does not read {topic}")
+
+    return decode
 
 
 async def store_entries(*, store: AuditStore, entries: Sequence[AuditEntry]) -> int:

@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from accounts import auditlog
-from accounts.store import AuditEntry, AuditStore
+from accounts import auditlog, identify
+from accounts.identify import ContactMatchStore
+from accounts.store import AccountsStore, AuditEntry, AuditStore
+from shared.contracts.contacts import ContactRecorded, decode_contact_event
+from shared.contracts.identity import ContactIdentified
+from shared.events import Envelope
+from shared.kafka.broker import publish_event
 from shared.kafka.consumer import Incoming
 from shared.service import Runtime
-from shared.topics import ACCOUNTS_EVENTS, AUDIT_EVENTS
 
 
-def register(runtime: Runtime, audit_store: AuditStore) -> None:
+def identified_publisher(runtime: Runtime) -> identify.Publish:
+    """Publishes which child a contact was about, to `identity.events`, and waits for the acknowledgement."""
+
+    async def publish(event: Envelope[ContactIdentified]) -> None:
+        await publish_event(runtime.broker, runtime.topics.identity_events, event)
+
+    return publish
+
+
+def register(
+    runtime: Runtime, audit_store: AuditStore, *, children: AccountsStore, matches: ContactMatchStore
+) -> None:
     """Keep the audit log from `audit.events` (every service's accesses) and `accounts.events` (team changes and
     sharing decisions), in the `accounts` consumer group."""
 
@@ -21,8 +36,25 @@ def register(runtime: Runtime, audit_store: AuditStore) -> None:
         await auditlog.store_entries(store=audit_store, entries=[i.event for i in batch])
 
     runtime.consume(
-        [AUDIT_EVENTS, ACCOUNTS_EVENTS],
-        decode=auditlog.decode_audit_record,
+        [runtime.topics.audit_events, runtime.topics.accounts_events],
+        decode=auditlog.audit_record_decoder(runtime.topics),
         handle=on_audit_records,
         title="accounts: audit and account events into the audit log",
+    )
+
+    async def on_contacts(batch: Sequence[Incoming[Envelope[ContactRecorded]]]) -> None:
+        """Contacts without an NHS number are matched to a child, or wait for a person; others are skipped."""
+        await identify.identify_contacts(
+            children=children,
+            matches=matches,
+            publish=identified_publisher(runtime),
+            events=[i.event for i in batch],
+        )
+
+    runtime.consume(
+        runtime.topics.contacts,
+        decode=decode_contact_event,
+        handle=on_contacts,
+        title="accounts: identify contacts without an NHS number",
+        group="identify",
     )

@@ -8,6 +8,7 @@ anything is returned; accepted changes are recorded by the account events they m
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,9 +38,9 @@ from shared.policy import (
     decide,
     search_view,
 )
-from shared.topics import ACCOUNTS_EVENTS
+from shared.topics import DEFAULT, Topics
 
-_SAVE_ATTEMPTS = 5
+_SAVE_ATTEMPTS = 20
 
 
 class AccessDenied(DomainError):
@@ -48,6 +49,10 @@ class AccessDenied(DomainError):
     def __init__(self, decision: Decision) -> None:
         super().__init__(decision.reason)
         self.decision = decision
+
+
+class AuditUnavailable(DomainError):
+    """The access could not be recorded, so it is not served (every view is logged, BRIEF §3)."""
 
 
 class AlreadyRegistered(Conflict):
@@ -65,6 +70,7 @@ class Accounts:
     trail: AuditTrail
     notify_outbox: Callable[[], None]
     break_glass_for: timedelta
+    topics: Topics = DEFAULT
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,31 @@ async def _check(
     """The policy's decision; refusals (and, if asked, permissions) go to the audit log before anything else."""
     decision = decide(principal, action, access, now=utc_now())
     if record_allowed or not decision.allowed:
+        await _record(
+            ctx,
+            principal=principal,
+            action=action,
+            child_id=child_id,
+            decision=decision,
+            purpose=purpose,
+            detail=detail,
+        )
+    if not decision.allowed:
+        raise AccessDenied(decision)
+    return decision
+
+
+async def _record(
+    ctx: Accounts,
+    *,
+    principal: Principal,
+    action: str,
+    child_id: str | None,
+    decision: Decision,
+    purpose: str | None = None,
+    detail: str | None = None,
+) -> None:
+    try:
         await ctx.trail.record(
             principal=principal,
             action=action,
@@ -113,9 +144,10 @@ async def _check(
             detail=detail,
             correlation_id=correlation_id.get(),
         )
-    if not decision.allowed:
-        raise AccessDenied(decision)
-    return decision
+    except Exception as err:  # the broker is away: fail closed
+        raise AuditUnavailable(
+            "this access cannot be recorded right now, so it is not served; try again"
+        ) from err
 
 
 async def _load(ctx: Accounts, principal: Principal, action: Action, child_id: str) -> Child:
@@ -150,14 +182,18 @@ async def _change(
 ) -> tuple[Child, list[AccountEvent]]:
     """Apply a team change: check, make its events, commit them; a change committed first by someone else
     means reading the account again and deciding again."""
-    for _ in range(_SAVE_ATTEMPTS):
+    for attempt in range(_SAVE_ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(random.uniform(0, 0.01 * attempt))  # spread out writers racing for one child
         child = await _load(ctx, principal, action, child_id)
         await _check(ctx, principal, action, child.access, child_id=child_id, record_allowed=False)
         events = build(child.access, actor_of(principal), utc_now())
         access = fold(child.access, events)
         assert access is not None
         cid = correlation_id.get()
-        outbox = [outbox_entry(ACCOUNTS_EVENTS, account_event(e, correlation_id=cid)) for e in events]
+        outbox = [
+            outbox_entry(ctx.topics.accounts_events, account_event(e, correlation_id=cid)) for e in events
+        ]
         saved = await ctx.store.commit(child_id=child_id, before=child, after=access, events=outbox)
         if saved is not None:
             ctx.notify_outbox()
@@ -206,7 +242,7 @@ async def _create(
         child_id=child_id,
         before=None,
         after=access,
-        events=[outbox_entry(ACCOUNTS_EVENTS, envelope)],
+        events=[outbox_entry(ctx.topics.accounts_events, envelope)],
         details=details,
         created_at=now,
     )
@@ -348,12 +384,12 @@ async def my_children(*, ctx: Accounts, principal: Principal) -> list[ChildHeade
             found.append((child, decision))
     await asyncio.gather(
         *(
-            ctx.trail.record(
+            _record(
+                ctx,
                 principal=principal,
                 action="list_my_children",
                 child_id=child.child_id,
                 decision=decision,
-                correlation_id=correlation_id.get(),
             )
             for child, decision in found
         )
@@ -392,7 +428,8 @@ async def search(
         results.append((child, decision, view))
     search_decision = decide(principal, "search", None, now=utc_now())
     if not results:
-        await ctx.trail.record(
+        await _record(
+            ctx,
             principal=principal,
             action="search",
             child_id=None,
@@ -400,13 +437,13 @@ async def search(
             detail=f"{how}: none",
         )
     for child, _, view in results:
-        await ctx.trail.record(
+        await _record(
+            ctx,
             principal=principal,
             action="search",
             child_id=child.child_id,
             decision=search_decision,
             detail=f"{how}: shown {view}",
-            correlation_id=correlation_id.get(),
         )
     return [_header(child, decision, principal, view=view) for child, decision, view in results]
 

@@ -204,7 +204,10 @@ class AccountsStore:
     async def project(self, child: Child) -> None:
         """Write `child` to the projection unless it already holds this state or a later one."""
         doc = _child_doc(child)
-        if child.seq == 1 or not await self._children.find_one({"_id": child.child_id}, {"_id": 1}):
+        stored = await self._children.find_one({"_id": child.child_id}, {"seq": 1})
+        if stored is not None and stored["seq"] >= child.seq:
+            return
+        if stored is None:
             try:
                 await self._children.insert_one(doc)
                 return

@@ -21,7 +21,7 @@ from accounts.service import Accounts
 from accounts.settings import AccountsSettings
 from accounts.signin import SigningKeys
 from shared import mongo
-from shared.audit import MemoryAuditSink
+from shared.audit import AuditSink, MemoryAuditSink
 from shared.identity import with_check_digit
 from shared.policy import Principal, PrincipalKind
 from shared.topics import ensure_topics
@@ -98,6 +98,7 @@ async def running_accounts(
     mongo_url: str,
     database: str | None = None,
     memory_audit: bool = True,
+    audit_sink: AuditSink | None = None,
     keep_database: bool = False,
     **settings: Any,
 ) -> AsyncIterator[RunningAccounts]:
@@ -112,8 +113,8 @@ async def running_accounts(
         consumer_group_suffix=f"-test-{uuid.uuid4().hex[:8]}",
         **settings,
     )
-    sink = MemoryAuditSink() if memory_audit else None
-    app = create_app(config, audit_sink=sink)
+    sink = MemoryAuditSink() if memory_audit and audit_sink is None else None
+    app = create_app(config, audit_sink=audit_sink or sink)
     try:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)

@@ -12,7 +12,9 @@ import jwt
 import pytest
 
 from accounts.testing import RunningAccounts, new_child_details, new_nhs_number, running_accounts
+from shared.contracts.audit import AuditRecorded
 from shared.devstack.infra import Endpoints
+from shared.events import Envelope
 
 pytestmark = pytest.mark.integration
 
@@ -337,3 +339,24 @@ async def test_the_signing_key_survives_a_restart(accounts: RunningAccounts, inf
         assert restarted.keys.issuer.signing_key.kid == accounts.keys.issuer.signing_key.kid
         me = await restarted.client.get("/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
+
+
+class _BrokerAway:
+    async def send(self, event: Envelope[AuditRecorded]) -> None:
+        raise ConnectionError("broker unreachable")
+
+
+async def test_a_view_that_cannot_be_logged_is_not_served(infra: Endpoints) -> None:
+    async with running_accounts(
+        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, audit_sink=_BrokerAway()
+    ) as broken:
+        lead = await broken.add_person("lead", "practitioner", "socialcare")
+        opened = await broken.client.post(
+            "/children", json=new_child_details().model_dump(mode="json"), headers=broken.headers(lead)
+        )
+        assert opened.status_code == 201  # a change is its own record: it is committed with its events
+        header = await broken.client.get(
+            f"/children/{opened.json()['child_id']}", headers=broken.headers(lead)
+        )
+        assert header.status_code == 503
+        assert "cannot be recorded" in header.json()["detail"]

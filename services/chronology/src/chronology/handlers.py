@@ -8,6 +8,7 @@ from chronology import service
 from chronology.store import ChronologyStore
 from shared.contracts.accounts import AccountEvent, decode_account_event
 from shared.contracts.contacts import ContactRecorded, decode_contact_event
+from shared.contracts.identity import ContactIdentified, decode_identity_event
 from shared.events import Envelope
 from shared.kafka.consumer import Incoming
 from shared.service import Runtime
@@ -30,6 +31,18 @@ def register(runtime: Runtime, store: ChronologyStore) -> None:
         handle=on_account_events,
         title="chronology: account changes onto the timeline",
         group="timeline",
+    )
+
+    async def on_identified(batch: Sequence[Incoming[Envelope[ContactIdentified]]]) -> None:
+        """Contacts without an NHS number arrive here once accounts knows which child they were about."""
+        await service.record_identified(store=store, events=[i.event for i in batch])
+
+    runtime.consume(
+        [runtime.topics.identity_events],
+        decode=decode_identity_event,
+        handle=on_identified,
+        title="chronology: identified contacts",
+        group="identified",
     )
     runtime.consume(
         runtime.topics.contacts,

@@ -62,14 +62,14 @@ class SignificanceChange(BaseModel):
     reason: str = Field(min_length=3, max_length=2000, description="Why: it is recorded with the mark.")
 
 
-def entry_document(event: Envelope[ContactRecorded]) -> dict[str, Any]:
+def entry_document(event: Envelope[ContactRecorded], *, child_id: str | None = None) -> dict[str, Any]:
     """The stored form of the entry for one contact event, keyed by event id (built without a second
     model: this is the ingest hot path). Empty fields are left out: FerretDB stores a type entry per field,
     so every field costs on the write path."""
     doc = event.data.model_dump(exclude={"child"}, exclude_none=True)
     doc.update(
         _id=event.id,
-        child_id=event.subject,
+        child_id=child_id or event.subject,
         day=event.data.occurred_at.date().isoformat(),
         recorded_at=event.time,
     )
@@ -108,9 +108,10 @@ def account_entry_document(event: Envelope[AccountEvent]) -> dict[str, Any] | No
 
 
 def _who(person: PersonRef) -> str:
-    # A sensitive service's practitioner is named without their service (BRIEF §3).
+    # A sensitive service's practitioner is not named at all: the name would identify the service (BRIEF §3),
+    # and the timeline is read by ordinary members and the family.
     if person.sensitive_service:
-        return f"{person.name} ({HIDDEN_PROVIDER})"
+        return f"a practitioner from {HIDDEN_PROVIDER}"
     details = ", ".join(x for x in (person.role, person.agency) if x)
     return f"{person.name} ({details})" if details else person.name
 

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.events import Envelope, RawEnvelope, make_event
+from shared.events import Envelope, EnvelopeBase, RawEnvelope, make_event
 from shared.policy import FamilyRelationship, PrincipalKind
 
 SOURCE = "accounts"
@@ -167,6 +167,30 @@ EVENT_TYPES: dict[str, type[AccountEvent]] = {
     "access_decision.recorded": AccessDecisionRecorded,
 }
 TYPE_OF: dict[type[AccountEvent], str] = {model: name for name, model in EVENT_TYPES.items()}
+# (event type, version) → the envelope with its data, for the JSON Schema export (shared.schemas).
+EVENT_SCHEMAS: dict[tuple[str, int], type[BaseModel]] = {
+    (name, 1): Envelope[model]  # type: ignore[valid-type]
+    for name, model in EVENT_TYPES.items()
+}
+
+
+class AccountEventEnvelope(EnvelopeBase):
+    """Any record of `accounts.events`, for the AsyncAPI document: the envelope's `type` says which `data`."""
+
+    data: (
+        ChildRegistered
+        | ChildFlagsChanged
+        | JoinRequested
+        | JoinApproved
+        | JoinDeclined
+        | MemberLeft
+        | MemberRemoved
+        | LeadHandedOver
+        | FamilyLinked
+        | FamilyUnlinked
+        | BreakGlassUsed
+        | AccessDecisionRecorded
+    )
 
 
 def account_event(

@@ -44,6 +44,10 @@ class AuditRecorded(BaseModel):
     )
 
 
+# (event type, version) → the envelope with its data, for the JSON Schema export (shared.schemas).
+EVENT_SCHEMAS: dict[tuple[str, int], type[BaseModel]] = {(AUDIT_RECORDED, 1): Envelope[AuditRecorded]}
+
+
 def decode_audit_event(topic: str, value: bytes) -> Envelope[AuditRecorded]:
     """Validate one record from `audit.events`; raises with a reason fit for the dead-letter headers."""
     raw = RawEnvelope.model_validate_json(value)

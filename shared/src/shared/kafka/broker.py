@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
-from pydantic import BaseModel
 
 from shared.events import Envelope
 
@@ -29,7 +30,7 @@ def event_key(subject: str) -> bytes:
     return subject.encode()
 
 
-async def publish_event(broker: KafkaBroker, topic: str, event: Envelope[BaseModel]) -> None:
+async def publish_event(broker: KafkaBroker, topic: str, event: Envelope[Any]) -> None:
     """Publish one event and wait for the broker's acknowledgement."""
     await broker.publish(
         event.model_dump_json().encode(),

@@ -1,0 +1,180 @@
+"""Accounts' store and outbox relay against the real MongoDB-wire server: commits are the outbox, nothing is
+published twice in the wrong order, a projection that fell behind is caught up."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from accounts import service
+from accounts.domain import Person
+from accounts.outbox import OutboxRelay
+from accounts.service import Accounts
+from accounts.store import AccountsStore, AuditStore, OutboxEntry
+from accounts.testing import new_child_details
+from shared import mongo
+from shared.audit import AuditTrail, MemoryAuditSink
+from shared.devstack.infra import Endpoints
+
+pytestmark = pytest.mark.integration
+
+LEAD = Person(person_id="p-lead", username="lead", name="Lead", kind="practitioner", agency="socialcare")
+TEACHER = Person(
+    person_id="p-teacher", username="teacher", name="Teacher", kind="practitioner", agency="school"
+)
+
+
+class Published:
+    def __init__(self) -> None:
+        self.entries: list[OutboxEntry] = []
+        self.fail = False
+
+    async def publish(self, entry: OutboxEntry) -> None:
+        if self.fail:
+            raise ConnectionError("broker away")
+        self.entries.append(entry)
+
+
+@pytest.fixture
+async def db(infra: Endpoints) -> AsyncIterator[AsyncDatabase[mongo.Document]]:
+    client = mongo.connect(infra.mongo_url, app_name="test")
+    name = f"test_{uuid.uuid4().hex}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def _ctx(db: AsyncDatabase[mongo.Document]) -> Accounts:
+    store = AccountsStore(db)
+    await store.create_indexes()
+    await store.add_people([LEAD, TEACHER])
+    return Accounts(
+        store=store,
+        audit_store=AuditStore(db),
+        trail=AuditTrail(MemoryAuditSink(), service="accounts"),
+        notify_outbox=lambda: None,  # no relay running: as if the process died after the commit
+        break_glass_for=timedelta(hours=4),
+    )
+
+
+async def test_committed_changes_are_published_in_order_once_the_relay_runs(
+    db: AsyncDatabase[mongo.Document],
+) -> None:
+    ctx = await _ctx(db)
+    opened = await service.register_child(
+        ctx=ctx,
+        principal=LEAD.principal(),
+        details=new_child_details(),
+        shielded=False,
+        sensitive_service=False,
+    )
+    assert opened.child is not None
+    child_id = opened.child.child_id
+    request = await service.request_join(
+        ctx=ctx, principal=TEACHER.principal(), child_id=child_id, reason="DSL"
+    )
+    await service.approve_join(
+        ctx=ctx, principal=LEAD.principal(), child_id=child_id, request_id=request.request_id, reason=None
+    )
+    published = Published()
+    relay = OutboxRelay(ctx.store, published)
+
+    published.fail = True
+    with pytest.raises(ConnectionError):
+        await relay.run_once()
+    assert len(await ctx.store.unpublished()) == 3  # kept for the next attempt
+
+    published.fail = False
+    assert await relay.run_once() == 4
+    assert [(e.type, e.seq) for e in published.entries] == [
+        ("child.registered", 1),
+        ("join.requested", 2),
+        ("join.approved", 3),
+        ("access_decision.recorded", 4),
+    ]
+    assert all(e.key == child_id and e.topic == "accounts.events" for e in published.entries)
+    assert await relay.run_once() == 0
+
+
+async def test_a_projection_left_behind_is_never_trusted_and_is_caught_up(
+    db: AsyncDatabase[mongo.Document],
+) -> None:
+    ctx = await _ctx(db)
+    opened = await service.register_child(
+        ctx=ctx,
+        principal=LEAD.principal(),
+        details=new_child_details(),
+        shielded=False,
+        sensitive_service=False,
+    )
+    assert opened.child is not None
+    child_id = opened.child.child_id
+    stale = opened.child
+    request = await service.request_join(
+        ctx=ctx, principal=TEACHER.principal(), child_id=child_id, reason="DSL"
+    )
+    # a racing write steps the projection back (FerretDB 1.24 loses concurrent updates)
+    await db["children"].delete_one({"_id": child_id})
+    await ctx.store.project(stale)
+    current = await ctx.store.child(child_id)
+    assert current is not None and current.access.request(request.request_id) is not None
+    assert current.seq == 2
+    relay = OutboxRelay(ctx.store, Published())
+    await relay.run_once()
+    assert await relay.refresh_settled(everything=True) == 1
+    doc = await db["children"].find_one({"_id": child_id})
+    assert doc is not None and doc["seq"] == 2 and doc["has_pending"]
+
+
+async def test_a_lost_projection_is_rebuilt_from_the_commits(db: AsyncDatabase[mongo.Document]) -> None:
+    ctx = await _ctx(db)
+    opened = await service.register_child(
+        ctx=ctx,
+        principal=LEAD.principal(),
+        details=new_child_details(),
+        shielded=True,
+        sensitive_service=False,
+    )
+    assert opened.child is not None
+    await db["children"].delete_one({"_id": opened.child.child_id})
+    rebuilt = await ctx.store.child(opened.child.child_id)
+    assert rebuilt is not None
+    assert (
+        rebuilt.details == opened.child.details
+        and rebuilt.access.shielded
+        and rebuilt.access.lead_id == "p-lead"
+    )
+
+
+async def test_two_changes_from_the_same_state_cannot_both_be_committed(
+    db: AsyncDatabase[mongo.Document],
+) -> None:
+    ctx = await _ctx(db)
+    opened = await service.register_child(
+        ctx=ctx,
+        principal=LEAD.principal(),
+        details=new_child_details(),
+        shielded=False,
+        sensitive_service=False,
+    )
+    assert opened.child is not None
+    child = opened.child
+    asks = [
+        service.request_join(ctx=ctx, principal=p.principal(), child_id=child.child_id, reason="at once")
+        for p in (
+            TEACHER,
+            Person(person_id="p-x", username="x", name="X", kind="practitioner", agency="police"),
+        )
+    ]
+    await asyncio.gather(*asks)
+    commits = await ctx.store.commits(child.child_id)
+    assert [c.seq for c in commits] == [1, 2, 3]
+    current = await ctx.store.child(child.child_id)
+    assert current is not None and len(current.access.pending) == 2

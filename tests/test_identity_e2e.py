@@ -1,0 +1,166 @@
+"""A contact without an NHS number: matched to the child exactly, or held until a manager says who it was.
+
+Accounts and chronology run as processes; the agency side is confluent-kafka (a foreign client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from confluent_kafka import Producer
+
+from shared.devstack.infra import Endpoints
+from shared.testing.services import ServiceProcess
+from shared.topics import Topics, ensure_topics
+
+pytestmark = pytest.mark.e2e
+LOGS = Path(__file__).resolve().parent.parent / ".cache" / "test-logs"
+TOPICS = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")
+PASSWORD = f"demo-{uuid.uuid4().hex[:12]}"
+AMY = "9434765919"  # demo child: Amy Example, born 2014-05-14, LS6 2AB; lead sam.okafor
+
+
+def contact(child: dict[str, str], summary: str) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "contact.recorded",
+        "version": 1,
+        "source": "housing",
+        "subject": "housing-ref-" + uuid.uuid4().hex[:6],  # the agency's own reference: it has no NHS number
+        "time": "2026-10-01T10:00:00Z",
+        "data": {
+            "agency": "housing",
+            "author": {"name": "Jo Reed", "role": "Housing officer"},
+            "child": child,
+            "occurred_at": "2026-10-01T09:00:00Z",
+            "contact_type": "housing_visit",
+            "summary": summary,
+            "impact": "neutral",
+            "visibility": "family_visible",
+        },
+    }
+
+
+def wait_for(check: Callable[[], bool], *, within: float = 60.0, what: str) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Stack:
+    def __init__(self, accounts: ServiceProcess, chronology: ServiceProcess) -> None:
+        self.accounts = accounts
+        self.chronology = chronology
+
+    def headers(self, username: str) -> dict[str, str]:
+        response = httpx.post(
+            f"{self.accounts.url}/auth/token", json={"username": username, "password": PASSWORD}, timeout=10
+        )
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def summaries(self) -> list[str]:
+        response = httpx.get(
+            f"{self.chronology.url}/children/{AMY}/chronology",
+            params={"kind": "contact"},
+            headers=self.headers("sam.okafor"),
+            timeout=10,
+        )
+        return [e["summary"] for e in response.json()["entries"]] if response.status_code == 200 else []
+
+
+@pytest.fixture(scope="module")
+def stack(infra: Endpoints) -> Iterator[Stack]:
+    run = uuid.uuid4().hex[:8]
+    asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
+
+    def service(name: str, **env: str) -> ServiceProcess:
+        prefix = name.upper() + "_"
+        return ServiceProcess(
+            name,
+            kafka_bootstrap=infra.kafka_bootstrap,
+            mongo_url=infra.mongo_url,
+            database=f"test_{name}_{run}",
+            group_suffix=f"-test-{run}",
+            log_dir=LOGS,
+            extra_env={prefix + "TOPIC_PREFIX": TOPICS.prefix, **{prefix + k: v for k, v in env.items()}},
+        )
+
+    accounts = service("accounts", DEMO_SEED="true", DEMO_PASSWORD=PASSWORD).start()
+    try:
+        chronology = service("chronology", AUTH_JWKS_URL=f"{accounts.url}/.well-known/jwks.json").start()
+        try:
+            yield Stack(accounts, chronology)
+        finally:
+            chronology.stop()
+    finally:
+        accounts.stop()
+
+
+def publish(bootstrap: str, event: dict[str, Any]) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+    producer.produce(TOPICS.contact("housing"), json.dumps(event).encode(), key=event["subject"].encode())
+    assert producer.flush(30) == 0
+
+
+AMY_BY_NAME = {
+    "given_name": "Amy",
+    "family_name": "Example",
+    "date_of_birth": "2014-05-14",
+    "postcode": "ls6 2ab",
+}
+
+
+def test_a_contact_that_names_the_child_exactly_reaches_their_chronology(
+    infra: Endpoints, stack: Stack
+) -> None:
+    summary = f"Damp in the bedroom; repairs booked ({uuid.uuid4().hex[:6]})."
+    publish(infra.kafka_bootstrap, contact(AMY_BY_NAME, summary))
+    wait_for(lambda: summary in stack.summaries(), what="the exactly matched contact in Amy's chronology")
+
+
+def test_an_uncertain_contact_waits_for_a_manager_and_then_flows_on(infra: Endpoints, stack: Stack) -> None:
+    summary = f"Family moved to temporary accommodation ({uuid.uuid4().hex[:6]})."
+    event = contact({**AMY_BY_NAME, "given_name": "Aimee"}, summary)  # close, not equal: a person decides
+    publish(infra.kafka_bootstrap, event)
+    manager = stack.headers("mia.clarke")
+
+    def waiting() -> list[dict[str, Any]]:
+        response = httpx.get(f"{stack.accounts.url}/contact-matches", headers=manager, timeout=10)
+        assert response.status_code == 200, response.text
+        return [m for m in response.json() if m["id"] == event["id"]]
+
+    wait_for(lambda: len(waiting()) == 1, what="the contact waiting for a person")
+    assert waiting()[0]["candidates"] == [AMY]
+    assert summary not in stack.summaries()  # never merged silently
+
+    practitioner = httpx.get(
+        f"{stack.accounts.url}/contact-matches", headers=stack.headers("sam.okafor"), timeout=10
+    )
+    assert practitioner.status_code == 403
+    resolved = httpx.post(
+        f"{stack.accounts.url}/contact-matches/{event['id']}/resolve",
+        json={"child_id": AMY},
+        headers=manager,
+        timeout=10,
+    )
+    assert resolved.status_code == 200, resolved.text
+    wait_for(lambda: summary in stack.summaries(), what="the confirmed contact in Amy's chronology")
+    again = httpx.post(
+        f"{stack.accounts.url}/contact-matches/{event['id']}/resolve",
+        json={"child_id": AMY},
+        headers=manager,
+        timeout=10,
+    )
+    assert again.status_code == 409
