@@ -30,15 +30,22 @@ class Guard:
     ) -> Decision:
         """The policy's decision for this principal, action and child; 403 with the reason when refused."""
         decision = await self.snapshots.decide(principal, action, child_id)
-        await self.audit.record(
-            principal=principal,
-            action=action,
-            child_id=child_id,
-            decision=decision,
-            purpose=purpose,
-            detail=detail,
-            correlation_id=correlation_id.get(),
-        )
+        try:
+            await self.audit.record(
+                principal=principal,
+                action=action,
+                child_id=child_id,
+                decision=decision,
+                purpose=purpose,
+                detail=detail,
+                correlation_id=correlation_id.get(),
+            )
+        except Exception as err:
+            # No read goes unrecorded: if the audit log cannot take it, the reader is refused, not served.
+            raise HTTPException(
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail="cannot record this access in the audit log right now; try again shortly",
+            ) from err
         if not decision.allowed:
             raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=decision.reason)
         return decision

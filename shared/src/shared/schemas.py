@@ -11,14 +11,19 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from shared.contracts import accounts, audit
 from shared.contracts.chronology import SIGNIFICANCE_MARKED, SignificanceMarked
 from shared.contracts.contacts import CONTACT_RECORDED, ContactRecorded
+from shared.contracts.identity import CONTACT_IDENTIFIED, ContactIdentified
 from shared.events import Envelope
 
 # (event type, version) → the envelope model with its data
 EVENT_SCHEMAS: dict[tuple[str, int], type[BaseModel]] = {
     (CONTACT_RECORDED, 1): Envelope[ContactRecorded],
     (SIGNIFICANCE_MARKED, 1): Envelope[SignificanceMarked],
+    (CONTACT_IDENTIFIED, 1): Envelope[ContactIdentified],
+    **accounts.EVENT_SCHEMAS,
+    **audit.EVENT_SCHEMAS,
 }
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "docs" / "schemas"

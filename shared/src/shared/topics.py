@@ -102,14 +102,24 @@ def contact_topic(agency: str) -> str:
     return DEFAULT.contact(agency)
 
 
+# Source topics are kept for ever: access snapshots fold each child's whole account history, and every read
+# model must be rebuildable from the topics (BRIEF §4). Retention of case data is applied to the read models
+# by the retention job, not by Kafka deleting history from under them.
+KEEP_FOR_EVER = {"retention.ms": "-1", "retention.bytes": "-1"}
+
+
 async def ensure_topics(bootstrap: str, topics: dict[str, int] | None = None) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+    """Create the topics that do not exist yet (source topics kept for ever); returns the names created."""
     wanted = ALL_TOPICS if topics is None else topics
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(name, n, 1) for name, n in wanted.items() if name not in existing]
+        missing = [
+            NewTopic(name, n, 1, topic_configs={} if name.endswith(".deadletter") else KEEP_FOR_EVER)
+            for name, n in wanted.items()
+            if name not in existing
+        ]
         if missing:
             # Another process may create one between our list and create: the same outcome.
             with contextlib.suppress(TopicAlreadyExistsError):

@@ -91,7 +91,31 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.update(_local_wiring(service))
     return env
+
+
+def demo_password() -> str:
+    """The demo users' password on the local stack (`SG_DEMO_PASSWORD`); never used in production."""
+    return os.environ.get("SG_DEMO_PASSWORD", "safeguarding-demo")
+
+
+def _local_wiring(service: Service) -> dict[str, str]:
+    """How the local stack's services find each other: every service trusts accounts' keys, accounts seeds the
+    demo people and children, and the web knows where its backends are."""
+    urls = {s.name: s.url for s in REGISTRY}
+    prefix = service.env_prefix
+    wiring = {f"{prefix}AUTH_JWKS_URL": f"{urls['accounts']}/.well-known/jwks.json"}
+    if service.name == "accounts":
+        wiring = {f"{prefix}DEMO_SEED": "true", f"{prefix}DEMO_PASSWORD": demo_password()}
+    if service.name == "web":
+        wiring |= {
+            f"{prefix}ACCOUNTS_URL": urls["accounts"],
+            f"{prefix}CHRONOLOGY_URL": urls["chronology"],
+            f"{prefix}ANALYTICS_URL": urls["analytics"],
+            f"{prefix}DEMO_PASSWORD": demo_password(),
+        }
+    return wiring
 
 
 def ready(service: Service, timeout: float = 2.0) -> bool:
