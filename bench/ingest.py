@@ -95,17 +95,16 @@ async def baseline(endpoints: Endpoints, start: dict[TopicPartition, int], total
 
 
 def print_profile(folded: Path, top: int = 12) -> None:
-    """Where chronology's time went: share of samples per function (inclusive), from py-spy's stacks."""
-    inclusive: dict[str, int] = {}
+    """Where chronology's time went: the functions its samples were in (self time), from py-spy's stacks."""
+    own: dict[str, int] = {}
     total = 0
     for line in folded.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        n = int(count)
-        total += n
-        for frame in set(stack.split(";")):
-            inclusive[frame] = inclusive.get(frame, 0) + n
-    print(f"chronology profile ({total} samples; inclusive share; flame data in {folded}):")
-    for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        total += int(count)
+        leaf = stack.rsplit(";", 1)[-1]
+        own[leaf] = own.get(leaf, 0) + int(count)
+    print(f"chronology profile ({total} samples, self time; flame data in {folded}):")
+    for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
         print(f"  {100 * n / total:5.1f}%  {frame[:110]}")
 
 
