@@ -19,7 +19,7 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     log_level: str = "INFO"
     # Consumer tuning: one commit per batch is what makes ingest fast (KAFKA-NOTES.md).
-    batch_max_records: int = Field(default=500, ge=1, le=10_000)
+    batch_max_records: int = Field(default=2000, ge=1, le=10_000)
     retry_attempts: int = Field(default=4, ge=1, le=20)
     retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
     consumer_group_suffix: str = ""  # tests isolate their consumer groups with it
