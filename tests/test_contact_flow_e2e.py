@@ -11,7 +11,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from shared.devstack.infra import Endpoints
 from shared.identity import with_check_digit
 from shared.policy import PrincipalKind
 from shared.testing.identities import Identities, open_account
-from shared.testing.services import ServiceProcess
+from shared.testing.services import IsolatedRun, ServiceProcess, wait_for
 from shared.topics import Topics, dead_letter_topic, ensure_topics
 
 pytestmark = pytest.mark.e2e
@@ -75,15 +75,6 @@ class Agency:
         assert self._producer.flush(30) == 0
 
 
-def wait_for(check: Callable[[], bool], *, within: float = 60.0, what: str) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 IDS = Identities()
 LEAD = "lead-practitioner"
 TOPICS = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")  # this module's own topics: no one else's history
@@ -113,20 +104,11 @@ def new_child(bootstrap: str, *, parent: str | None = None) -> str:
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
-    run = uuid.uuid4().hex[:8]
+    run = IsolatedRun(
+        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, topics=TOPICS, log_dir=LOGS
+    )
     asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
-    services = {
-        name: ServiceProcess(
-            name,
-            kafka_bootstrap=infra.kafka_bootstrap,
-            mongo_url=infra.mongo_url,
-            database=f"test_{name}_{run}",
-            group_suffix=f"-test-{run}",
-            log_dir=LOGS,
-            extra_env={**IDS.jwks_env(name.upper() + "_"), name.upper() + "_TOPIC_PREFIX": TOPICS.prefix},
-        )
-        for name in ("chronology", "analytics")
-    }
+    services = {name: run.service(name, AUTH_JWKS=IDS.jwks_json()) for name in ("chronology", "analytics")}
     try:
         for svc in services.values():
             svc.start()

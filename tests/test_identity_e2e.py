@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import pytest
 from confluent_kafka import Producer
 
 from shared.devstack.infra import Endpoints
-from shared.testing.services import ServiceProcess
+from shared.testing.services import IsolatedRun, ServiceProcess, wait_for
 from shared.topics import Topics, ensure_topics
 
 pytestmark = pytest.mark.e2e
@@ -49,15 +48,6 @@ def contact(child: dict[str, str], summary: str) -> dict[str, Any]:
     }
 
 
-def wait_for(check: Callable[[], bool], *, within: float = 60.0, what: str) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 class Stack:
     def __init__(self, accounts: ServiceProcess, chronology: ServiceProcess) -> None:
         self.accounts = accounts
@@ -82,20 +72,11 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
-    run = uuid.uuid4().hex[:8]
+    run = IsolatedRun(
+        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, topics=TOPICS, log_dir=LOGS
+    )
     asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
-
-    def service(name: str, **env: str) -> ServiceProcess:
-        prefix = name.upper() + "_"
-        return ServiceProcess(
-            name,
-            kafka_bootstrap=infra.kafka_bootstrap,
-            mongo_url=infra.mongo_url,
-            database=f"test_{name}_{run}",
-            group_suffix=f"-test-{run}",
-            log_dir=LOGS,
-            extra_env={prefix + "TOPIC_PREFIX": TOPICS.prefix, **{prefix + k: v for k, v in env.items()}},
-        )
+    service = run.service
 
     accounts = service("accounts", DEMO_SEED="true", DEMO_PASSWORD=PASSWORD).start()
     try:

@@ -18,7 +18,6 @@ import contextlib
 import json
 import shutil
 import tempfile
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from shared.devstack.browser import FLAGS, ensure_browser
 from shared.devstack.infra import Endpoints
-from shared.testing.services import ServiceProcess
+from shared.testing.services import IsolatedRun, ServiceProcess, wait_for
 from shared.topics import Topics, ensure_topics
 
 pytestmark = pytest.mark.e2e
@@ -154,18 +153,6 @@ def publish(bootstrap: str, events: list[dict[str, Any]]) -> None:
 # --------------------------------------------------------------------------- the stack
 
 
-def wait_for(
-    check: Callable[[], bool], *, within: float = 60.0, what: str, explain: Callable[[], str] | None = None
-) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    hint = f"; last answer: {explain()}" if explain else ""
-    raise AssertionError(f"timed out after {within:.0f}s waiting for {what}{hint}")
-
-
 @dataclass(frozen=True)
 class Stack:
     accounts: ServiceProcess
@@ -198,20 +185,11 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
-    run = uuid.uuid4().hex[:8]
+    run = IsolatedRun(
+        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, topics=TOPICS, log_dir=LOGS
+    )
     asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
-
-    def service(name: str, **env: str) -> ServiceProcess:
-        prefix = name.upper() + "_"
-        return ServiceProcess(
-            name,
-            kafka_bootstrap=infra.kafka_bootstrap,
-            mongo_url=infra.mongo_url,
-            database=f"test_{name}_{run}",
-            group_suffix=f"-test-{run}",
-            log_dir=LOGS,
-            extra_env={prefix + "TOPIC_PREFIX": TOPICS.prefix, **{prefix + k: v for k, v in env.items()}},
-        )
+    service = run.service
 
     accounts = service("accounts", DEMO_SEED="true", DEMO_PASSWORD=PASSWORD)
     started: list[ServiceProcess] = []

@@ -232,7 +232,7 @@ def asyncapi_document(
                 target = unquote(ref.get("$ref", "").rsplit("/", 1)[-1])
                 if target in messages:
                     old = unquote(messages[target].get("payload", {}).get("$ref", "")).rsplit("/", 1)[-1]
-                    comp_schemas.pop(old, None)  # FastStream's placeholder for an untyped body
+                    comp_schemas.pop(old, None)  # FastStream's stand-in schema for an untyped body
                     messages[target]["payload"] = {"$ref": f"#/components/schemas/{model.__name__}"}
                     messages[target]["title"] = f"{channel_name}: {model.__name__}"
         return doc

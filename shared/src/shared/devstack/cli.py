@@ -125,7 +125,9 @@ def _where_to_look(endpoints: Endpoints) -> None:
     web = next((s for s in chosen if s.name == "web"), None)
     if web is not None:
         print(f"  web UI            {web.url}   — sign in with password {services.demo_password()!r} as")
-        print("                    sam.okafor (lead professional), hana.begum (practitioner, not yet in a team),")
+        print(
+            "                    sam.okafor (lead professional), hana.begum (practitioner, not yet in a team),"
+        )
         print("                    mia.clarke (manager), kerry.example (parent), ana.audit (auditor)")
     print(f"  Kafka bootstrap   {endpoints.kafka_bootstrap}")
     print(f"  Kafka (agencies)  {_agency_kafka()}")

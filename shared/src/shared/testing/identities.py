@@ -32,9 +32,12 @@ class Identities:
             keys=[SigningKey.generate()], issuer=DEFAULT_ISSUER, audience=DEFAULT_AUDIENCE
         )
 
+    def jwks_json(self) -> str:
+        """The public key as a JWKS document: a service given it (`<PREFIX>AUTH_JWKS`) trusts only this key."""
+        return json.dumps(self.issuer.jwks())
+
     def jwks_env(self, prefix: str) -> dict[str, str]:
-        """Settings that make a service trust this key (and only it)."""
-        return {f"{prefix}AUTH_JWKS": json.dumps(self.issuer.jwks())}
+        return {f"{prefix}AUTH_JWKS": self.jwks_json()}
 
     def token(
         self,

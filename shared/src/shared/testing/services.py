@@ -8,10 +8,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 import httpx
+
+from shared.topics import Topics
 
 
 def free_port() -> int:
@@ -102,3 +106,43 @@ class ServiceProcess:
     @property
     def returncode(self) -> int | None:
         return self._proc.poll() if self._proc else None
+
+
+def wait_for(
+    check: Callable[[], bool], *, within: float = 60.0, what: str, explain: Callable[[], str] | None = None
+) -> None:
+    """Poll `check` until it holds, or fail saying what never happened (and, if given, the last answer)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    hint = f"; last answer: {explain()}" if explain else ""
+    raise AssertionError(f"timed out after {within:.0f}s waiting for {what}{hint}")
+
+
+class IsolatedRun:
+    """Services of one test module or benchmark run: databases, consumer groups and topics of their own."""
+
+    def __init__(self, *, kafka_bootstrap: str, mongo_url: str, topics: Topics, log_dir: Path) -> None:
+        self.id = uuid.uuid4().hex[:8]
+        self.kafka_bootstrap = kafka_bootstrap
+        self.mongo_url = mongo_url
+        self.topics = topics
+        self.log_dir = log_dir
+
+    def service(self, name: str, **settings: str) -> ServiceProcess:
+        """`python -m <name>` for this run; `settings` are its own (prefix added: AUTH_JWKS_URL=...)."""
+        prefix = name.upper() + "_"
+        return ServiceProcess(
+            name,
+            kafka_bootstrap=self.kafka_bootstrap,
+            mongo_url=self.mongo_url,
+            database=f"test_{name}_{self.id}",
+            group_suffix=f"-test-{self.id}",
+            log_dir=self.log_dir,
+            extra_env={
+                prefix + "TOPIC_PREFIX": self.topics.prefix,
+                **{prefix + k: v for k, v in settings.items()},
+            },
+        )
