@@ -333,6 +333,11 @@ def _stale(element: WebElement) -> bool:
         element.is_enabled()
     except StaleElementReferenceException:
         return True
+    except WebDriverException as err:
+        # Mid-navigation chromedriver may say the old node "does not belong to the document": it is stale.
+        if "does not belong to the document" in str(err):
+            return True
+        raise
     return False
 
 
