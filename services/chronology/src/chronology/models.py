@@ -37,17 +37,17 @@ class ChronologyEntry(BaseModel):
     author: Author | None
     occurred_at: datetime
     period_end: datetime | None = None
-    date_uncertain: bool
+    date_uncertain: bool = False
     day: str
     contact_type: ContactType
     summary: str
     impact: Impact
     action_taken: str | None = None
     outcome: str | None = None
-    significant: bool
+    significant: bool = False
     rag: Rag | None = None
-    visibility: Visibility
-    sensitive_service: bool
+    visibility: Visibility = "restricted"
+    sensitive_service: bool = False
     recorded_at: datetime
     supersedes: str | None = None
     superseded_by: str | None = None
@@ -64,9 +64,9 @@ class SignificanceChange(BaseModel):
 
 def entry_document(event: Envelope[ContactRecorded], *, child_id: str | None = None) -> dict[str, Any]:
     """The stored form of the entry for one contact event, keyed by event id (built without a second
-    model: this is the ingest hot path). Empty fields are left out: FerretDB stores a type entry per field,
-    so every field costs on the write path."""
-    doc = event.data.model_dump(exclude={"child"}, exclude_none=True)
+    model: this is the ingest hot path). Fields at their default (empty, false, restricted) are left out:
+    FerretDB stores a type entry per field, so every field costs on the write path; reads fill them back in."""
+    doc = event.data.model_dump(exclude={"child"}, exclude_defaults=True)
     doc.update(
         _id=event.id,
         child_id=child_id or event.subject,

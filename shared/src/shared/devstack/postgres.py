@@ -33,7 +33,13 @@ SERVER_SETTINGS = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "max_connections": "200",
-    "shared_buffers": "128MB",
+    "shared_buffers": "256MB",
+    # Write-heavy ingest: no WAL beyond what recovery needs, and rare checkpoints (they rewrite every page).
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "30min",
+    "wal_buffers": "16MB",
     "log_min_messages": "warning",
     "log_connections": "off",
 }
