@@ -13,13 +13,13 @@ from shared.events import Envelope
 Granularity = Literal["day", "week"]
 
 
-def point_document(event: Envelope[ContactRecorded], *, child_id: str | None = None) -> dict[str, Any]:
+def point_document(event: Envelope[ContactRecorded], *, child_id: str) -> dict[str, Any]:
     """What the graph needs of one contact, keyed by event id. Day and week are precomputed at write time:
     FerretDB has no `$dateTrunc` or `$dateToString` (BRIEF §5), and a read model stores what it serves."""
     day = event.data.occurred_at.date()
     return {
         "_id": event.id,
-        "child_id": child_id or event.subject,
+        "child_id": child_id,
         "agency": event.data.agency,
         "occurred_at": event.data.occurred_at,
         "day": day.isoformat(),

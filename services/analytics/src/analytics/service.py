@@ -7,22 +7,13 @@ from collections.abc import Sequence
 
 from analytics.models import AgencySeries, ContactGraph, Granularity, point_document
 from analytics.store import AnalyticsStore
-from shared.contracts.contacts import ContactRecorded
-from shared.contracts.identity import ContactIdentified
-from shared.events import Envelope
+from shared.contact_feed import ChildContact
 
 
-async def record_contacts(*, store: AnalyticsStore, events: Sequence[Envelope[ContactRecorded]]) -> int:
+async def record_contacts(*, store: AnalyticsStore, contacts: Sequence[ChildContact]) -> int:
     """Count each agency contact once in its child's graph; returns how many were new."""
-    # A contact without an NHS number waits in accounts until the child is identified (identity.events).
-    result = await store.add_points([point_document(e) for e in events if e.data.child.nhs_number])
+    result = await store.add_points([point_document(c.event, child_id=c.child_id) for c in contacts])
     return result.inserted
-
-
-async def record_identified(*, store: AnalyticsStore, events: Sequence[Envelope[ContactIdentified]]) -> int:
-    """Contacts whose child accounts identified are counted in that child's graph."""
-    docs = [point_document(e.data.contact, child_id=e.data.child_id) for e in events]
-    return (await store.add_points(docs)).inserted
 
 
 async def contact_graph(

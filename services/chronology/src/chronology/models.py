@@ -62,14 +62,14 @@ class SignificanceChange(BaseModel):
     reason: str = Field(min_length=3, max_length=2000, description="Why: it is recorded with the mark.")
 
 
-def entry_document(event: Envelope[ContactRecorded], *, child_id: str | None = None) -> dict[str, Any]:
+def entry_document(event: Envelope[ContactRecorded], *, child_id: str) -> dict[str, Any]:
     """The stored form of the entry for one contact event, keyed by event id (built without a second
     model: this is the ingest hot path). Fields at their default (empty, false, restricted) are left out:
     FerretDB stores a type entry per field, so every field costs on the write path; reads fill them back in."""
     doc = event.data.model_dump(exclude={"child"}, exclude_defaults=True)
     doc.update(
         _id=event.id,
-        child_id=child_id or event.subject,
+        child_id=child_id,
         day=event.data.occurred_at.date().isoformat(),
         recorded_at=event.time,
     )

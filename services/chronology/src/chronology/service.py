@@ -16,10 +16,9 @@ from chronology.models import (
     entry_document,
 )
 from chronology.store import ChronologyStore
+from shared.contact_feed import ChildContact
 from shared.contracts.accounts import AccountEvent
 from shared.contracts.chronology import SIGNIFICANCE_MARKED, SignificanceMarked
-from shared.contracts.contacts import ContactRecorded
-from shared.contracts.identity import ContactIdentified
 from shared.events import Envelope, make_event
 from shared.outbox import outbox_fields
 from shared.policy import Principal
@@ -36,17 +35,10 @@ class BadCursor(ValueError):
     """The pagination cursor was not one this service issued."""
 
 
-async def record_contacts(*, store: ChronologyStore, events: Sequence[Envelope[ContactRecorded]]) -> int:
+async def record_contacts(*, store: ChronologyStore, contacts: Sequence[ChildContact]) -> int:
     """Add each agency contact to its child's chronology once; returns how many were new."""
-    # A contact without an NHS number waits in accounts until the child is identified (identity.events).
-    result = await store.add_entries([entry_document(e) for e in events if e.data.child.nhs_number])
+    result = await store.add_entries([entry_document(c.event, child_id=c.child_id) for c in contacts])
     return result.inserted
-
-
-async def record_identified(*, store: ChronologyStore, events: Sequence[Envelope[ContactIdentified]]) -> int:
-    """Contacts whose child accounts identified (by an exact match or a person) join that child's chronology."""
-    docs = [entry_document(e.data.contact, child_id=e.data.child_id) for e in events]
-    return (await store.add_entries(docs)).inserted
 
 
 async def record_account_changes(*, store: ChronologyStore, events: Sequence[Envelope[AccountEvent]]) -> int:
