@@ -88,13 +88,8 @@ class Topics:
 
 
 DEFAULT = Topics()
-# The production names, for code that has no runtime (documents, the demo loader, deploy checks).
-ACCOUNTS_EVENTS = DEFAULT.accounts_events
-CHRONOLOGY_EVENTS = DEFAULT.chronology_events
-FORUM_EVENTS = DEFAULT.forum_events
+# The production names, for code that has no runtime (the demo loader, the audit sink's default, kafka-init).
 AUDIT_EVENTS = DEFAULT.audit_events
-IDENTITY_EVENTS = DEFAULT.identity_events
-CONTACT_TOPICS = DEFAULT.contacts
 ALL_TOPICS = DEFAULT.all()
 
 
