@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.testing import RunningAccounts, new_child_details, running_accounts
+from devstack.infra import Endpoints
 from shared import mongo
 from shared.access import AccessSnapshots, follow_accounts
 from shared.audit import AuditTrail, KafkaAuditSink
-from shared.devstack.infra import Endpoints
 from shared.service import Runtime, build_app
 from shared.settings import ServiceSettings
 

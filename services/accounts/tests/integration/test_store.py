@@ -17,9 +17,9 @@ from accounts.outbox import OutboxRelay
 from accounts.service import Accounts
 from accounts.store import AccountsStore, AuditStore, OutboxEntry
 from accounts.testing import new_child_details
+from devstack.infra import Endpoints
 from shared import mongo
 from shared.audit import AuditTrail, MemoryAuditSink
-from shared.devstack.infra import Endpoints
 
 pytestmark = pytest.mark.integration
 
