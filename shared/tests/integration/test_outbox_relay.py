@@ -13,8 +13,8 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
+from devstack.infra import Endpoints
 from shared import mongo
-from shared.devstack.infra import Endpoints
 from shared.events import make_event
 from shared.outbox import DocumentOutbox, OutboxMessage, OutboxMetrics, OutboxRelay, outbox_fields
 from shared.policy import Principal

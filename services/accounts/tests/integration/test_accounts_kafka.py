@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import pytest
 
 from accounts.testing import RunningAccounts, new_child_details, running_accounts
+from devstack.infra import Endpoints
 from shared import mongo
 from shared.access import AccessSnapshots
 from shared.audit import AuditTrail, KafkaAuditSink
 from shared.contracts.accounts import decode_account_event
-from shared.devstack.infra import Endpoints
 from shared.errors import SHARED_STATUSES
 from shared.service import Runtime, service_app
 from shared.settings import ServiceSettings

@@ -21,9 +21,9 @@ from accounts.outbox import CommitOutbox, ProjectionRefresher
 from accounts.service import Accounts
 from accounts.store import AccountsStore, AuditStore
 from accounts.testing import new_child_details
+from devstack.infra import Endpoints
 from shared import mongo
 from shared.audit import AuditTrail, MemoryAuditSink
-from shared.devstack.infra import Endpoints
 from shared.outbox import OutboxMessage, OutboxMetrics, OutboxRelay
 
 pytestmark = pytest.mark.integration
