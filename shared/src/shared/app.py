@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 from shared.errors import ErrorStatuses, install_error_statuses
 from shared.health import Check, health_router
 from shared.logs import configure_logging, correlation_id
+from shared.overload import InFlightLimit, Limits
 from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -121,4 +122,14 @@ def build_app(
         response.headers["x-correlation-id"] = cid
         return response
 
+    app.add_middleware(
+        InFlightLimit,  # outermost: a refused request costs nothing further
+        limits=Limits(
+            limit=settings.http_max_in_flight,
+            queue=settings.http_queue,
+            queue_wait_s=settings.http_queue_wait_s,
+            timeout_s=settings.http_request_timeout_s,
+        ),
+        registry=registry,
+    )
     return app

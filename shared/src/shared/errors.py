@@ -11,6 +11,9 @@ from collections.abc import Mapping
 
 from fastapi import FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure, ExecutionTimeout
+
+from shared.overload import RETRY_AFTER_S
 
 
 class ServiceError(Exception):
@@ -46,6 +49,9 @@ class InvalidRequest(ServiceError):
 ErrorStatuses = Mapping[type[Exception], int]
 
 SHARED_STATUSES: ErrorStatuses = {
+    # The database did not answer in time (the request's deadline, see shared.overload) or is away.
+    ConnectionFailure: status.HTTP_503_SERVICE_UNAVAILABLE,
+    ExecutionTimeout: status.HTTP_503_SERVICE_UNAVAILABLE,
     NotAuthenticated: status.HTTP_401_UNAUTHORIZED,
     SignInUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
     AccessRefused: status.HTTP_403_FORBIDDEN,
@@ -60,7 +66,12 @@ def install_error_statuses(app: FastAPI, statuses: ErrorStatuses) -> None:
     def handler_for(code: int) -> object:
         async def answer(_: Request, err: Exception) -> Response:
             headers = dict(getattr(err, "headers", None) or {})
-            return JSONResponse({"detail": str(err)}, status_code=code, headers=headers or None)
+            detail = str(err)
+            if isinstance(err, ConnectionFailure | ExecutionTimeout):
+                detail = "the database is not answering right now; try again shortly"
+            if code == status.HTTP_503_SERVICE_UNAVAILABLE:
+                headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+            return JSONResponse({"detail": detail}, status_code=code, headers=headers or None)
 
         return answer
 

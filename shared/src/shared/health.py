@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter, Response
@@ -9,6 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 Check = Callable[[], Awaitable[bool]]
+CHECK_TIMEOUT_S = 2.0
 
 
 def health_router(*, registry: CollectorRegistry, checks: Mapping[str, Check]) -> APIRouter:
@@ -21,12 +23,15 @@ def health_router(*, registry: CollectorRegistry, checks: Mapping[str, Check]) -
 
     @router.get("/readyz", summary="Readiness: every dependency answers")
     async def readyz() -> JSONResponse:
-        results = {}
-        for name, check in checks.items():
+        async def probe(check: Check) -> bool:
             try:
-                results[name] = await check()
+                # A dependency that hangs is not ready: answer within the probe's own timeout.
+                return await asyncio.wait_for(check(), CHECK_TIMEOUT_S)
             except Exception:
-                results[name] = False
+                return False
+
+        answers = await asyncio.gather(*(probe(check) for check in checks.values()))
+        results = dict(zip(checks, answers, strict=True))
         ready = all(results.values())
         return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
 

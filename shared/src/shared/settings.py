@@ -22,6 +22,12 @@ class ServiceSettings(BaseSettings):
     batch_max_records: int = Field(default=2000, ge=1, le=10_000)
     retry_attempts: int = Field(default=4, ge=1, le=20)
     retry_backoff_s: float = Field(default=0.2, ge=0, le=60)
+    # Overload is refused, never a stall (shared.overload): requests served at once, how many more may wait
+    # and for how long, and each request's deadline (database, broker and other services included).
+    http_max_in_flight: int = Field(default=64, ge=1, le=10_000)
+    http_queue: int = Field(default=128, ge=0, le=100_000)
+    http_queue_wait_s: float = Field(default=0.25, ge=0, le=30)
+    http_request_timeout_s: float = Field(default=15.0, gt=0, le=600)
     consumer_group_suffix: str = ""  # tests isolate their consumer groups with it
     topic_prefix: str = ""  # tests and benchmarks run on topics of their own (shared.topics)
 
