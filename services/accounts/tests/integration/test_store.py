@@ -11,15 +11,21 @@ from datetime import timedelta
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
-from accounts import service
-from accounts.domain import Person
+from accounts.audit.store import AuditStore
+from accounts.children import service as children
+from accounts.children.store import ChildStore, OutboxEntry
+from accounts.context import Accounts
+from accounts.identity.store import ContactMatchStore, MatchStore
 from accounts.outbox import OutboxRelay
-from accounts.service import Accounts
-from accounts.store import AccountsStore, AuditStore, OutboxEntry
+from accounts.people.models import Person
+from accounts.people.store import PeopleStore
+from accounts.teams import service as teams
 from accounts.testing import new_child_details
 from shared import mongo
 from shared.audit import AuditTrail, MemoryAuditSink
+from shared.contracts.identity import ContactIdentified
 from shared.devstack.infra import Endpoints
+from shared.events import Envelope
 
 pytestmark = pytest.mark.integration
 
@@ -52,14 +58,23 @@ async def db(infra: Endpoints) -> AsyncIterator[AsyncDatabase[mongo.Document]]:
 
 
 async def _ctx(db: AsyncDatabase[mongo.Document]) -> Accounts:
-    store = AccountsStore(db)
+    store = ChildStore(db)
     await store.create_indexes()
-    await store.add_people([LEAD, TEACHER])
+    people = PeopleStore(db)
+    await people.add_people([LEAD, TEACHER])
+
+    async def publish_identified(event: Envelope[ContactIdentified]) -> None:
+        raise AssertionError("no contact is identified here")
+
     return Accounts(
         store=store,
+        people=people,
+        matches=MatchStore(db),
+        contacts=ContactMatchStore(db),
         audit_store=AuditStore(db),
         trail=AuditTrail(MemoryAuditSink(), service="accounts"),
         notify_outbox=lambda: None,  # no relay running: as if the process died after the commit
+        publish_identified=publish_identified,
         break_glass_for=timedelta(hours=4),
     )
 
@@ -68,7 +83,7 @@ async def test_committed_changes_are_published_in_order_once_the_relay_runs(
     db: AsyncDatabase[mongo.Document],
 ) -> None:
     ctx = await _ctx(db)
-    opened = await service.register_child(
+    opened = await children.register_child(
         ctx=ctx,
         principal=LEAD.principal(),
         details=new_child_details(),
@@ -77,10 +92,10 @@ async def test_committed_changes_are_published_in_order_once_the_relay_runs(
     )
     assert opened.child is not None
     child_id = opened.child.child_id
-    request = await service.request_join(
+    request = await teams.request_join(
         ctx=ctx, principal=TEACHER.principal(), child_id=child_id, reason="DSL"
     )
-    await service.approve_join(
+    await teams.approve_join(
         ctx=ctx, principal=LEAD.principal(), child_id=child_id, request_id=request.request_id, reason=None
     )
     published = Published()
@@ -107,7 +122,7 @@ async def test_a_projection_left_behind_is_never_trusted_and_is_caught_up(
     db: AsyncDatabase[mongo.Document],
 ) -> None:
     ctx = await _ctx(db)
-    opened = await service.register_child(
+    opened = await children.register_child(
         ctx=ctx,
         principal=LEAD.principal(),
         details=new_child_details(),
@@ -117,7 +132,7 @@ async def test_a_projection_left_behind_is_never_trusted_and_is_caught_up(
     assert opened.child is not None
     child_id = opened.child.child_id
     stale = opened.child
-    request = await service.request_join(
+    request = await teams.request_join(
         ctx=ctx, principal=TEACHER.principal(), child_id=child_id, reason="DSL"
     )
     # a racing write steps the projection back (FerretDB 1.24 loses concurrent updates)
@@ -135,7 +150,7 @@ async def test_a_projection_left_behind_is_never_trusted_and_is_caught_up(
 
 async def test_a_lost_projection_is_rebuilt_from_the_commits(db: AsyncDatabase[mongo.Document]) -> None:
     ctx = await _ctx(db)
-    opened = await service.register_child(
+    opened = await children.register_child(
         ctx=ctx,
         principal=LEAD.principal(),
         details=new_child_details(),
@@ -157,7 +172,7 @@ async def test_two_changes_from_the_same_state_cannot_both_be_committed(
     db: AsyncDatabase[mongo.Document],
 ) -> None:
     ctx = await _ctx(db)
-    opened = await service.register_child(
+    opened = await children.register_child(
         ctx=ctx,
         principal=LEAD.principal(),
         details=new_child_details(),
@@ -167,7 +182,7 @@ async def test_two_changes_from_the_same_state_cannot_both_be_committed(
     assert opened.child is not None
     child = opened.child
     asks = [
-        service.request_join(ctx=ctx, principal=p.principal(), child_id=child.child_id, reason="at once")
+        teams.request_join(ctx=ctx, principal=p.principal(), child_id=child.child_id, reason="at once")
         for p in (
             TEACHER,
             Person(person_id="p-x", username="x", name="X", kind="practitioner", agency="police"),
