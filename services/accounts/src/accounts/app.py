@@ -52,6 +52,7 @@ def create_app(
     audit_sink: AuditSink | None = None,
     outbox_publisher: OutboxPublisher | None = None,
 ) -> FastAPI:
+    """The accounts app; the keyword arguments replace a store, the audit sink or the outbox's publisher."""
     settings = settings or AccountsSettings()
     if settings.demo_seed and settings.demo_password is None:
         raise ValueError("ACCOUNTS_DEMO_SEED needs ACCOUNTS_DEMO_PASSWORD (the demo users' password)")
@@ -60,20 +61,13 @@ def create_app(
     relay = OutboxRelay(
         store, outbox_publisher or KafkaOutboxPublisher(runtime.broker), poll_s=settings.outbox_poll_s
     )
-    ctx = Accounts(
+    ctx = _context(
+        runtime,
+        settings,
         store=store,
-        people=PeopleStore(runtime.db),
-        matches=MatchStore(runtime.db),
-        contacts=ContactMatchStore(runtime.db),
         audit_store=audit_store or AuditStore(runtime.db),
-        trail=AuditTrail(
-            audit_sink or KafkaAuditSink(runtime.broker, topic=runtime.topics.audit_events),
-            service=settings.service_name,
-        ),
-        notify_outbox=relay.notify,
-        publish_identified=handlers.identified_publisher(runtime),
-        break_glass_for=timedelta(minutes=settings.break_glass_minutes),
-        topics=runtime.topics,
+        audit_sink=audit_sink or KafkaAuditSink(runtime.broker, topic=runtime.topics.audit_events),
+        relay=relay,
     )
     keys = SigningKeys(ctx.people, settings)
     handlers.register(runtime, ctx.audit_store, children=store, matches=ctx.contacts)
@@ -109,6 +103,29 @@ def create_app(
     app.state.accounts = ctx  # what the routes' dependencies read (and tests that set up teams directly)
     app.state.signing_keys = keys
     return app
+
+
+def _context(
+    runtime: Runtime,
+    settings: AccountsSettings,
+    *,
+    store: ChildStore,
+    audit_store: AuditStore,
+    audit_sink: AuditSink,
+    relay: OutboxRelay,
+) -> Accounts:
+    return Accounts(
+        store=store,
+        people=PeopleStore(runtime.db),
+        matches=MatchStore(runtime.db),
+        contacts=ContactMatchStore(runtime.db),
+        audit_store=audit_store,
+        trail=AuditTrail(audit_sink, service=settings.service_name),
+        notify_outbox=relay.notify,
+        publish_identified=handlers.identified_publisher(runtime),
+        break_glass_for=timedelta(minutes=settings.break_glass_minutes),
+        topics=runtime.topics,
+    )
 
 
 def _run_beside_the_broker(app: FastAPI, relay: OutboxRelay) -> None:
