@@ -1,4 +1,5 @@
-"""The outbox relay: publishes each commit's events (see `accounts.children.store`), then marks the commit published.
+"""The outbox relay: publishes each commit's events (see `accounts.children.store`), then marks the commit
+published.
 
 A change wakes the relay at once; a sweep every `poll_s` also catches what a crash or another replica left.
 Commits are published one child at a time in `seq` order and each event waits for the broker's
@@ -7,8 +8,8 @@ publishes them again: consumers ignore an event whose `seq` they have applied (a
 here).
 
 Once a child's commits are published and no new one has come for `settle_s`, the relay refreshes the child's
-projection, which a crash or two racing writes may have left behind (see `accounts.children.store`). Waiting for the
-writes to settle keeps this refresh from being one of the racing writes itself.
+projection, which a crash or two racing writes may have left behind (see `accounts.children.store`). Waiting
+for the writes to settle keeps this refresh from being one of the racing writes itself.
 """
 
 from __future__ import annotations
