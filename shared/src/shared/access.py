@@ -16,7 +16,7 @@ A service wires it in its composition root:
 
 One consumer applies a given child's events at a time (the child's partition belongs to one group member), which
 matters: FerretDB 1.24 loses one of two concurrent updates of a document, conditional or not, so the `seq`
-condition guards against redeliveries and stale batches, not against two writers racing (see accounts.store).
+condition guards against redeliveries and stale batches, not against two writers racing (see accounts.children.store).
 
 `accounts.events` must be kept for as long as snapshots may need rebuilding (retention.ms=-1): a snapshot is
 built from the child's whole history, starting at `child.registered`; without it the child stays unknown and

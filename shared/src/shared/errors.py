@@ -8,6 +8,7 @@ that table as exception handlers. So one file per service says what a caller see
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -20,6 +21,10 @@ class ServiceError(Exception):
     """An error with a message meant for the caller; `headers` go on the HTTP answer."""
 
     headers: Mapping[str, str] | None = None
+
+    def body(self) -> dict[str, Any]:
+        """The JSON answer: the reason, and whatever a subclass adds for the client to act on."""
+        return {"detail": str(self)}
 
 
 class NotAuthenticated(ServiceError):
@@ -66,12 +71,12 @@ def install_error_statuses(app: FastAPI, statuses: ErrorStatuses) -> None:
     def handler_for(code: int) -> object:
         async def answer(_: Request, err: Exception) -> Response:
             headers = dict(getattr(err, "headers", None) or {})
-            detail = str(err)
+            body = err.body() if isinstance(err, ServiceError) else {"detail": str(err)}
             if isinstance(err, ConnectionFailure | ExecutionTimeout):
-                detail = "the database is not answering right now; try again shortly"
+                body = {"detail": "the database is not answering right now; try again shortly"}
             if code == status.HTTP_503_SERVICE_UNAVAILABLE:
                 headers.setdefault("Retry-After", str(RETRY_AFTER_S))
-            return JSONResponse({"detail": detail}, status_code=code, headers=headers or None)
+            return JSONResponse(body, status_code=code, headers=headers or None)
 
         return answer
 

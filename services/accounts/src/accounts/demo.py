@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from accounts import service
-from accounts.domain import ChildDetails, Person
-from accounts.passwords import hash_password
-from accounts.service import Accounts
+from accounts.children import service as children
+from accounts.children.models import ChildDetails
+from accounts.context import Accounts
+from accounts.people.models import Person
+from accounts.people.passwords import hash_password
+from accounts.teams import service as teams
 from shared.policy import FamilyRelationship, Principal
 
 
@@ -58,7 +60,7 @@ PEOPLE: tuple[Person, ...] = (
 )
 BY_USERNAME = {p.username: p for p in PEOPLE}
 
-# The children of the demo contact events (shared.devstack.demo), so their chronologies show on their pages;
+# The children of the demo contact events (devstack.demo), so their chronologies show on their pages;
 # a child's id is their NHS number.
 AMY = "9434765919"
 BEN = "4010232137"
@@ -128,12 +130,12 @@ def _principal(username: str) -> Principal:
 async def seed(ctx: Accounts, *, password: str) -> None:
     """Create the demo people and children if they are not there yet."""
     password_hash = await asyncio.to_thread(hash_password, password)
-    await ctx.store.add_people([p.model_copy(update={"password_hash": password_hash}) for p in PEOPLE])
+    await ctx.people.add_people([p.model_copy(update={"password_hash": password_hash}) for p in PEOPLE])
     lead = _principal("sam.okafor")
     for child_id, (details, shielded) in CHILDREN.items():
         child = await ctx.store.child(child_id)
         if child is None:
-            await service.register_child(
+            await children.register_child(
                 ctx=ctx,
                 principal=lead,
                 details=details,
@@ -147,16 +149,16 @@ async def seed(ctx: Accounts, *, password: str) -> None:
             person = BY_USERNAME[username]
             if child.access.member(person.person_id):
                 continue
-            request = child.access.request_of(person.person_id) or await service.request_join(
+            request = child.access.request_of(person.person_id) or await teams.request_join(
                 ctx=ctx, principal=person.principal(), child_id=child_id, reason=reason
             )
-            child = await service.approve_join(
+            child = await teams.approve_join(
                 ctx=ctx, principal=lead, child_id=child_id, request_id=request.request_id, reason=None
             )
         for username, relationship in FAMILY[child_id]:
             person = BY_USERNAME[username]
             if not child.access.family_link(person.person_id):
-                child = await service.link_family(
+                child = await teams.link_family(
                     ctx=ctx,
                     principal=lead,
                     child_id=child_id,

@@ -1,4 +1,4 @@
-"""Accounts' outbox: its commit log (see `accounts.store`), published by the shared relay (`shared.outbox`).
+"""Accounts' outbox: its commit log (see `accounts.children.store`), published by the shared relay (`shared.outbox`).
 
 A change wakes the relay at once; a sweep every `poll_s` also catches what a crash or another replica left.
 Commits come oldest first per child in `seq` order and each event waits for the broker's acknowledgement, so
@@ -6,7 +6,7 @@ a child's events reach Kafka in order. A crash after publishing and before marki
 consumers ignore an event whose `seq` they have applied (at-least-once, as everywhere here).
 
 Once a child's commits are published and no new one has come for `settle_s`, `ProjectionRefresher` refreshes
-the child's projection, which a crash or two racing writes may have left behind (see `accounts.store`).
+the child's projection, which a crash or two racing writes may have left behind (see `accounts.children.store`).
 Waiting for the writes to settle keeps this refresh from being one of the racing writes itself.
 """
 
@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Sequence
 
-from accounts.store import AccountsStore, Commit, UnreadableCommit
+from accounts.children.store import ChildStore, Commit, UnreadableCommit
 from shared.outbox import OutboxMessage, Pending
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class CommitOutbox:
 
     name = "account_commits"
 
-    def __init__(self, store: AccountsStore) -> None:
+    def __init__(self, store: ChildStore) -> None:
         self._store = store
 
     async def pending(self, *, limit: int) -> list[Pending]:
@@ -60,7 +60,7 @@ def _pending(commit: Commit | UnreadableCommit) -> Pending:
 class ProjectionRefresher:
     """Refreshes the projections of children whose published writes have settled."""
 
-    def __init__(self, store: AccountsStore, *, settle_s: float = 0.5) -> None:
+    def __init__(self, store: ChildStore, *, settle_s: float = 0.5) -> None:
         self._store = store
         self._settle_s = settle_s
         self._published_at: dict[str, float] = {}  # child id → when its latest commits were published

@@ -14,12 +14,14 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from accounts import service
 from accounts.app import create_app
-from accounts.domain import ChildDetails, Person
-from accounts.service import Accounts
+from accounts.children import service as children
+from accounts.children.models import ChildDetails
+from accounts.context import Accounts
+from accounts.people.keys import SigningKeys
+from accounts.people.models import Person
 from accounts.settings import AccountsSettings
-from accounts.signin import SigningKeys
+from accounts.teams import service as teams
 from shared import mongo
 from shared.audit import AuditSink, MemoryAuditSink
 from shared.identity import with_check_digit
@@ -82,7 +84,7 @@ class RunningAccounts:
                 **extra,
             }
         )
-        await self.ctx.store.add_people([person])
+        await self.ctx.people.add_people([person])
         self.people[name] = person
         return person
 
@@ -168,7 +170,7 @@ async def build_world(ctx: Accounts, people: dict[str, Person]) -> World:
     lead = people["lead"].principal()
 
     async def register(principal: Principal) -> str:
-        outcome = await service.register_child(
+        outcome = await children.register_child(
             ctx=ctx, principal=principal, details=new_child_details(), shielded=False, sensitive_service=False
         )
         assert outcome.child is not None, outcome
@@ -176,24 +178,24 @@ async def build_world(ctx: Accounts, people: dict[str, Person]) -> World:
 
     child_id = await register(lead)
     for name in ("member", "manager_member", "left", "spare_member"):
-        request = await service.request_join(
+        request = await teams.request_join(
             ctx=ctx, principal=people[name].principal(), child_id=child_id, reason="working with the child"
         )
-        await service.approve_join(
+        await teams.approve_join(
             ctx=ctx, principal=lead, child_id=child_id, request_id=request.request_id, reason=None
         )
-    await service.leave(ctx=ctx, principal=people["left"].principal(), child_id=child_id)
-    pending = await service.request_join(
+    await teams.leave(ctx=ctx, principal=people["left"].principal(), child_id=child_id)
+    pending = await teams.request_join(
         ctx=ctx, principal=people["pending"].principal(), child_id=child_id, reason="rehousing the family"
     )
-    await service.break_glass(
+    await teams.break_glass(
         ctx=ctx,
         principal=people["break_glass"].principal(),
         child_id=child_id,
         reason="A&E: injuries, need history",
     )
     for name, relationship in (("parent", "parent"), ("the_child", "child")):
-        await service.link_family(
+        await teams.link_family(
             ctx=ctx,
             principal=lead,
             child_id=child_id,
@@ -201,7 +203,7 @@ async def build_world(ctx: Accounts, people: dict[str, Person]) -> World:
             relationship=relationship,  # type: ignore[arg-type]
         )
     other_child_id = await register(lead)
-    await service.link_family(
+    await teams.link_family(
         ctx=ctx,
         principal=lead,
         child_id=other_child_id,

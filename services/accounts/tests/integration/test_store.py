@@ -15,15 +15,21 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pymongo.asynchronous.database import AsyncDatabase
 
-from accounts import service
-from accounts.domain import Person
+from accounts.audit.store import AuditStore
+from accounts.children import service as children
+from accounts.children.store import ChildStore
+from accounts.context import Accounts
+from accounts.identity.store import ContactMatchStore, MatchStore
 from accounts.outbox import CommitOutbox, ProjectionRefresher
-from accounts.service import Accounts
-from accounts.store import AccountsStore, AuditStore
+from accounts.people.models import Person
+from accounts.people.store import PeopleStore
+from accounts.teams import service as teams
 from accounts.testing import new_child_details
 from devstack.infra import Endpoints
 from shared import mongo
 from shared.audit import AuditTrail, MemoryAuditSink
+from shared.contracts.identity import ContactIdentified
+from shared.events import Envelope
 from shared.outbox import OutboxMessage, OutboxMetrics, OutboxRelay
 
 pytestmark = pytest.mark.integration
@@ -56,7 +62,7 @@ class Published:
         )
 
 
-def _relay(store: AccountsStore, published: Published, **kwargs: Any) -> OutboxRelay:
+def _relay(store: ChildStore, published: Published, **kwargs: Any) -> OutboxRelay:
     return OutboxRelay(CommitOutbox(store), published, OutboxMetrics.create(CollectorRegistry()), **kwargs)
 
 
@@ -72,14 +78,23 @@ async def db(infra: Endpoints) -> AsyncIterator[AsyncDatabase[mongo.Document]]:
 
 
 async def _ctx(db: AsyncDatabase[mongo.Document]) -> Accounts:
-    store = AccountsStore(db)
+    store = ChildStore(db)
     await store.create_indexes()
-    await store.add_people([LEAD, TEACHER])
+    people = PeopleStore(db)
+    await people.add_people([LEAD, TEACHER])
+
+    async def publish_identified(event: Envelope[ContactIdentified]) -> None:
+        raise AssertionError("no contact is identified here")
+
     return Accounts(
         store=store,
+        people=people,
+        matches=MatchStore(db),
+        contacts=ContactMatchStore(db),
         audit_store=AuditStore(db),
         trail=AuditTrail(MemoryAuditSink(), service="accounts"),
         notify_outbox=lambda: None,  # no relay running: as if the process died after the commit
+        publish_identified=publish_identified,
         break_glass_for=timedelta(hours=4),
     )
 
@@ -88,7 +103,7 @@ async def test_committed_changes_are_published_in_order_once_the_relay_runs(
     db: AsyncDatabase[mongo.Document],
 ) -> None:
     ctx = await _ctx(db)
-    opened = await service.register_child(
+    opened = await children.register_child(
         ctx=ctx,
         principal=LEAD.principal(),
         details=new_child_details(),
@@ -97,10 +112,10 @@ async def test_committed_changes_are_published_in_order_once_the_relay_runs(
     )
     assert opened.child is not None
     child_id = opened.child.child_id
-    request = await service.request_join(
+    request = await teams.request_join(
         ctx=ctx, principal=TEACHER.principal(), child_id=child_id, reason="DSL"
     )
-    await service.approve_join(
+    await teams.approve_join(
         ctx=ctx, principal=LEAD.principal(), child_id=child_id, request_id=request.request_id, reason=None
     )
     published = Published()
@@ -127,7 +142,7 @@ async def test_a_projection_left_behind_is_never_trusted_and_is_caught_up(
     db: AsyncDatabase[mongo.Document],
 ) -> None:
     ctx = await _ctx(db)
-    opened = await service.register_child(
+    opened = await children.register_child(
         ctx=ctx,
         principal=LEAD.principal(),
         details=new_child_details(),
@@ -137,7 +152,7 @@ async def test_a_projection_left_behind_is_never_trusted_and_is_caught_up(
     assert opened.child is not None
     child_id = opened.child.child_id
     stale = opened.child
-    request = await service.request_join(
+    request = await teams.request_join(
         ctx=ctx, principal=TEACHER.principal(), child_id=child_id, reason="DSL"
     )
     # a racing write steps the projection back (FerretDB 1.24 loses concurrent updates)
@@ -156,7 +171,7 @@ async def test_a_projection_left_behind_is_never_trusted_and_is_caught_up(
 
 async def test_a_lost_projection_is_rebuilt_from_the_commits(db: AsyncDatabase[mongo.Document]) -> None:
     ctx = await _ctx(db)
-    opened = await service.register_child(
+    opened = await children.register_child(
         ctx=ctx,
         principal=LEAD.principal(),
         details=new_child_details(),
@@ -178,7 +193,7 @@ async def test_two_changes_from_the_same_state_cannot_both_be_committed(
     db: AsyncDatabase[mongo.Document],
 ) -> None:
     ctx = await _ctx(db)
-    opened = await service.register_child(
+    opened = await children.register_child(
         ctx=ctx,
         principal=LEAD.principal(),
         details=new_child_details(),
@@ -188,7 +203,7 @@ async def test_two_changes_from_the_same_state_cannot_both_be_committed(
     assert opened.child is not None
     child = opened.child
     asks = [
-        service.request_join(ctx=ctx, principal=p.principal(), child_id=child.child_id, reason="at once")
+        teams.request_join(ctx=ctx, principal=p.principal(), child_id=child.child_id, reason="at once")
         for p in (
             TEACHER,
             Person(person_id="p-x", username="x", name="X", kind="practitioner", agency="police"),

@@ -6,9 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from accounts import domain
-from accounts.domain import Child, ChildDetails, Conflict, Invalid, NotFound, Person
-from accounts.passwords import hash_password, verify_password
+from accounts.children.models import Child, ChildDetails, register
+from accounts.errors import Conflict, Invalid, NotFound
+from accounts.identity.models import match_child
+from accounts.people.models import Person, actor_of
+from accounts.people.passwords import hash_password, verify_password
+from accounts.teams import models as teams
 from shared.access import fold
 from shared.contracts.accounts import AccessDecisionRecorded, JoinApproved, JoinDeclined
 from shared.policy import ChildAccess
@@ -19,14 +22,14 @@ TEACHER = Person(
     person_id="p-teacher", username="teacher", name="Teacher", kind="practitioner", agency="school"
 )
 PARENT = Person(person_id="p-parent", username="parent", name="Parent", kind="family", role="parent")
-ACTOR = domain.actor_of(LEAD.principal())
+ACTOR = actor_of(LEAD.principal())
 
 
 def _child(child_id: str, *, nhs: str | None, given: str, family: str, dob: date, postcode: str) -> Child:
     details = ChildDetails(
         nhs_number=nhs, given_name=given, family_name=family, date_of_birth=dob, postcode=postcode
     )
-    registered = domain.register(
+    registered = register(
         child_id=child_id,
         details=details,
         lead=LEAD,
@@ -58,48 +61,45 @@ def _new(**changes: object) -> ChildDetails:
 
 
 def test_the_same_nhs_number_is_the_same_child() -> None:
-    outcome = domain.match_child(_new(nhs_number="9434765919", given_name="Someone"), [KNOWN, NO_NHS])
+    outcome = match_child(_new(nhs_number="9434765919", given_name="Someone"), [KNOWN, NO_NHS])
     assert outcome.kind == "match" and outcome.child_ids == ("9434765919",)
 
 
 def test_an_exact_unique_name_birth_and_postcode_match_without_nhs_number_is_a_match() -> None:
-    outcome = domain.match_child(_new(given_name=" ben ", postcode="ls91zz"), [KNOWN, NO_NHS])
+    outcome = match_child(_new(given_name=" ben ", postcode="ls91zz"), [KNOWN, NO_NHS])
     assert outcome.kind == "match" and outcome.child_ids == ("c-1",)
 
 
 def test_several_exact_matches_are_uncertain_and_wait_for_a_person() -> None:
     twin = NO_NHS.model_copy(update={"child_id": "c-2"})
-    outcome = domain.match_child(_new(), [NO_NHS, twin])
+    outcome = match_child(_new(), [NO_NHS, twin])
     assert outcome.kind == "uncertain" and set(outcome.child_ids) == {"c-1", "c-2"}
 
 
 def test_a_close_but_not_equal_name_is_uncertain_never_merged() -> None:
-    outcome = domain.match_child(_new(given_name="Benn"), [NO_NHS])
+    outcome = match_child(_new(given_name="Benn"), [NO_NHS])
     assert outcome.kind == "uncertain" and outcome.child_ids == ("c-1",)
 
 
 def test_an_exact_match_on_a_child_without_nhs_number_is_uncertain_when_the_new_record_has_one() -> None:
-    outcome = domain.match_child(_new(nhs_number="4010232137"), [NO_NHS])
+    outcome = match_child(_new(nhs_number="4010232137"), [NO_NHS])
     assert outcome.kind == "uncertain"
 
 
 def test_different_nhs_numbers_are_different_children_whatever_the_names() -> None:
-    outcome = domain.match_child(
+    outcome = match_child(
         _new(nhs_number="4010232137", given_name="Amy", family_name="Example", postcode="LS6 2AB"), [KNOWN]
     )
     assert outcome.kind == "new"
 
 
 def test_a_different_date_of_birth_or_unrelated_names_is_a_new_child() -> None:
-    assert domain.match_child(_new(date_of_birth=date(2015, 4, 3)), [NO_NHS]).kind == "new"
-    assert (
-        domain.match_child(_new(given_name="Zed", family_name="Quark", postcode="N1 1AA"), [NO_NHS]).kind
-        == "new"
-    )
+    assert match_child(_new(date_of_birth=date(2015, 4, 3)), [NO_NHS]).kind == "new"
+    assert match_child(_new(given_name="Zed", family_name="Quark", postcode="N1 1AA"), [NO_NHS]).kind == "new"
 
 
 def _join(access: ChildAccess, person: Person) -> ChildAccess:
-    events = domain.request_join(
+    events = teams.request_join(
         access, person=person, reason="school DSL", request_id="r1", actor=ACTOR, now=NOW
     )
     after = fold(access, events)
@@ -109,7 +109,7 @@ def _join(access: ChildAccess, person: Person) -> ChildAccess:
 
 def test_approving_a_request_makes_a_member_and_records_the_decision_to_share() -> None:
     asked = _join(KNOWN.access, TEACHER)
-    events = domain.approve_join(asked, request_id="r1", reason=None, actor=ACTOR, now=NOW)
+    events = teams.approve_join(asked, request_id="r1", reason=None, actor=ACTOR, now=NOW)
     assert [type(e) for e in events] == [JoinApproved, AccessDecisionRecorded]
     assert [e.seq for e in events] == [asked.seq + 1, asked.seq + 2]
     decision = events[1]
@@ -122,7 +122,7 @@ def test_approving_a_request_makes_a_member_and_records_the_decision_to_share() 
 
 def test_declining_records_a_decision_not_to_share_with_its_reason() -> None:
     asked = _join(KNOWN.access, TEACHER)
-    events = domain.decline_join(asked, request_id="r1", reason="not working with Amy", actor=ACTOR, now=NOW)
+    events = teams.decline_join(asked, request_id="r1", reason="not working with Amy", actor=ACTOR, now=NOW)
     assert isinstance(events[0], JoinDeclined)
     decision = events[1]
     assert isinstance(decision, AccessDecisionRecorded)
@@ -131,10 +131,10 @@ def test_declining_records_a_decision_not_to_share_with_its_reason() -> None:
 
 def test_a_request_decided_already_cannot_be_decided_again() -> None:
     asked = _join(KNOWN.access, TEACHER)
-    approved = fold(asked, domain.approve_join(asked, request_id="r1", reason=None, actor=ACTOR, now=NOW))
+    approved = fold(asked, teams.approve_join(asked, request_id="r1", reason=None, actor=ACTOR, now=NOW))
     assert approved is not None
     with pytest.raises(Conflict):
-        domain.decline_join(approved, request_id="r1", reason="changed my mind", actor=ACTOR, now=NOW)
+        teams.decline_join(approved, request_id="r1", reason="changed my mind", actor=ACTOR, now=NOW)
 
 
 def test_asking_twice_or_as_a_member_is_refused() -> None:
@@ -147,41 +147,41 @@ def test_asking_twice_or_as_a_member_is_refused() -> None:
 
 def test_the_lead_must_hand_over_before_leaving_or_being_removed() -> None:
     with pytest.raises(Conflict, match="hand over"):
-        domain.leave(KNOWN.access, person_id="p-lead", actor=ACTOR, now=NOW)
+        teams.leave(KNOWN.access, person_id="p-lead", actor=ACTOR, now=NOW)
     with pytest.raises(Conflict, match="hand the lead"):
-        domain.remove_member(KNOWN.access, person_id="p-lead", reason="moving on", actor=ACTOR, now=NOW)
+        teams.remove_member(KNOWN.access, person_id="p-lead", reason="moving on", actor=ACTOR, now=NOW)
 
 
 def test_the_lead_goes_only_to_a_team_member() -> None:
     with pytest.raises(Conflict, match="must be in the child's team"):
-        domain.hand_over_lead(KNOWN.access, to=TEACHER, reason=None, actor=ACTOR, now=NOW)
+        teams.hand_over_lead(KNOWN.access, to=TEACHER, reason=None, actor=ACTOR, now=NOW)
     asked = _join(KNOWN.access, TEACHER)
-    member = fold(asked, domain.approve_join(asked, request_id="r1", reason=None, actor=ACTOR, now=NOW))
+    member = fold(asked, teams.approve_join(asked, request_id="r1", reason=None, actor=ACTOR, now=NOW))
     assert member is not None
-    handed = fold(member, domain.hand_over_lead(member, to=TEACHER, reason=None, actor=ACTOR, now=NOW))
+    handed = fold(member, teams.hand_over_lead(member, to=TEACHER, reason=None, actor=ACTOR, now=NOW))
     assert handed is not None and handed.lead_id == "p-teacher" and handed.lead_agency == "school"
 
 
 def test_only_family_accounts_are_linked_as_family() -> None:
     with pytest.raises(Invalid):
-        domain.link_family(KNOWN.access, person=TEACHER, relationship="parent", actor=ACTOR, now=NOW)
+        teams.link_family(KNOWN.access, person=TEACHER, relationship="parent", actor=ACTOR, now=NOW)
     linked = fold(
         KNOWN.access,
-        domain.link_family(KNOWN.access, person=PARENT, relationship="parent", actor=ACTOR, now=NOW),
+        teams.link_family(KNOWN.access, person=PARENT, relationship="parent", actor=ACTOR, now=NOW),
     )
     assert linked is not None and linked.family_link("p-parent")
     with pytest.raises(NotFound):
-        domain.unlink_family(KNOWN.access, person_id="p-parent", reason="not linked", actor=ACTOR, now=NOW)
+        teams.unlink_family(KNOWN.access, person_id="p-parent", reason="not linked", actor=ACTOR, now=NOW)
 
 
 def test_break_glass_is_time_limited_and_names_the_lead_to_alert() -> None:
-    events = domain.break_glass(
+    events = teams.break_glass(
         KNOWN.access,
         person=TEACHER,
         reason="A&E, unconscious",
         grant_id="g1",
         duration=timedelta(hours=4),
-        actor=domain.actor_of(TEACHER.principal()),
+        actor=actor_of(TEACHER.principal()),
         now=NOW,
     )
     after = fold(KNOWN.access, events)

@@ -1,4 +1,4 @@
-"""The built-in identity provider: the signing key, sign-in with a password, and the JWKS.
+"""The built-in identity provider's signing key, and the JWKS every service verifies tokens with.
 
 The key comes from settings (`ACCOUNTS_SIGNING_KEY_PEM`) or, without one, is generated at first start and kept
 in the database, so restarts and replicas sign with the same key and tokens survive a restart. A council with
@@ -8,25 +8,19 @@ only for the local stack.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
 
-from accounts.domain import DomainError
-from accounts.passwords import verify_password
+from accounts.errors import Unavailable
+from accounts.people.store import PeopleStore
 from accounts.settings import AccountsSettings
-from accounts.store import AccountsStore
-from shared.auth import IssuedToken, SigningKey, StaticKeys, TokenIssuer, parse_jwks
+from shared.auth import SigningKey, StaticKeys, TokenIssuer, parse_jwks
 
 log = logging.getLogger(__name__)
 
 
-class SignInFailed(DomainError):
-    """Wrong user name or password (which one is not said)."""
-
-
-class KeysNotReady(DomainError):
+class KeysNotReady(Unavailable):
     """The service has not loaded its signing key yet."""
 
 
@@ -34,7 +28,7 @@ class SigningKeys:
     """The issuer, once its key is loaded at start; `local` serves the same public keys to this service's own
     verifier, so accounts checks its tokens without fetching its own JWKS over HTTP."""
 
-    def __init__(self, store: AccountsStore, settings: AccountsSettings) -> None:
+    def __init__(self, store: PeopleStore, settings: AccountsSettings) -> None:
         self._store = store
         self._settings = settings
         self._issuer: TokenIssuer | None = None
@@ -67,13 +61,13 @@ class SigningKeys:
     def jwks(self) -> dict[str, Any]:
         return self.issuer.jwks()
 
-
-async def sign_in(*, store: AccountsStore, keys: SigningKeys, username: str, password: str) -> IssuedToken:
-    """A token for the person with this user name and password."""
-    person = await store.person_by_username(username)
-    stored = person.password_hash if person else None
-    # scrypt is deliberately slow: keep it off the event loop.
-    if not await asyncio.to_thread(verify_password, password, stored) or person is None:
-        log.info("sign-in refused", extra={"fields": {"username": username[:100]}})
-        raise SignInFailed("the user name or password is wrong")
-    return keys.issuer.issue(person.principal())
+    def discovery(self, base_url: str) -> dict[str, Any]:
+        """Enough OIDC discovery, for a client that reached this service at `base_url`."""
+        base = base_url.rstrip("/")
+        return {
+            "issuer": self.issuer.issuer,
+            "jwks_uri": f"{base}/.well-known/jwks.json",
+            "token_endpoint": f"{base}/auth/token",
+            "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+            "claims_supported": ["sub", "name", "kind", "agency", "role"],
+        }

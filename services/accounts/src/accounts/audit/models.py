@@ -1,4 +1,4 @@
-"""The audit log's use cases: store what every service reports, answer auditors, tell the family who looked.
+"""The audit log's entries, and how each record of the two topics that feed it becomes one.
 
 Two sources feed it: `audit.events` (every read, write or refusal in any service) and `accounts.events` (each
 change to a team, and each decision to share or not to share, with its reason). Both are stored keyed by
@@ -7,13 +7,11 @@ event id, so a redelivery is ignored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from accounts.store import AuditEntry, AuditStore
-from accounts.views import HIDDEN_PROVIDER
 from shared.contracts.accounts import (
     AccessDecisionRecorded,
     AccountEvent,
@@ -27,7 +25,6 @@ from shared.contracts.accounts import (
 )
 from shared.contracts.audit import AuditRecorded, decode_audit_event
 from shared.events import Envelope
-from shared.policy import ChildAccess, Decision
 from shared.topics import Topics
 
 VIEW_ACTIONS: tuple[str, ...] = (
@@ -38,6 +35,30 @@ VIEW_ACTIONS: tuple[str, ...] = (
     "read_forum",
     "export",
 )
+
+
+class AuditEntry(BaseModel):
+    """One line of the audit log: an access (from `audit.events`) or an account change (`accounts.events`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    at: datetime
+    service: str
+    actor_id: str
+    actor_name: str
+    actor_kind: str
+    actor_agency: str | None = None
+    actor_role: str | None = None
+    action: str
+    child_id: str | None = None
+    allowed: bool
+    reason: str
+    purpose: str | None = None
+    relationship: str | None = None
+    view: str | None = None
+    break_glass: bool = False
+    detail: str | None = None
 
 
 class Viewer(BaseModel):
@@ -125,59 +146,3 @@ def audit_record_decoder(topics: Topics) -> Callable[[str, bytes], AuditEntry]:
         raise ValueError(f"the audit log does not read {topic}")
 
     return decode
-
-
-async def store_entries(*, store: AuditStore, entries: Sequence[AuditEntry]) -> int:
-    """Keep audit entries; an entry seen before is ignored. Returns how many were new."""
-    return await store.add(entries)
-
-
-async def viewers(
-    *, store: AuditStore, access: ChildAccess, decision: Decision, limit: int = 5000
-) -> list[Viewer]:
-    """Who viewed the child's record, most recent first; confidential-service staff are hidden from viewers who
-    may not see them."""
-    entries = await store.query(child_id=access.child_id, allowed=True, actions=VIEW_ACTIONS, limit=limit)
-    by_actor: dict[str, Viewer] = {}
-    for entry in entries:  # newest first
-        seen = by_actor.get(entry.actor_id)
-        if seen is not None:
-            by_actor[entry.actor_id] = seen.model_copy(
-                update={"times": seen.times + 1, "break_glass": seen.break_glass or entry.break_glass}
-            )
-            continue
-        by_actor[entry.actor_id] = Viewer(
-            person_id=entry.actor_id,
-            name=entry.actor_name,
-            kind=entry.actor_kind,
-            agency=entry.actor_agency,
-            role=entry.actor_role,
-            last_viewed=entry.at,
-            times=1,
-            break_glass=entry.break_glass,
-        )
-    hidden = {m.person_id for m in access.members if m.sensitive_service}
-    result = []
-    for actor_id, viewer in by_actor.items():
-        if actor_id in hidden and not decision.see_sensitive_providers:
-            viewer = viewer.model_copy(
-                update={"person_id": None, "name": HIDDEN_PROVIDER, "agency": None, "role": None}
-            )
-        result.append(viewer)
-    return result
-
-
-async def query(
-    *,
-    store: AuditStore,
-    child_id: str | None,
-    actor_id: str | None,
-    action: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-) -> list[AuditEntry]:
-    """Audit entries by child, person, time and action, newest first."""
-    return await store.query(
-        child_id=child_id, actor_id=actor_id, action=action, since=since, until=until, limit=limit
-    )

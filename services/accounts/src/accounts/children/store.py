@@ -1,4 +1,4 @@
-"""The only module that talks to accounts' MongoDB database.
+"""Children's accounts in MongoDB: each account's log of commits (also its outbox), and a projection to query.
 
 FerretDB 1.24 applies an update by reading the document, changing it and writing it back without a lock, so
 two concurrent updates of one document lose one of them — a conditional `update_one`, `find_one_and_update`
@@ -22,14 +22,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from accounts.domain import Child, ChildDetails, Conflict, Person, name_key
+from accounts.children.models import Child, ChildDetails, name_key
 from shared import mongo
 from shared.access import fold
 from shared.access import from_document as access_from_document
@@ -40,11 +40,6 @@ from shared.policy import ChildAccess
 
 CHILDREN = "children"
 COMMITS = "commits"
-RESOLUTIONS = "match_resolutions"
-PEOPLE = "people"
-MATCHES = "pending_matches"
-AUDIT = "audit"
-KEYS = "signing_keys"
 INDEXES = {
     COMMITS: [
         IndexModel([("child_id", ASCENDING), ("last_seq", ASCENDING)]),
@@ -57,16 +52,7 @@ INDEXES = {
         IndexModel([("lead_id", ASCENDING), ("has_pending", ASCENDING)]),
         IndexModel([("lead_agency", ASCENDING), ("has_pending", ASCENDING)]),
     ],
-    PEOPLE: [IndexModel([("username", ASCENDING)], unique=True)],
-    MATCHES: [IndexModel([("status", ASCENDING), ("created_at", ASCENDING)])],
-    AUDIT: [
-        IndexModel([("child_id", ASCENDING), ("at", DESCENDING)]),
-        IndexModel([("actor_id", ASCENDING), ("at", DESCENDING)]),
-        IndexModel([("action", ASCENDING), ("at", DESCENDING)]),
-        IndexModel([("at", DESCENDING)]),
-    ],
 }
-SIGNING_KEY_ID = "current"
 log = logging.getLogger(__name__)
 
 
@@ -116,61 +102,16 @@ class UnreadableCommit:
     reason: str
 
 
-class PendingMatch(BaseModel):
-    """A registration that may be a child who already has an account: waits for a manager to confirm."""
+class ChildStore:
+    """The children's accounts: commits, the projection, and the queries on it."""
 
-    model_config = ConfigDict(frozen=True)
-
-    match_id: str
-    details: ChildDetails
-    shielded: bool
-    sensitive_service: bool
-    requested_by: str
-    candidates: tuple[str, ...]
-    status: Literal["pending", "same_child", "new_child"] = "pending"
-    resolved_by: str | None = None
-    child_id: str | None = None
-    created_at: datetime
-
-
-class AuditEntry(BaseModel):
-    """One line of the audit log: an access (from `audit.events`) or an account change (`accounts.events`)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    at: datetime
-    service: str
-    actor_id: str
-    actor_name: str
-    actor_kind: str
-    actor_agency: str | None = None
-    actor_role: str | None = None
-    action: str
-    child_id: str | None = None
-    allowed: bool
-    reason: str
-    purpose: str | None = None
-    relationship: str | None = None
-    view: str | None = None
-    break_glass: bool = False
-    detail: str | None = None
-
-
-class AccountsStore:
     def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
         self._db = db
         self._children = db[CHILDREN]
         self._commits = db[COMMITS]
-        self._people = db[PEOPLE]
-        self._matches = db[MATCHES]
-        self._resolutions = db[RESOLUTIONS]
-        self._keys = db[KEYS]
 
     async def create_indexes(self) -> None:
-        await mongo.ensure_indexes(self._db, {k: v for k, v in INDEXES.items() if k != AUDIT})
-
-    # --- children: commits ---------------------------------------------------------------------------------
+        await mongo.ensure_indexes(self._db, INDEXES)
 
     async def commit(
         self,
@@ -277,7 +218,7 @@ class AccountsStore:
         """Keep a commit that can never be published out of the relay's way, with the reason."""
         await self._commits.update_many({"_id": commit_id}, {"$set": {"set_aside": reason}})
 
-    # --- children: queries on the projection ---------------------------------------------------------------
+    # --- queries on the projection ---
 
     async def candidates(self, details: ChildDetails, *, limit: int = 50) -> list[Child]:
         """Children who might be `details`: the same NHS number, or the same date of birth."""
@@ -313,128 +254,6 @@ class AccountsStore:
         ids = [str(d["_id"]) async for d in cursor]
         found = [await self.child(i) for i in ids]
         return [c for c in found if c is not None]
-
-    # --- people --------------------------------------------------------------------------------------------
-
-    async def add_people(self, people: Sequence[Person]) -> int:
-        """Insert people keyed by id; those already stored are left as they are."""
-        result = await mongo.append_many(self._people, [_person_doc(p) for p in people])
-        return result.inserted
-
-    async def insert_person(self, person: Person) -> None:
-        try:
-            await self._people.insert_one(_person_doc(person))
-        except DuplicateKeyError as err:
-            raise Conflict(f"the user name {person.username!r} is taken") from err
-
-    async def person(self, person_id: str) -> Person | None:
-        doc = await self._people.find_one({"_id": person_id})
-        return _person(doc) if doc else None
-
-    async def person_by_username(self, username: str) -> Person | None:
-        doc = await self._people.find_one({"username": username})
-        return _person(doc) if doc else None
-
-    # --- pending matches -----------------------------------------------------------------------------------
-
-    async def insert_match(self, match: PendingMatch) -> None:
-        doc = match.model_dump(mode="json")
-        doc["_id"] = doc.pop("match_id")
-        doc["created_at"] = match.created_at
-        await self._matches.insert_one(doc)
-
-    async def match(self, match_id: str) -> PendingMatch | None:
-        doc = await self._matches.find_one({"_id": match_id})
-        return _match(doc) if doc else None
-
-    async def open_matches(self, *, limit: int = 100) -> list[PendingMatch]:
-        cursor = self._matches.find({"status": "pending"}).sort("created_at", ASCENDING).limit(limit)
-        return [_match(d) async for d in cursor]
-
-    async def resolve_match(
-        self, match_id: str, *, status: str, resolved_by: str, child_id: str | None
-    ) -> bool:
-        """Record the resolution; only the first resolver of a match wins (an insert, see the docstring)."""
-        try:
-            await self._resolutions.insert_one(
-                {"_id": match_id, "status": status, "resolved_by": resolved_by, "child_id": child_id}
-            )
-        except DuplicateKeyError:
-            return False
-        await self._matches.update_one(
-            {"_id": match_id}, {"$set": {"status": status, "resolved_by": resolved_by, "child_id": child_id}}
-        )
-        return True
-
-    # --- signing key ---------------------------------------------------------------------------------------
-
-    async def signing_key(self) -> str | None:
-        doc = await self._keys.find_one({"_id": SIGNING_KEY_ID})
-        return str(doc["private_pem"]) if doc else None
-
-    async def keep_signing_key(self, pem: str) -> str:
-        """Store `pem` unless another replica stored one first; returns the key in force."""
-        try:
-            await self._keys.insert_one({"_id": SIGNING_KEY_ID, "private_pem": pem})
-            return pem
-        except DuplicateKeyError:
-            stored = await self.signing_key()
-            if stored is None:
-                raise
-            return stored
-
-
-class AuditStore:
-    """The audit log: one document per audit event or account change, keyed by event id (idempotent)."""
-
-    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
-        self._db = db
-        self._entries = db[AUDIT]
-
-    async def create_indexes(self) -> None:
-        await mongo.ensure_indexes(self._db, {AUDIT: INDEXES[AUDIT]})
-
-    async def add(self, entries: Sequence[AuditEntry]) -> int:
-        docs = []
-        for entry in entries:
-            doc = entry.model_dump()
-            doc["_id"] = doc.pop("id")
-            docs.append(doc)
-        return (await mongo.append_many(self._entries, docs)).inserted
-
-    async def query(
-        self,
-        *,
-        child_id: str | None = None,
-        actor_id: str | None = None,
-        action: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        allowed: bool | None = None,
-        actions: Sequence[str] | None = None,
-        limit: int = 100,
-    ) -> list[AuditEntry]:
-        """Entries matching every given filter, newest first."""
-        query: dict[str, Any] = {}
-        if child_id is not None:
-            query["child_id"] = child_id
-        if actor_id is not None:
-            query["actor_id"] = actor_id
-        if action is not None:
-            query["action"] = action
-        elif actions is not None:
-            query["action"] = {"$in": list(actions)}
-        if allowed is not None:
-            query["allowed"] = allowed
-        if since is not None or until is not None:
-            window: dict[str, datetime] = {}
-            if since is not None:
-                window["$gte"] = since
-            if until is not None:
-                window["$lt"] = until
-            query["at"] = window
-        cursor = self._entries.find(query).sort([("at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
-        return [_audit(d) async for d in cursor]
 
 
 def _name_key(given_name: str, family_name: str) -> str:
@@ -495,21 +314,3 @@ def _events(commits: Sequence[Commit]) -> list[AccountEvent]:
         for commit in commits
         for entry in commit.events
     ]
-
-
-def _person_doc(person: Person) -> mongo.Document:
-    doc = person.model_dump()
-    doc["_id"] = doc.pop("person_id")
-    return doc
-
-
-def _person(doc: mongo.Document) -> Person:
-    return Person.model_validate({**doc, "person_id": doc["_id"]})
-
-
-def _match(doc: mongo.Document) -> PendingMatch:
-    return PendingMatch.model_validate({**doc, "match_id": doc["_id"]})
-
-
-def _audit(doc: mongo.Document) -> AuditEntry:
-    return AuditEntry.model_validate({**doc, "id": doc["_id"]})

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from accounts.domain import Child
+from accounts.children.models import Child
 from shared.policy import ChildAccess, Decision, FamilyRelationship, TeamMember, View
 
 HIDDEN_PROVIDER = "A confidential health service"

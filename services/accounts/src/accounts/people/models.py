@@ -1,0 +1,51 @@
+"""The people who sign in, and how a signed-in principal is named in account events."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.accounts import Actor, PersonRef
+from shared.policy import Principal, PrincipalKind
+
+
+class Person(BaseModel):
+    """Anyone who signs in: practitioner, manager, family member (parent, carer, the child), auditor, or an
+    agency's system."""
+
+    model_config = ConfigDict(frozen=True)
+
+    person_id: str
+    username: str
+    name: str
+    kind: PrincipalKind
+    agency: str | None = None
+    role: str | None = None
+    contact: str | None = None
+    sensitive_service: bool = False
+    password_hash: str | None = Field(default=None, repr=False)
+
+    def principal(self) -> Principal:
+        return Principal(
+            subject=self.person_id, name=self.name, kind=self.kind, agency=self.agency, role=self.role
+        )
+
+    def ref(self) -> PersonRef:
+        return PersonRef(
+            person_id=self.person_id,
+            name=self.name,
+            kind=self.kind,
+            agency=self.agency,
+            role=self.role,
+            contact=self.contact,
+            sensitive_service=self.sensitive_service,
+        )
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(
+        person_id=principal.subject,
+        name=principal.name,
+        kind=principal.kind,
+        agency=principal.agency,
+        role=principal.role,
+    )

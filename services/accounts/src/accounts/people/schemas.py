@@ -1,0 +1,57 @@
+"""People's HTTP request and response models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from accounts.people.models import Person
+from shared.policy import PrincipalKind
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_at: datetime
+    expires_in: int
+
+
+class PersonCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9._-]+$")
+    name: Text
+    kind: PrincipalKind
+    agency: str | None = Field(default=None, max_length=100)
+    role: str | None = Field(default=None, max_length=100)
+    contact: str | None = Field(default=None, max_length=200, description="Work email or phone.")
+    sensitive_service: bool = False
+    password: str | None = Field(
+        default=None, min_length=12, max_length=200, description="For the built-in sign-in only."
+    )
+
+
+class PersonRead(BaseModel):
+    person_id: str
+    username: str
+    name: str
+    kind: PrincipalKind
+    agency: str | None
+    role: str | None
+    contact: str | None
+    sensitive_service: bool
+
+    @classmethod
+    def of(cls, person: Person) -> PersonRead:
+        return cls.model_validate(person.model_dump(exclude={"password_hash"}))

@@ -1,0 +1,212 @@
+"""Team use cases: asking to join, deciding, leaving, removing, handing over the lead, family links and
+break-glass. Each is a change to the child's account committed through `accounts.children.service.change`,
+which checks the shared policy first."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from accounts.checks import check, load_child
+from accounts.children.models import Child
+from accounts.children.service import change
+from accounts.context import Accounts
+from accounts.errors import NotFound
+from accounts.people.models import Person
+from accounts.people.service import person_of
+from accounts.teams import models
+from shared.events import utc_now
+from shared.policy import BreakGlassGrant, FamilyRelationship, JoinRequest, Principal, decide
+
+
+@dataclass(frozen=True)
+class ChildRequests:
+    child_id: str
+    display_name: str
+    requests: tuple[JoinRequest, ...]
+
+
+async def request_join(*, ctx: Accounts, principal: Principal, child_id: str, reason: str) -> JoinRequest:
+    """Ask to join the child's team, saying why; the lead professional or a manager decides."""
+    person = await person_of(ctx, principal)
+    request_id = f"r-{uuid.uuid4().hex}"
+    child = await change(
+        ctx,
+        principal,
+        "request_join",
+        child_id,
+        lambda access, actor, now: models.request_join(
+            access, person=person, reason=reason, request_id=request_id, actor=actor, now=now
+        ),
+    )
+    request = child.access.request(request_id)
+    assert request is not None
+    return request
+
+
+async def join_requests(*, ctx: Accounts, principal: Principal, child_id: str) -> list[JoinRequest]:
+    """The requests waiting for a decision on this child's team."""
+    child = await load_child(ctx, principal, "approve_join", child_id)
+    await check(ctx, principal, "approve_join", child.access, child_id=child_id, detail="list join requests")
+    return list(child.access.pending)
+
+
+async def requests_to_decide(*, ctx: Accounts, principal: Principal) -> list[ChildRequests]:
+    """Every child's waiting requests that the signed-in lead professional or manager may decide."""
+    found = []
+    for child in await ctx.store.awaiting_decision(person_id=principal.subject, agency=principal.agency):
+        if decide(principal, "approve_join", child.access, now=utc_now()).allowed:
+            found.append(ChildRequests(child.child_id, child.access.display_name, child.access.pending))
+    return found
+
+
+async def approve_join(
+    *, ctx: Accounts, principal: Principal, child_id: str, request_id: str, reason: str | None
+) -> Child:
+    """Let a practitioner into the child's team."""
+    return await change(
+        ctx,
+        principal,
+        "approve_join",
+        child_id,
+        lambda access, actor, now: models.approve_join(
+            access, request_id=request_id, reason=reason, actor=actor, now=now
+        ),
+    )
+
+
+async def decline_join(
+    *, ctx: Accounts, principal: Principal, child_id: str, request_id: str, reason: str
+) -> Child:
+    """Refuse a request to join, with the reason (a decision not to share, recorded)."""
+    return await change(
+        ctx,
+        principal,
+        "approve_join",
+        child_id,
+        lambda access, actor, now: models.decline_join(
+            access, request_id=request_id, reason=reason, actor=actor, now=now
+        ),
+    )
+
+
+async def leave(*, ctx: Accounts, principal: Principal, child_id: str) -> Child:
+    """Leave the child's team: access ends at once."""
+    return await change(
+        ctx,
+        principal,
+        "leave",
+        child_id,
+        lambda access, actor, now: models.leave(access, person_id=principal.subject, actor=actor, now=now),
+    )
+
+
+async def remove_member(
+    *, ctx: Accounts, principal: Principal, child_id: str, person_id: str, reason: str
+) -> Child:
+    """Take someone off the child's team, with the reason."""
+    return await change(
+        ctx,
+        principal,
+        "manage_team",
+        child_id,
+        lambda access, actor, now: models.remove_member(
+            access, person_id=person_id, reason=reason, actor=actor, now=now
+        ),
+    )
+
+
+async def _new_lead(ctx: Accounts, principal: Principal, child_id: str, person_id: str) -> Person:
+    """The person to hand the lead to: their record, or (an IdP user with none) their team membership."""
+    to = await ctx.people.person(person_id)
+    child = await load_child(ctx, principal, "manage_team", child_id)
+    await check(ctx, principal, "manage_team", child.access, child_id=child_id, record_allowed=False)
+    if to is not None:
+        return to
+    member = child.access.member(person_id)
+    if member is None:
+        raise NotFound("that person is not in this child's team")
+    return Person(
+        person_id=member.person_id,
+        username=member.person_id,
+        name=member.name,
+        kind=member.kind,
+        agency=member.agency,
+        role=member.role,
+        contact=member.contact,
+        sensitive_service=member.sensitive_service,
+    )
+
+
+async def hand_over_lead(
+    *, ctx: Accounts, principal: Principal, child_id: str, person_id: str, reason: str | None
+) -> Child:
+    """Make another team member the lead professional."""
+    new_lead = await _new_lead(ctx, principal, child_id, person_id)
+    return await change(
+        ctx,
+        principal,
+        "manage_team",
+        child_id,
+        lambda access, actor, now: models.hand_over_lead(
+            access, to=new_lead, reason=reason, actor=actor, now=now
+        ),
+    )
+
+
+async def link_family(
+    *, ctx: Accounts, principal: Principal, child_id: str, person_id: str, relationship: FamilyRelationship
+) -> Child:
+    """Link a parent, carer or the child themself to the account: they see the family view."""
+    person = await ctx.people.person(person_id)
+    if person is None:
+        await load_child(ctx, principal, "manage_team", child_id)
+        raise NotFound("there is no such person")
+    return await change(
+        ctx,
+        principal,
+        "manage_team",
+        child_id,
+        lambda access, actor, now: models.link_family(
+            access, person=person, relationship=relationship, actor=actor, now=now
+        ),
+    )
+
+
+async def unlink_family(
+    *, ctx: Accounts, principal: Principal, child_id: str, person_id: str, reason: str
+) -> Child:
+    """End a family member's access to the account, with the reason."""
+    return await change(
+        ctx,
+        principal,
+        "manage_team",
+        child_id,
+        lambda access, actor, now: models.unlink_family(
+            access, person_id=person_id, reason=reason, actor=actor, now=now
+        ),
+    )
+
+
+async def break_glass(*, ctx: Accounts, principal: Principal, child_id: str, reason: str) -> BreakGlassGrant:
+    """Emergency read access without membership: recorded with the reason, time-limited, the lead alerted."""
+    person = await person_of(ctx, principal)
+    grant_id = f"g-{uuid.uuid4().hex}"
+    child = await change(
+        ctx,
+        principal,
+        "break_glass",
+        child_id,
+        lambda access, actor, now: models.break_glass(
+            access,
+            person=person,
+            reason=reason,
+            grant_id=grant_id,
+            duration=ctx.break_glass_for,
+            actor=actor,
+            now=now,
+        ),
+    )
+    grant = child.access.active_grant(principal.subject, utc_now())
+    assert grant is not None
+    return grant
