@@ -6,16 +6,18 @@ from fastapi import FastAPI
 
 from analytics import api, handlers
 from analytics.settings import AnalyticsSettings
-from analytics.store import AnalyticsStore
+from analytics.store import MongoAnalyticsStore
 from shared.contracts.contacts import ContactEnvelope
 from shared.guard import guard_for
 from shared.service import Runtime, build_app
 
 
-def create_app(settings: AnalyticsSettings | None = None, *, store: AnalyticsStore | None = None) -> FastAPI:
+def create_app(
+    settings: AnalyticsSettings | None = None, *, store: MongoAnalyticsStore | None = None
+) -> FastAPI:
     settings = settings or AnalyticsSettings()
     runtime = Runtime.create(settings)
-    store = store or AnalyticsStore(runtime.db)
+    store = store or MongoAnalyticsStore(runtime.db)
     guard = guard_for(runtime)
     handlers.register(runtime, store)
     return build_app(

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from chronology import api, handlers
 from chronology.settings import ChronologySettings
-from chronology.store import ChronologyStore
+from chronology.store import MongoChronologyStore
 from shared.contracts.contacts import ContactEnvelope
 from shared.guard import guard_for
 from shared.outbox import OutboxRelay
@@ -14,11 +14,11 @@ from shared.service import Runtime, build_app
 
 
 def create_app(
-    settings: ChronologySettings | None = None, *, store: ChronologyStore | None = None
+    settings: ChronologySettings | None = None, *, store: MongoChronologyStore | None = None
 ) -> FastAPI:
     settings = settings or ChronologySettings()
     runtime = Runtime.create(settings)
-    store = store or ChronologyStore(runtime.db)
+    store = store or MongoChronologyStore(runtime.db)
     guard = guard_for(runtime)
     relay = OutboxRelay(store.marks, runtime.broker)
     runtime.background.append(relay)
