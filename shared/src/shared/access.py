@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -193,6 +193,25 @@ def from_document(doc: mongo.Document) -> ChildAccess:
     return ChildAccess.model_validate({**data, "child_id": doc["_id"]})
 
 
+class SnapshotStore(Protocol):
+    """What the guard and the account-event follower need of a snapshot store: `AccessSnapshots` here, an
+    in-memory one in unit tests."""
+
+    async def create_indexes(self) -> None: ...
+
+    async def get(self, child_id: str) -> ChildAccess | None: ...
+
+    async def decide(
+        self, principal: Principal, action: Action, child_id: str, *, now: datetime | None = None
+    ) -> Decision:
+        """The policy's decision about `child_id` from the local snapshot."""
+        ...
+
+    async def apply(self, events: Sequence[AccountEvent]) -> int:
+        """Apply account events idempotently; returns how many children changed."""
+        ...
+
+
 class AccessSnapshots:
     """The snapshot store a service keeps in its own database."""
 
@@ -249,7 +268,7 @@ class AccessSnapshots:
         raise RuntimeError(f"access snapshot of {child_id} kept changing under us; the batch will be retried")
 
 
-def follow_accounts(runtime: Runtime, snapshots: AccessSnapshots) -> None:
+def follow_accounts(runtime: Runtime, snapshots: SnapshotStore) -> None:
     """Keep `snapshots` up to date from `accounts.events`, in this service's consumer group."""
 
     async def on_account_events(batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:

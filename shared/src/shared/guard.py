@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from fastapi import HTTPException, status
 
-from shared.access import AccessSnapshots, follow_accounts
-from shared.audit import AuditTrail, KafkaAuditSink
+from shared.access import AccessSnapshots, SnapshotStore, follow_accounts
+from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.logs import correlation_id
 from shared.policy import Action, Decision, Principal
 from shared.service import Runtime
 
 
 class Guard:
-    def __init__(self, snapshots: AccessSnapshots, audit: AuditTrail) -> None:
+    def __init__(self, snapshots: SnapshotStore, audit: AuditTrail) -> None:
         self.snapshots = snapshots
         self.audit = audit
 
@@ -51,15 +51,19 @@ class Guard:
         return decision
 
 
-def guard_for(runtime: Runtime) -> Guard:
-    """The guard of a service that keeps its own access snapshot from `accounts.events`."""
-    snapshots = AccessSnapshots(runtime.db)
+def guard_for(
+    runtime: Runtime, *, snapshots: SnapshotStore | None = None, audit_sink: AuditSink | None = None
+) -> Guard:
+    """The guard of a service that keeps its own access snapshot from `accounts.events` (unit tests pass
+    in-memory `snapshots` and `audit_sink`)."""
+    if snapshots is None:
+        snapshots = AccessSnapshots(runtime.db)
     follow_accounts(runtime, snapshots)
     runtime.startup.append(snapshots.create_indexes)
     return Guard(
         snapshots,
         AuditTrail(
-            KafkaAuditSink(runtime.broker, topic=runtime.topics.audit_events),
+            audit_sink or KafkaAuditSink(runtime.broker, topic=runtime.topics.audit_events),
             service=runtime.settings.service_name,
         ),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from faststream.kafka import KafkaBroker
 from pymongo import ASCENDING, IndexModel
@@ -35,11 +35,36 @@ def outbox_fields(topic: str, event: Envelope[Any]) -> mongo.Document:
     }
 
 
-class OutboxRelay:
-    def __init__(
-        self, collection: AsyncCollection[mongo.Document], broker: KafkaBroker, *, poll_s: float = 1.0
-    ):
+class Outbox(Protocol):
+    """Where a relay finds what to publish: documents written with `outbox_fields`."""
+
+    name: str
+
+    async def unpublished(self, *, limit: int) -> list[mongo.Document]:
+        """Pending documents, oldest written first."""
+        ...
+
+    async def mark_published(self, doc_id: Any) -> None: ...
+
+
+class MongoOutbox:
+    """The pending documents of one MongoDB collection."""
+
+    def __init__(self, collection: AsyncCollection[mongo.Document]) -> None:
         self._docs = collection
+        self.name = collection.name
+
+    async def unpublished(self, *, limit: int) -> list[mongo.Document]:
+        cursor = self._docs.find({"pending": True}).sort("written_at", ASCENDING).limit(limit)
+        return [doc async for doc in cursor]
+
+    async def mark_published(self, doc_id: Any) -> None:
+        await self._docs.update_one({"_id": doc_id}, {"$set": {"pending": False}})
+
+
+class OutboxRelay:
+    def __init__(self, outbox: Outbox, broker: KafkaBroker, *, poll_s: float = 1.0):
+        self._outbox = outbox
         self._broker = broker
         self._poll_s = poll_s
         self._wake = asyncio.Event()
@@ -52,19 +77,15 @@ class OutboxRelay:
     async def run_once(self, limit: int = 500) -> int:
         """Publish what is pending now, oldest first; returns how many were published."""
         published = 0
-        cursor = self._docs.find({"pending": True}).sort("written_at", ASCENDING).limit(limit)
-        async for doc in cursor:
+        for doc in await self._outbox.unpublished(limit=limit):
             event = Envelope[Any].model_validate_json(doc["outbox_event"])
             await publish_event(self._broker, doc["outbox_topic"], event)
-            await self._docs.update_one({"_id": doc["_id"]}, {"$set": {"pending": False}})
+            await self._outbox.mark_published(doc["_id"])
             published += 1
         return published
 
-    async def create_indexes(self) -> None:
-        await mongo.ensure_indexes(self._docs.database, {self._docs.name: [PENDING_INDEX]})
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name=f"outbox-{self._docs.name}")
+        self._task = asyncio.create_task(self._loop(), name=f"outbox-{self._outbox.name}")
 
     async def stop(self) -> None:
         if self._task:

@@ -10,7 +10,10 @@ from collections.abc import MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.access import fold
+from shared.contracts.accounts import AccountEvent
 from shared.mongo import AppendResult, Document
+from shared.policy import Action, ChildAccess, Decision, Principal, decide
 
 
 def stored_form(value: Any) -> Any:
@@ -36,3 +39,54 @@ def append_by_id(stored: MutableMapping[Any, Document], docs: Sequence[Document]
         stored[doc["_id"]] = stored_form(doc)
         result.inserted += 1
     return result
+
+
+class MemoryAccessSnapshots:
+    """`shared.access.AccessSnapshots` in memory: the same fold of account events, the same policy."""
+
+    def __init__(self) -> None:
+        self.children: dict[str, ChildAccess] = {}
+
+    async def create_indexes(self) -> None:
+        pass
+
+    async def get(self, child_id: str) -> ChildAccess | None:
+        return self.children.get(child_id)
+
+    async def children_of(self, person_id: str, *, limit: int = 500) -> list[ChildAccess]:
+        return [a for a in self.children.values() if person_id in a.people()][:limit]
+
+    async def decide(
+        self, principal: Principal, action: Action, child_id: str, *, now: datetime | None = None
+    ) -> Decision:
+        return decide(principal, action, self.children.get(child_id), now=now or datetime.now(UTC))
+
+    async def apply(self, events: Sequence[AccountEvent]) -> int:
+        by_child: dict[str, list[AccountEvent]] = {}
+        for event in events:
+            by_child.setdefault(event.child_id, []).append(event)
+        changed = 0
+        for child_id, child_events in by_child.items():
+            before = self.children.get(child_id)
+            after = fold(before, child_events)
+            if after is not None and after != before:
+                self.children[child_id] = after
+                changed += 1
+        return changed
+
+
+class MemoryOutbox:
+    """`shared.outbox.MongoOutbox` over a list of documents written with `outbox_fields`."""
+
+    def __init__(self, docs: list[Document], *, name: str = "outbox") -> None:
+        self.docs = docs
+        self.name = name
+
+    async def unpublished(self, *, limit: int) -> list[Document]:
+        pending = [d for d in self.docs if d.get("pending") is True]
+        return sorted(pending, key=lambda d: d["written_at"])[:limit]
+
+    async def mark_published(self, doc_id: Any) -> None:
+        for doc in self.docs:
+            if doc["_id"] == doc_id:
+                doc["pending"] = False
