@@ -209,8 +209,8 @@ async def test_the_leads_mark_is_stored_with_the_event_the_outbox_publishes(
 
 async def test_the_leads_latest_mark_wins_over_the_agencys_own_flag(store: FakeChronologyStore) -> None:
     child = new_nhs_number()
-    flagged = contact_event(child, summary="Flagged by the school.", significant=True)
-    plain = contact_event(child, summary="Not flagged.")
+    flagged = contact_event(child, summary="Flagged by the school.", significant=True, occurred_at=MONDAY)
+    plain = contact_event(child, summary="Not flagged.", occurred_at=MONDAY + timedelta(hours=1))
     await record(store, flagged, plain)
 
     async def mark(entry_id: str, significant: bool) -> None:
@@ -366,7 +366,7 @@ async def test_the_family_sees_neither_removals_nor_shielding_on_the_timeline(
                 child_id=child,
                 seq=3,
                 actor=actor,
-                at=later,
+                at=later + timedelta(hours=1),
                 shielded=True,
                 sensitive_service=False,
                 reason="Moved to a refuge.",
