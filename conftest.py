@@ -1,3 +1,3 @@
 """Fixtures that start the real servers (Kafka, FerretDB) once per test session, lazily."""
 
-pytest_plugins = ["shared.testing.fixtures"]
+pytest_plugins = ["testsupport.fixtures"]

@@ -31,12 +31,12 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
+from devstack.infra import Endpoints, ensure_infra
 from shared import mongo
-from shared.devstack.infra import Endpoints, ensure_infra
 from shared.kafka.lag import LagMonitor
-from shared.testing.identities import Identities, open_account
-from shared.testing.services import ServiceProcess
 from shared.topics import PARTITIONS, Topics, ensure_topics
+from testsupport.identities import Identities, open_account
+from testsupport.services import ServiceProcess
 
 HERE = Path(__file__).resolve().parent
 LOGS = HERE.parent / ".cache" / "bench-logs"

@@ -19,11 +19,11 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.admin._acl import AclBinding, AclBindingFilter, AclOperation, AclPermissionType
 from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
 
-from shared.devstack import agencies
-from shared.devstack.infra import LOCK as INFRA_LOCK
-from shared.devstack.infra import Endpoints
-from shared.devstack.paths import Ports
-from shared.devstack.procs import file_lock
+from devstack import agencies
+from devstack.infra import LOCK as INFRA_LOCK
+from devstack.infra import Endpoints
+from devstack.paths import Ports
+from devstack.procs import file_lock
 from shared.topics import AGENCIES, contact_topic, dead_letter_topic
 
 pytestmark = pytest.mark.integration

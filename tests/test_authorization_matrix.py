@@ -36,9 +36,9 @@ from accounts.testing import (
     new_child_details,
     running_accounts,
 )
+from devstack.infra import Endpoints
 from shared import policy
 from shared.auth import SigningKey
-from shared.devstack.infra import Endpoints
 
 pytestmark = pytest.mark.integration
 

@@ -19,12 +19,12 @@ import httpx
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from shared.devstack.infra import Endpoints
+from devstack.infra import Endpoints
 from shared.identity import with_check_digit
 from shared.policy import PrincipalKind
-from shared.testing.identities import Identities, open_account
-from shared.testing.services import IsolatedRun, ServiceProcess, wait_for
 from shared.topics import Topics, dead_letter_topic, ensure_topics
+from testsupport.identities import Identities, open_account
+from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
 LOGS = Path(__file__).resolve().parent.parent / ".cache" / "test-logs"

@@ -16,9 +16,9 @@ import httpx
 import pytest
 from confluent_kafka import Producer
 
-from shared.devstack.infra import Endpoints
-from shared.testing.services import IsolatedRun, ServiceProcess, wait_for
+from devstack.infra import Endpoints
 from shared.topics import Topics, ensure_topics
+from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
 LOGS = Path(__file__).resolve().parent.parent / ".cache" / "test-logs"

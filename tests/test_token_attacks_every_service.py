@@ -24,9 +24,9 @@ from analytics.app import create_app as analytics_app
 from analytics.settings import AnalyticsSettings
 from chronology.app import create_app as chronology_app
 from chronology.settings import ChronologySettings
+from devstack.infra import Endpoints
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, SigningKey
-from shared.devstack.infra import Endpoints
-from shared.testing.identities import Identities
+from testsupport.identities import Identities
 from web.app import create_app as web_app
 from web.settings import WebSettings
 

@@ -6,7 +6,7 @@ timeline for the practitioner, the family version for the parent — a restricte
 parent's page nor in the parent's export — and the lead marks an entry significant on the page.
 
 Contact events are published by confluent-kafka (librdkafka), an agency's own kind of client. The browser is
-Debian's chromium driven through Debian's chromedriver (shared.devstack.browser); screenshots at phone and
+Debian's chromium driven through Debian's chromedriver (devstack.browser); screenshots at phone and
 desktop width go to .cache/screenshots/.
 """
 
@@ -34,10 +34,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
-from shared.devstack.browser import FLAGS, ensure_browser
-from shared.devstack.infra import Endpoints
-from shared.testing.services import IsolatedRun, ServiceProcess, wait_for
+from devstack.browser import FLAGS, ensure_browser
+from devstack.infra import Endpoints
 from shared.topics import Topics, ensure_topics
+from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -6,11 +6,12 @@ state it stores, so every snapshot agrees with accounts by construction. `Access
 per child and applies events idempotently: an event whose `seq` is not above the stored one changes nothing,
 and each write is conditional on the `seq` it was computed from (no transactions on FerretDB, BRIEF §5).
 
-A service wires it in its `create_app`:
+A service wires it in its composition root:
 
     snapshots = AccessSnapshots(runtime.db)
-    follow_accounts(runtime, snapshots)           # consume accounts.events in the service's group
-    ... on_start=[snapshots.create_indexes, ...]
+    runtime.on_start(snapshots.create_indexes)
+    runtime.consume([topics.accounts_events], group="access", decode=decode_account_event,
+                    handle=snapshots.on_account_events, title=...)
     decision = await snapshots.decide(principal, "read_chronology", child_id)
 
 One consumer applies a given child's events at a time (the child's partition belongs to one group member), which
@@ -32,6 +33,7 @@ from typing import Any, Protocol
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from shared import mongo
 from shared.contracts.accounts import (
@@ -49,7 +51,6 @@ from shared.contracts.accounts import (
     MemberLeft,
     MemberRemoved,
     PersonRef,
-    decode_account_event,
 )
 from shared.events import Envelope
 from shared.kafka.consumer import Incoming
@@ -64,12 +65,15 @@ from shared.policy import (
     TeamMember,
     decide,
 )
-from shared.service import Runtime
 
 log = logging.getLogger(__name__)
 
 SNAPSHOTS = "child_access"
 _CONFLICT_RETRIES = 5
+
+
+class SnapshotConflict(Exception):
+    """Another writer changed the snapshot between our read and our conditional write."""
 
 
 def _member(person: PersonRef, at: datetime) -> TeamMember:
@@ -194,8 +198,8 @@ def from_document(doc: mongo.Document) -> ChildAccess:
 
 
 class SnapshotStore(Protocol):
-    """What the guard and the account-event follower need of a snapshot store: `AccessSnapshots` here, an
-    in-memory one in unit tests."""
+    """What a composition root and the guard need of a snapshot store: `AccessSnapshots` here, an in-memory
+    one in unit tests."""
 
     async def create_indexes(self) -> None: ...
 
@@ -207,8 +211,8 @@ class SnapshotStore(Protocol):
         """The policy's decision about `child_id` from the local snapshot."""
         ...
 
-    async def apply(self, events: Sequence[AccountEvent]) -> int:
-        """Apply account events idempotently; returns how many children changed."""
+    async def on_account_events(self, batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
+        """Apply a batch from `accounts.events` idempotently."""
         ...
 
 
@@ -248,38 +252,40 @@ class AccessSnapshots:
             changed += await self._apply_one(child_id, child_events)
         return changed
 
-    async def _apply_one(self, child_id: str, events: Sequence[AccountEvent]) -> int:
-        for _ in range(_CONFLICT_RETRIES):
-            doc = await self._docs.find_one({"_id": child_id})
-            before = from_document(doc) if doc else None
-            after = fold(before, events)
-            if after is None or after == before:
-                return 0
-            new = to_document(after)
-            if before is None:
-                try:
-                    await self._docs.insert_one(new)
-                    return 1
-                except DuplicateKeyError:
-                    continue  # another consumer created it meanwhile: fold onto theirs
-            result = await self._docs.update_one({"_id": child_id, "seq": before.seq}, {"$set": new})
-            if result.matched_count:
-                return 1
-        raise RuntimeError(f"access snapshot of {child_id} kept changing under us; the batch will be retried")
-
-
-def follow_accounts(runtime: Runtime, snapshots: SnapshotStore) -> None:
-    """Keep `snapshots` up to date from `accounts.events`, in this service's consumer group."""
-
-    async def on_account_events(batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
+    async def on_account_events(self, batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
         """Membership, family and break-glass changes update the child's access snapshot; redeliveries and
-        events already applied change nothing; undecodable events are dead-lettered."""
-        await snapshots.apply([i.event.data for i in batch])
+        events already applied change nothing; undecodable events are dead-lettered by the consumer."""
+        await self.apply([i.event.data for i in batch])
 
-    runtime.consume(
-        [runtime.topics.accounts_events],
-        decode=decode_account_event,
-        handle=on_account_events,
-        title=f"{runtime.settings.service_name}: account events into the access snapshot",
-        group="access",
-    )
+    async def _apply_one(self, child_id: str, events: Sequence[AccountEvent]) -> int:
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(_CONFLICT_RETRIES),
+                retry=retry_if_exception_type(SnapshotConflict),
+                reraise=True,
+            ):
+                with attempt:
+                    return await self._try_apply(child_id, events)
+        except SnapshotConflict as err:
+            raise RuntimeError(
+                f"access snapshot of {child_id} kept changing under us; the batch will be retried"
+            ) from err
+        raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    async def _try_apply(self, child_id: str, events: Sequence[AccountEvent]) -> int:
+        doc = await self._docs.find_one({"_id": child_id})
+        before = from_document(doc) if doc else None
+        after = fold(before, events)
+        if after is None or after == before:
+            return 0
+        new = to_document(after)
+        if before is None:
+            try:
+                await self._docs.insert_one(new)
+            except DuplicateKeyError as err:
+                raise SnapshotConflict from err  # another consumer created it meanwhile: fold onto theirs
+            return 1
+        result = await self._docs.update_one({"_id": child_id, "seq": before.seq}, {"$set": new})
+        if not result.matched_count:
+            raise SnapshotConflict
+        return 1

@@ -4,7 +4,7 @@
     trail = AuditTrail(KafkaAuditSink(runtime.broker), service="chronology")
     decision = await snapshots.decide(principal, "read_chronology", child_id)
     await trail.record(principal=principal, action="read_chronology", child_id=child_id, decision=decision)
-    if not decision.allowed: raise HTTPException(403, decision.reason)
+    if not decision.allowed: raise AccessRefused(decision.reason)   # shared.errors
 
 `record` returns once the broker has acknowledged the event: a view that cannot be logged is not served
 (fail closed), so call it before returning the data.

@@ -28,12 +28,13 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.errors import NotAuthenticated, SignInUnavailable
 from shared.policy import PRINCIPAL_KINDS, Principal
 
 __all__ = [
@@ -465,36 +466,22 @@ def install_verifier(app: Any, verifier: TokenVerifier) -> None:
     app.state.token_verifier = verifier
 
 
-def _unauthorized(message: str) -> HTTPException:
-    return HTTPException(
-        status_code=status.HTTP_401_UNAUTHORIZED,
-        detail=message,
-        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{message}"'},
-    )
-
-
 async def current_principal(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     """The signed-in principal, or 401 saying what is wrong with the token."""
     if credentials is None:
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="sign in first: send the header 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise NotAuthenticated("sign in first: send the header 'Authorization: Bearer <token>'")
     verifier = getattr(request.app.state, "token_verifier", None)
     if not isinstance(verifier, TokenVerifier):
         raise RuntimeError("no token verifier installed: call shared.auth.install_verifier in create_app")
     try:
         return await verifier.verify(credentials.credentials)
     except TokenRejected as err:
-        raise _unauthorized(str(err)) from err
+        challenge = f'Bearer error="invalid_token", error_description="{err}"'
+        raise NotAuthenticated(str(err), challenge=challenge) from err
     except KeysUnavailable as err:
-        raise HTTPException(
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            detail="cannot check sign-in right now: the signing keys are unavailable",
-        ) from err
+        raise SignInUnavailable("cannot check sign-in right now: the signing keys are unavailable") from err
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -1,21 +1,23 @@
-"""The composition every service shares: Mongo + broker lifecycle, health, metrics, AsyncAPI, logging.
+"""What a service with a broker and a database holds, and how its composition root declares its work.
 
-A service's own `app.py` builds its store, registers its subscribers and routes, and hands them here; this
-module never imports a service.
+A service's `app.py` (its composition root) creates one `Runtime`, then says everything the service does
+beside answering HTTP, each in one line: what it consumes (`consume`: topics, consumer group, handler), what
+runs before it starts (`on_start`) and what runs beside it (`run_in_background`). Nothing else subscribes:
+shared building blocks (the access snapshots, the contact feed, the outbox relay) hand out handlers and
+coroutines for the root to register. `service_app` turns the runtime into the app (through
+`shared.app.build_app`); this module never imports a service.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from prometheus_client import CollectorRegistry
@@ -23,8 +25,9 @@ from pydantic import BaseModel
 from pymongo import AsyncMongoClient
 
 from shared import mongo
+from shared.app import Lifecycle, Step, build_app
 from shared.auth import AuthSettings, install_verifier, verifier_from_settings
-from shared.health import health_router
+from shared.errors import ErrorStatuses
 from shared.kafka.broker import make_broker
 from shared.kafka.consumer import (
     BatchHandler,
@@ -36,7 +39,7 @@ from shared.kafka.consumer import (
 )
 from shared.kafka.deadletter import DeadLetters
 from shared.kafka.lag import LagMonitor, lag_gauge
-from shared.logs import configure_logging, correlation_id
+from shared.outbox import OutboxMetrics
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 
@@ -44,12 +47,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class Background(Protocol):
-    """A task that runs beside the consumers (an outbox relay, a lag monitor)."""
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer of the service: its group, its topics and what it is for."""
 
-    def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
+    group_id: str
+    topics: tuple[str, ...]
+    title: str
 
 
 @dataclass
@@ -61,9 +65,9 @@ class Runtime:
     broker: KafkaBroker
     mongo_client: AsyncMongoClient[mongo.Document]
     consumer_metrics: ConsumerMetrics
-    consumed_groups: dict[str, list[str]] = field(default_factory=dict)  # consumer group → its topics
-    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # run before consuming starts
-    background: list[Background] = field(default_factory=list)  # started with the broker, stopped before it
+    outbox_metrics: OutboxMetrics
+    subscriptions: list[Subscription] = field(default_factory=list)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
     @classmethod
     def create(cls, settings: ServiceSettings) -> Runtime:
@@ -74,6 +78,7 @@ class Runtime:
             broker=make_broker(settings.kafka_bootstrap, service=settings.service_name, registry=registry),
             mongo_client=mongo.connect(settings.mongo_url, app_name=settings.service_name),
             consumer_metrics=ConsumerMetrics.create(registry),
+            outbox_metrics=OutboxMetrics.create(registry),
         )
 
     @property
@@ -83,6 +88,14 @@ class Runtime:
     @property
     def db(self) -> Any:
         return self.mongo_client[self.settings.database]
+
+    def on_start(self, *steps: Step) -> None:
+        """Run `steps`, in order, once MongoDB answers and before consuming starts (create indexes there)."""
+        self.lifecycle.on_start.extend(steps)
+
+    def run_in_background(self, name: str, run: Step) -> None:
+        """Run `run()` beside the consumers: started after the broker, cancelled before it stops."""
+        self.lifecycle.run_in_background(name, run)
 
     def consume(
         self,
@@ -99,7 +112,9 @@ class Runtime:
         one group id but different topics keep rebalancing each other and one may get no partitions."""
         settings = self.settings
         group_id = settings.group_id + (f".{group}" if group else "")
-        self.consumed_groups.setdefault(group_id, []).extend(topics)
+        if any(s.group_id == group_id for s in self.subscriptions):
+            raise ValueError(f"consumer group {group_id!r} is subscribed twice; give one its own `group`")
+        self.subscriptions.append(Subscription(group_id, tuple(topics), title))
         subscribe_batches(
             self.broker,
             topics,
@@ -116,49 +131,34 @@ class Runtime:
         )
 
 
-def build_app(
+def service_app(
     runtime: Runtime,
     *,
     title: str,
     description: str,
+    errors: ErrorStatuses,
     routers: Sequence[APIRouter] = (),
-    on_start: Sequence[Callable[[], Awaitable[None]]] = (),
     message_schemas: Mapping[str, type[BaseModel]] | None = None,
 ) -> FastAPI:
-    """A FastAPI app that opens Mongo and the broker on start and closes them on SIGTERM.
+    """The service's app: MongoDB and the broker opened at start and closed at SIGTERM, readiness on both,
+    a lag gauge per consumer group, the AsyncAPI document, and the service's routes and error table.
 
-    `on_start` runs after Mongo answers and before the broker starts consuming (create indexes there).
     `message_schemas` maps a consumed topic to the model its records must match, for the AsyncAPI document.
     """
     settings = runtime.settings
-    configure_logging(settings.service_name, settings.log_level)
+    lifecycle = runtime.lifecycle
+    lifecycle.on_start.append(runtime.broker.start)
     gauge = lag_gauge(runtime.registry)
-    lags = [
-        LagMonitor(settings.kafka_bootstrap, group=group, topics=topics, gauge=gauge)
-        for group, topics in runtime.consumed_groups.items()
-    ]
+    for sub in runtime.subscriptions:
+        monitor = LagMonitor(settings.kafka_bootstrap, group=sub.group_id, topics=sub.topics, gauge=gauge)
+        lifecycle.run_in_background(f"lag {sub.group_id}", monitor.run)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        for step in [*runtime.startup, *on_start]:
-            await step()
-        await runtime.broker.start()
-        tasks: list[Background] = [*lags, *runtime.background]
-        for task in tasks:
-            task.start()
-        log.info("started", extra={"fields": {"port": settings.http_port}})
-        try:
-            yield
-        finally:
-            # Stop consuming first: an in-flight batch is awaited (graceful_timeout) or, if cancelled, left
-            # uncommitted and redelivered; then close Mongo.
-            for task in tasks:
-                await task.stop()
-            await runtime.broker.stop()
-            await runtime.mongo_client.close()
-            log.info("stopped")
+    async def close_mongo() -> None:
+        await runtime.mongo_client.close()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    # Stop consuming first: an in-flight batch is awaited (graceful_timeout) or, if cancelled, left
+    # uncommitted and redelivered; then close Mongo.
+    lifecycle.on_stop.extend([runtime.broker.stop, close_mongo])
 
     async def mongo_ready() -> bool:
         return await mongo.ping(runtime.mongo_client)
@@ -166,36 +166,27 @@ def build_app(
     async def kafka_ready() -> bool:
         return bool(await runtime.broker.ping(timeout=2.0))
 
-    app.include_router(
-        health_router(registry=runtime.registry, checks={"mongo": mongo_ready, "kafka": kafka_ready})
+    app = build_app(
+        settings,
+        title=title,
+        description=description,
+        registry=runtime.registry,
+        checks={"mongo": mongo_ready, "kafka": kafka_ready},
+        lifecycle=lifecycle,
+        routers=routers,
+        errors=errors,
     )
-    for router in routers:
-        app.include_router(router)
-
     spec = asyncapi_document(
         runtime.broker, title=title, description=description, schemas=message_schemas or {}
     )
-
     app.state.asyncapi_document = spec
+    app.state.runtime = runtime
 
     @app.get(
         "/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the events this service handles"
     )
     async def asyncapi() -> Response:
         return Response(json.dumps(spec()), media_type="application/json")
-
-    @app.middleware("http")
-    async def with_correlation_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        token = correlation_id.set(cid)
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
-        response.headers["x-correlation-id"] = cid
-        return response
 
     if isinstance(settings, AuthSettings):
         install_verifier(app, verifier_from_settings(settings))

@@ -7,8 +7,8 @@ import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
+from devstack.infra import Endpoints
 from shared import mongo
-from shared.devstack.infra import Endpoints
 
 pytestmark = pytest.mark.integration
 

@@ -32,6 +32,7 @@ from shared.auth import (
     jwk_thumbprint,
     verifier_from_settings,
 )
+from shared.errors import SHARED_STATUSES, install_error_statuses
 
 ISSUER = "https://accounts.example"
 AUDIENCE = "safeguarding"
@@ -295,6 +296,7 @@ async def test_cached_keys_survive_an_issuer_outage_but_no_keys_at_all_is_unavai
 def _app(verifier: TokenVerifier) -> FastAPI:
     app = FastAPI()
     install_verifier(app, verifier)
+    install_error_statuses(app, SHARED_STATUSES)  # as every service's app builder does
 
     @app.get("/me")
     async def me(principal: PrincipalDep) -> Principal:

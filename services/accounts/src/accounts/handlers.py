@@ -1,60 +1,48 @@
-"""Accounts' Kafka subscribers: thin, each hands decoded events to one service function."""
+"""Accounts' Kafka handlers: thin, each hands decoded events to one service function.
+
+Which topics and consumer groups feed them is declared in `accounts.app`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from faststream.kafka import KafkaBroker
+
 from accounts import auditlog, identify
 from accounts.identify import ContactMatchStore
 from accounts.store import AccountsStore, AuditEntry, AuditStore
-from shared.contracts.contacts import ContactRecorded, decode_contact_event
+from shared.contracts.contacts import ContactRecorded
 from shared.contracts.identity import ContactIdentified
 from shared.events import Envelope
 from shared.kafka.broker import publish_event
-from shared.kafka.consumer import Incoming
-from shared.service import Runtime
+from shared.kafka.consumer import BatchHandler, Incoming
 
 
-def identified_publisher(runtime: Runtime) -> identify.Publish:
+def identified_publisher(broker: KafkaBroker, topic: str) -> identify.Publish:
     """Publishes which child a contact was about, to `identity.events`, and waits for the acknowledgement."""
 
     async def publish(event: Envelope[ContactIdentified]) -> None:
-        await publish_event(runtime.broker, runtime.topics.identity_events, event)
+        await publish_event(broker, topic, event)
 
     return publish
 
 
-def register(
-    runtime: Runtime, audit_store: AuditStore, *, children: AccountsStore, matches: ContactMatchStore
-) -> None:
-    """Keep the audit log from `audit.events` (every service's accesses) and `accounts.events` (team changes and
-    sharing decisions), in the `accounts` consumer group."""
-
+def on_audit_records(audit_store: AuditStore) -> BatchHandler[AuditEntry]:
     async def on_audit_records(batch: Sequence[Incoming[AuditEntry]]) -> None:
         """Each access, change or refusal becomes an audit-log entry once; undecodable records are
         dead-lettered, redeliveries ignored, a database outage retried."""
         await auditlog.store_entries(store=audit_store, entries=[i.event for i in batch])
 
-    runtime.consume(
-        [runtime.topics.audit_events, runtime.topics.accounts_events],
-        decode=auditlog.audit_record_decoder(runtime.topics),
-        handle=on_audit_records,
-        title="accounts: audit and account events into the audit log",
-    )
+    return on_audit_records
 
+
+def on_contacts(
+    *, children: AccountsStore, matches: ContactMatchStore, publish: identify.Publish
+) -> BatchHandler[Envelope[ContactRecorded]]:
     async def on_contacts(batch: Sequence[Incoming[Envelope[ContactRecorded]]]) -> None:
         """Contacts without an NHS number are matched to a child, or wait for a person; others are skipped."""
         await identify.identify_contacts(
-            children=children,
-            matches=matches,
-            publish=identified_publisher(runtime),
-            events=[i.event for i in batch],
+            children=children, matches=matches, publish=publish, events=[i.event for i in batch]
         )
 
-    runtime.consume(
-        runtime.topics.contacts,
-        decode=decode_contact_event,
-        handle=on_contacts,
-        title="accounts: identify contacts without an NHS number",
-        group="identify",
-    )
+    return on_contacts

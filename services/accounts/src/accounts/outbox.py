@@ -1,90 +1,76 @@
-"""The outbox relay: publishes each commit's events (see `accounts.store`), then marks the commit published.
+"""Accounts' outbox: its commit log (see `accounts.store`), published by the shared relay (`shared.outbox`).
 
 A change wakes the relay at once; a sweep every `poll_s` also catches what a crash or another replica left.
-Commits are published one child at a time in `seq` order and each event waits for the broker's
-acknowledgement, so a child's events reach Kafka in order. A crash after publishing and before marking
-publishes them again: consumers ignore an event whose `seq` they have applied (at-least-once, as everywhere
-here).
+Commits come oldest first per child in `seq` order and each event waits for the broker's acknowledgement, so
+a child's events reach Kafka in order. A crash after publishing and before marking publishes them again:
+consumers ignore an event whose `seq` they have applied (at-least-once, as everywhere here).
 
-Once a child's commits are published and no new one has come for `settle_s`, the relay refreshes the child's
-projection, which a crash or two racing writes may have left behind (see `accounts.store`). Waiting for the
-writes to settle keeps this refresh from being one of the racing writes itself.
+Once a child's commits are published and no new one has come for `settle_s`, `ProjectionRefresher` refreshes
+the child's projection, which a crash or two racing writes may have left behind (see `accounts.store`).
+Waiting for the writes to settle keeps this refresh from being one of the racing writes itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from typing import Protocol
+from collections.abc import Sequence
 
-from faststream.kafka import KafkaBroker
-
-from accounts.store import AccountsStore, Commit, OutboxEntry
+from accounts.store import AccountsStore, Commit, UnreadableCommit
+from shared.outbox import OutboxMessage, Pending
 
 log = logging.getLogger(__name__)
 
 
-class OutboxPublisher(Protocol):
-    async def publish(self, entry: OutboxEntry) -> None:
-        """Publish one saved event and wait for the acknowledgement, or raise."""
+class CommitOutbox:
+    """The commit log as the shared relay's `Outbox`."""
+
+    name = "account_commits"
+
+    def __init__(self, store: AccountsStore) -> None:
+        self._store = store
+
+    async def pending(self, *, limit: int) -> list[Pending]:
+        return [_pending(c) for c in await self._store.unpublished(limit=limit)]
+
+    async def mark_published(self, entries: Sequence[Pending]) -> None:
+        await self._store.mark_published([str(e.id) for e in entries])
+
+    async def set_aside(self, entry: Pending, reason: str) -> None:
+        await self._store.set_aside(str(entry.id), reason=reason)
 
 
-class KafkaOutboxPublisher:
-    def __init__(self, broker: KafkaBroker) -> None:
-        self._broker = broker
-
-    async def publish(self, entry: OutboxEntry) -> None:
-        await self._broker.publish(
-            entry.payload.encode(),
+def _pending(commit: Commit | UnreadableCommit) -> Pending:
+    if isinstance(commit, UnreadableCommit):
+        return Pending(id=commit.id, unreadable=commit.reason, child_id=commit.child_id)
+    messages = [
+        OutboxMessage(
             topic=entry.topic,
             key=entry.key.encode(),
+            value=entry.payload.encode(),
             headers={"content-type": "application/json", "event-type": entry.type},
             correlation_id=entry.id,
         )
+        for entry in commit.events
+    ]
+    return Pending(id=commit.id, messages=messages, child_id=commit.child_id)
 
 
-class OutboxRelay:
-    def __init__(
-        self,
-        store: AccountsStore,
-        publisher: OutboxPublisher,
-        *,
-        poll_s: float = 1.0,
-        batch: int = 100,
-        settle_s: float = 0.5,
-    ) -> None:
+class ProjectionRefresher:
+    """Refreshes the projections of children whose published writes have settled."""
+
+    def __init__(self, store: AccountsStore, *, settle_s: float = 0.5) -> None:
         self._store = store
-        self._publisher = publisher
-        self._poll_s = poll_s
-        self._batch = batch
         self._settle_s = settle_s
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._published_at: dict[str, float] = {}  # child id → when its latest commits were published
 
-    def notify(self) -> None:
-        """A change was saved: publish without waiting for the next sweep."""
-        self._wake.set()
-
-    async def run_once(self) -> int:
-        """Publish everything waiting now; returns how many events were published."""
-        published = 0
-        while True:
-            commits = await self._store.unpublished(limit=self._batch)
-            by_child: dict[str, list[Commit]] = {}
-            for commit in commits:
-                by_child.setdefault(commit.child_id, []).append(commit)
-            for child_id, child_commits in by_child.items():
-                for commit in child_commits:
-                    for entry in commit.events:
-                        await self._publisher.publish(entry)
-                        published += 1
-                await self._store.mark_published([c.id for c in child_commits])
-                self._published_at[child_id] = time.monotonic()
-            if len(commits) < self._batch:
-                return published
+    async def published(self, entries: Sequence[Pending]) -> None:
+        """The relay published these commits (its `after_publish`)."""
+        now = time.monotonic()
+        for entry in entries:
+            if entry.child_id is not None:
+                self._published_at[entry.child_id] = now
 
     async def refresh_settled(self, *, everything: bool = False) -> int:
         """Refresh the projections of children whose writes have settled (`everything`: all published ones);
@@ -97,30 +83,11 @@ class OutboxRelay:
                 self._published_at.pop(child_id, None)
         return len(due)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="outbox-relay")
-
-    async def stop(self) -> None:
-        """Stop after the publish in flight; anything left is published by the next start."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        failures = 0
+    async def run(self) -> None:
+        """Refresh what has settled every `settle_s`, until cancelled; a failure is retried next round."""
         while True:
-            self._wake.clear()
             try:
-                await self.run_once()
                 await self.refresh_settled()
-                failures = 0
-            except Exception as err:  # broker or database away: keep the outbox, retry with backoff
-                failures += 1
-                log.warning("outbox relay failed (attempt %s): %s", failures, err)
-                await asyncio.sleep(min(30.0, 0.5 * 2 ** min(failures, 6)))
-                continue
-            timeout = self._settle_s if self._published_at else self._poll_s
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+            except Exception as err:  # the database is away: the children stay due and are retried
+                log.warning("could not refresh projections yet: %s", err)
+            await asyncio.sleep(self._settle_s)

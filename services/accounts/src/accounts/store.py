@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -104,6 +105,15 @@ class Commit(BaseModel):
     last_seq: int
     events: tuple[OutboxEntry, ...]
     published: bool = False
+
+
+@dataclass(frozen=True)
+class UnreadableCommit:
+    """A commit document the relay cannot read (it is set aside, not published, and never blocks the rest)."""
+
+    id: str
+    child_id: str | None
+    reason: str
 
 
 class PendingMatch(BaseModel):
@@ -250,18 +260,22 @@ class AccountsStore:
         if child is not None:
             await self.project(child)
 
-    async def unpublished(self, *, limit: int = 200) -> list[Commit]:
-        """Commits not yet on Kafka, each child's in order."""
+    async def unpublished(self, *, limit: int = 200) -> list[Commit | UnreadableCommit]:
+        """Commits not yet on Kafka (and not set aside), each child's in order."""
         cursor = (
-            self._commits.find({"published": False})
+            self._commits.find({"published": False, "set_aside": {"$exists": False}})
             .sort([("child_id", ASCENDING), ("seq", ASCENDING)])
             .limit(limit)
         )
-        return [_commit(d) async for d in cursor]
+        return [_commit_or_unreadable(d) async for d in cursor]
 
     async def mark_published(self, commit_ids: Sequence[str]) -> None:
         # Only the relay changes a commit after its insert, and only this flag: a lost race sets it twice.
         await self._commits.update_many({"_id": {"$in": list(commit_ids)}}, {"$set": {"published": True}})
+
+    async def set_aside(self, commit_id: str, *, reason: str) -> None:
+        """Keep a commit that can never be published out of the relay's way, with the reason."""
+        await self._commits.update_many({"_id": commit_id}, {"$set": {"set_aside": reason}})
 
     # --- children: queries on the projection ---------------------------------------------------------------
 
@@ -461,6 +475,18 @@ def _child(doc: mongo.Document) -> Child:
 
 def _commit(doc: mongo.Document) -> Commit:
     return Commit.model_validate({**doc, "id": doc["_id"]})
+
+
+def _commit_or_unreadable(doc: mongo.Document) -> Commit | UnreadableCommit:
+    try:
+        return _commit(doc)
+    except ValidationError as err:
+        child_id = doc.get("child_id")
+        return UnreadableCommit(
+            id=str(doc["_id"]),
+            child_id=child_id if isinstance(child_id, str) else None,
+            reason=f"unreadable commit: {err}",
+        )
 
 
 def _events(commits: Sequence[Commit]) -> list[AccountEvent]:

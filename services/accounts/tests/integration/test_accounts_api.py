@@ -12,8 +12,8 @@ import jwt
 import pytest
 
 from accounts.testing import RunningAccounts, new_child_details, new_nhs_number, running_accounts
+from devstack.infra import Endpoints
 from shared.contracts.audit import AuditRecorded
-from shared.devstack.infra import Endpoints
 from shared.events import Envelope
 
 pytestmark = pytest.mark.integration

@@ -4,22 +4,27 @@ published twice in the wrong order, a projection that fell behind is caught up."
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from accounts import service
 from accounts.domain import Person
-from accounts.outbox import OutboxRelay
+from accounts.outbox import CommitOutbox, ProjectionRefresher
 from accounts.service import Accounts
-from accounts.store import AccountsStore, AuditStore, OutboxEntry
+from accounts.store import AccountsStore, AuditStore
 from accounts.testing import new_child_details
+from devstack.infra import Endpoints
 from shared import mongo
 from shared.audit import AuditTrail, MemoryAuditSink
-from shared.devstack.infra import Endpoints
+from shared.outbox import OutboxMessage, OutboxMetrics, OutboxRelay
 
 pytestmark = pytest.mark.integration
 
@@ -29,15 +34,30 @@ TEACHER = Person(
 )
 
 
+@dataclass(frozen=True)
+class PublishedEvent:
+    topic: str
+    key: str
+    type: str
+    seq: int
+
+
 class Published:
     def __init__(self) -> None:
-        self.entries: list[OutboxEntry] = []
+        self.entries: list[PublishedEvent] = []
         self.fail = False
 
-    async def publish(self, entry: OutboxEntry) -> None:
+    async def __call__(self, message: OutboxMessage) -> None:
         if self.fail:
             raise ConnectionError("broker away")
-        self.entries.append(entry)
+        event = json.loads(message.value)
+        self.entries.append(
+            PublishedEvent(message.topic, message.key.decode(), event["type"], event["data"]["seq"])
+        )
+
+
+def _relay(store: AccountsStore, published: Published, **kwargs: Any) -> OutboxRelay:
+    return OutboxRelay(CommitOutbox(store), published, OutboxMetrics.create(CollectorRegistry()), **kwargs)
 
 
 @pytest.fixture
@@ -84,7 +104,7 @@ async def test_committed_changes_are_published_in_order_once_the_relay_runs(
         ctx=ctx, principal=LEAD.principal(), child_id=child_id, request_id=request.request_id, reason=None
     )
     published = Published()
-    relay = OutboxRelay(ctx.store, published)
+    relay = _relay(ctx.store, published)
 
     published.fail = True
     with pytest.raises(ConnectionError):
@@ -92,7 +112,7 @@ async def test_committed_changes_are_published_in_order_once_the_relay_runs(
     assert len(await ctx.store.unpublished()) == 3  # kept for the next attempt
 
     published.fail = False
-    assert await relay.run_once() == 4
+    assert await relay.run_once() == 3  # commits, carrying four events
     assert [(e.type, e.seq) for e in published.entries] == [
         ("child.registered", 1),
         ("join.requested", 2),
@@ -126,9 +146,10 @@ async def test_a_projection_left_behind_is_never_trusted_and_is_caught_up(
     current = await ctx.store.child(child_id)
     assert current is not None and current.access.request(request.request_id) is not None
     assert current.seq == 2
-    relay = OutboxRelay(ctx.store, Published())
+    projections = ProjectionRefresher(ctx.store)
+    relay = _relay(ctx.store, Published(), after_publish=projections.published)
     await relay.run_once()
-    assert await relay.refresh_settled(everything=True) == 1
+    assert await projections.refresh_settled(everything=True) == 1
     doc = await db["children"].find_one({"_id": child_id})
     assert doc is not None and doc["seq"] == 2 and doc["has_pending"]
 

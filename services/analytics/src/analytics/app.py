@@ -1,17 +1,20 @@
-"""Composition root of the analytics service."""
+"""Composition root of the analytics service: everything it consumes, runs and serves is declared here."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from analytics import api, handlers
+from analytics import api, errors, handlers
 from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore, MongoAnalyticsStore
-from shared.access import SnapshotStore
-from shared.audit import AuditSink
-from shared.contracts.contacts import ContactEnvelope
-from shared.guard import guard_for
-from shared.service import Runtime, build_app
+from shared.access import AccessSnapshots, SnapshotStore
+from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
+from shared.contact_feed import ContactFeed
+from shared.contracts.accounts import decode_account_event
+from shared.contracts.contacts import ContactEnvelope, decode_contact_event
+from shared.contracts.identity import decode_identity_event
+from shared.guard import Guard
+from shared.service import Runtime, service_app
 
 
 def create_app(
@@ -21,20 +24,49 @@ def create_app(
     snapshots: SnapshotStore | None = None,
     audit_sink: AuditSink | None = None,
 ) -> FastAPI:
-    """The analytics service; unit tests pass in-memory `store`, `snapshots` and `audit_sink`."""
     settings = settings or AnalyticsSettings()
     runtime = Runtime.create(settings)
+    topics = runtime.topics
     if store is None:
         store = MongoAnalyticsStore(runtime.db)
-    guard = guard_for(runtime, snapshots=snapshots, audit_sink=audit_sink)
-    handlers.register(runtime, store)
-    app = build_app(
+    if snapshots is None:
+        snapshots = AccessSnapshots(runtime.db)
+    guard = Guard(
+        snapshots,
+        AuditTrail(
+            audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events),
+            service=settings.service_name,
+        ),
+    )
+    feed = ContactFeed(handlers.on_contacts(store))
+
+    runtime.on_start(store.create_indexes, snapshots.create_indexes)
+    runtime.consume(
+        topics.contacts,
+        decode=decode_contact_event,
+        handle=feed.on_agency_contacts,
+        title="analytics: agency contacts",
+    )
+    runtime.consume(
+        [topics.identity_events],
+        group="identified",
+        decode=decode_identity_event,
+        handle=feed.on_identified_contacts,
+        title="analytics: identified contacts",
+    )
+    runtime.consume(
+        [topics.accounts_events],
+        group="access",
+        decode=decode_account_event,
+        handle=snapshots.on_account_events,
+        title="analytics: account events into the access snapshot",
+    )
+
+    return service_app(
         runtime,
         title="Safeguarding 2.0 — analytics",
         description="Read models for each child's contact graph (and, later, keyword cloud and scale history).",
         routers=[api.router(store, guard)],
-        on_start=[store.create_indexes],
-        message_schemas=dict.fromkeys(runtime.topics.contacts, ContactEnvelope),
+        errors=errors.STATUSES,
+        message_schemas=dict.fromkeys(topics.contacts, ContactEnvelope),
     )
-    app.state.runtime = runtime
-    return app

@@ -1,4 +1,6 @@
-"""Analytics's Kafka subscribers: thin, each hands decoded events to one service function."""
+"""Analytics's Kafka handlers: thin, each hands decoded events to one service function.
+
+Which topics and consumer groups feed them is declared in `analytics.app`."""
 
 from __future__ import annotations
 
@@ -6,15 +8,12 @@ from collections.abc import Sequence
 
 from analytics import service
 from analytics.store import AnalyticsStore
-from shared.contact_feed import ChildContact, follow_contacts
-from shared.service import Runtime
+from shared.contact_feed import ChildContact, ContactHandler
 
 
-def register(runtime: Runtime, store: AnalyticsStore) -> None:
-    """Count every contact whose child is known, in the `analytics` consumer groups."""
-
+def on_contacts(store: AnalyticsStore) -> ContactHandler:
     async def on_contacts(contacts: Sequence[ChildContact]) -> None:
         """Agency contacts are counted in the contact graph once each."""
         await service.record_contacts(store=store, contacts=contacts)
 
-    follow_contacts(runtime, on_contacts)
+    return on_contacts

@@ -12,9 +12,9 @@ from analytics_fakes import FakeAnalyticsStore
 
 from analytics.models import point_document
 from analytics.store import AnalyticsStore, MongoAnalyticsStore
+from devstack.infra import Endpoints
 from shared import mongo
-from shared.devstack.infra import Endpoints
-from shared.testing.events import contact_event, new_nhs_number
+from testsupport.events import contact_event, new_nhs_number
 
 pytestmark = pytest.mark.integration
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)

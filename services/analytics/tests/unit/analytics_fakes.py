@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from analytics.models import Granularity
 from shared.mongo import AppendResult, Document
-from shared.testing.memory import append_by_id
+from testsupport.memory import append_by_id
 
 
 class FakeAnalyticsStore:

@@ -20,11 +20,11 @@ from shared.contracts.identity import ContactIdentified, contact_identified
 from shared.events import Envelope
 from shared.kafka.broker import publish_event
 from shared.policy import PrincipalKind
-from shared.testing.events import account_opened, contact_event, new_nhs_number
-from shared.testing.identities import Identities
-from shared.testing.memory import MemoryAccessSnapshots
-from shared.testing.offline import offline_settings
 from shared.topics import Topics
+from testsupport.events import account_opened, contact_event, new_nhs_number
+from testsupport.identities import Identities
+from testsupport.memory import MemoryAccessSnapshots
+from testsupport.offline import offline_settings
 
 IDS = Identities()
 LEAD, PARENT = "lead-1", "parent-1"

@@ -10,7 +10,7 @@ from analytics_fakes import FakeAnalyticsStore
 from analytics import service
 from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope
-from shared.testing.events import child_contact, contact_event, new_nhs_number
+from testsupport.events import child_contact, contact_event, new_nhs_number
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from chronology import export, service
@@ -20,8 +21,8 @@ from chronology.models import (
 from chronology.store import ChronologyStore
 from shared.auth import PrincipalDep
 from shared.contracts.contacts import ContactType
+from shared.errors import InvalidRequest
 from shared.guard import Guard
-from shared.outbox import OutboxRelay
 from shared.policy import Decision
 from shared.topics import Topics
 
@@ -39,7 +40,7 @@ def _query(
     kind: list[EntryKind] | None = None,
 ) -> ChronologyQuery:
     if date_from and date_to and date_to < date_from:
-        raise HTTPException(status_code=400, detail="date_to is before date_from")
+        raise InvalidRequest("date_to is before date_from")
     return ChronologyQuery(
         date_from=date_from,
         date_to=date_to,
@@ -54,7 +55,9 @@ def _lens(decision: Decision) -> Lens:
     return Lens(family_view=decision.family_view, see_sensitive_providers=decision.see_sensitive_providers)
 
 
-def router(store: ChronologyStore, guard: Guard, topics: Topics, relay: OutboxRelay) -> APIRouter:
+def router(
+    store: ChronologyStore, guard: Guard, topics: Topics, *, notify_outbox: Callable[[], None]
+) -> APIRouter:
     api = APIRouter(tags=["chronology"])
 
     @api.get("/children/{child_id}/chronology", response_model=ChronologyPage)
@@ -75,12 +78,9 @@ def router(store: ChronologyStore, guard: Guard, topics: Topics, relay: OutboxRe
         """A page of the child's chronology, oldest first, as the reader may see it; pass `next_cursor` back."""
         query = _query(date_from, date_to, agency, contact_type, significant_only, kind)
         decision = await guard.check(principal, "read_chronology", child_id)
-        try:
-            return await service.read_chronology(
-                store=store, child_id=child_id, lens=_lens(decision), query=query, limit=limit, cursor=cursor
-            )
-        except service.BadCursor as err:
-            raise HTTPException(status_code=400, detail=str(err)) from err
+        return await service.read_chronology(
+            store=store, child_id=child_id, lens=_lens(decision), query=query, limit=limit, cursor=cursor
+        )
 
     @api.put("/children/{child_id}/chronology/{entry_id}/significance", response_model=ChronologyEntry)
     async def put_significance(
@@ -88,26 +88,21 @@ def router(store: ChronologyStore, guard: Guard, topics: Topics, relay: OutboxRe
     ) -> ChronologyEntry:
         """The lead marks an entry as a significant event, or unmarks it, with a reason."""
         decision = await guard.check(principal, "mark_significance", child_id, purpose=change.reason)
-        try:
-            await service.mark_significance(
-                store=store,
-                topics=topics,
-                child_id=child_id,
-                entry_id=entry_id,
-                significant=change.significant,
-                reason=change.reason,
-                by=principal,
-            )
-        except service.EntryNotFound as err:
-            raise HTTPException(status_code=404, detail=str(err)) from err
-        relay.notify()
+        await service.mark_significance(
+            store=store,
+            topics=topics,
+            child_id=child_id,
+            entry_id=entry_id,
+            significant=change.significant,
+            reason=change.reason,
+            by=principal,
+        )
+        notify_outbox()
         entry = await service.read_entry(
             store=store, child_id=child_id, entry_id=entry_id, lens=_lens(decision)
         )
         if entry is None:
-            raise HTTPException(
-                status_code=404, detail=f"there is no entry {entry_id} in this child's chronology"
-            )
+            raise service.EntryNotFound(f"there is no entry {entry_id} in this child's chronology")
         return entry
 
     async def _everything(child_id: str, decision: Decision) -> list[ChronologyEntry]:

@@ -1,18 +1,21 @@
-"""Composition root of the chronology service."""
+"""Composition root of the chronology service: everything it consumes, runs and serves is declared here."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chronology import api, handlers
+from chronology import api, errors, handlers
 from chronology.settings import ChronologySettings
-from chronology.store import ChronologyStore, MongoChronologyStore
-from shared.access import SnapshotStore
-from shared.audit import AuditSink
-from shared.contracts.contacts import ContactEnvelope
-from shared.guard import guard_for
-from shared.outbox import OutboxRelay
-from shared.service import Runtime, build_app
+from chronology.store import MARKS, ChronologyStore, MongoChronologyStore
+from shared.access import AccessSnapshots, SnapshotStore
+from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
+from shared.contact_feed import ContactFeed
+from shared.contracts.accounts import decode_account_event
+from shared.contracts.contacts import ContactEnvelope, decode_contact_event
+from shared.contracts.identity import decode_identity_event
+from shared.guard import Guard
+from shared.outbox import DocumentOutbox, Outbox, OutboxRelay, kafka_publisher
+from shared.service import Runtime, service_app
 
 
 def create_app(
@@ -21,23 +24,61 @@ def create_app(
     store: ChronologyStore | None = None,
     snapshots: SnapshotStore | None = None,
     audit_sink: AuditSink | None = None,
+    outbox: Outbox | None = None,
 ) -> FastAPI:
-    """The chronology service; unit tests pass in-memory `store`, `snapshots` and `audit_sink`."""
     settings = settings or ChronologySettings()
     runtime = Runtime.create(settings)
+    topics = runtime.topics
     if store is None:
         store = MongoChronologyStore(runtime.db)
-    guard = guard_for(runtime, snapshots=snapshots, audit_sink=audit_sink)
-    relay = OutboxRelay(store.outbox, runtime.broker)
-    runtime.background.append(relay)
-    handlers.register(runtime, store)
-    app = build_app(
+    if snapshots is None:
+        snapshots = AccessSnapshots(runtime.db)
+    marks_outbox = outbox or DocumentOutbox(runtime.db[MARKS])
+    guard = Guard(
+        snapshots,
+        AuditTrail(
+            audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events),
+            service=settings.service_name,
+        ),
+    )
+    relay = OutboxRelay(marks_outbox, kafka_publisher(runtime.broker), runtime.outbox_metrics)
+    feed = ContactFeed(handlers.on_contacts(store))
+
+    runtime.on_start(store.create_indexes, snapshots.create_indexes)
+    runtime.consume(
+        topics.contacts,
+        decode=decode_contact_event,
+        handle=feed.on_agency_contacts,
+        title="chronology: agency contacts",
+    )
+    runtime.consume(
+        [topics.identity_events],
+        group="identified",
+        decode=decode_identity_event,
+        handle=feed.on_identified_contacts,
+        title="chronology: identified contacts",
+    )
+    runtime.consume(
+        [topics.accounts_events],
+        group="timeline",
+        decode=decode_account_event,
+        handle=handlers.on_account_events(store),
+        title="chronology: account changes onto the timeline",
+    )
+    runtime.consume(
+        [topics.accounts_events],
+        group="access",
+        decode=decode_account_event,
+        handle=snapshots.on_account_events,
+        title="chronology: account events into the access snapshot",
+    )
+    runtime.run_in_background("significance outbox", relay.run)
+
+    return service_app(
         runtime,
         title="Safeguarding 2.0 — chronology",
         description="One multi-agency chronology per child, built from agencies' contact events.",
-        routers=[api.router(store, guard, runtime.topics, relay)],
-        on_start=[store.create_indexes],
-        message_schemas=dict.fromkeys(runtime.topics.contacts, ContactEnvelope),
+        routers=[api.router(store, guard, topics, notify_outbox=relay.notify)],
+        errors=errors.STATUSES,
+        message_schemas=dict.fromkeys(topics.contacts, ContactEnvelope),
     )
-    app.state.runtime = runtime
-    return app

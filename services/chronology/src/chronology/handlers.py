@@ -1,4 +1,6 @@
-"""Chronology's Kafka subscribers: thin, each hands decoded events to one service function."""
+"""Chronology's Kafka handlers: thin, each hands decoded events to one service function.
+
+Which topics and consumer groups feed them is declared in `chronology.app`."""
 
 from __future__ import annotations
 
@@ -6,29 +8,23 @@ from collections.abc import Sequence
 
 from chronology import service
 from chronology.store import ChronologyStore
-from shared.contact_feed import ChildContact, follow_contacts
-from shared.contracts.accounts import AccountEvent, decode_account_event
+from shared.contact_feed import ChildContact, ContactHandler
+from shared.contracts.accounts import AccountEvent
 from shared.events import Envelope
-from shared.kafka.consumer import Incoming
-from shared.service import Runtime
+from shared.kafka.consumer import BatchHandler, Incoming
 
 
-def register(runtime: Runtime, store: ChronologyStore) -> None:
-    """Every contact whose child is known, and account changes for the timeline."""
-
+def on_contacts(store: ChronologyStore) -> ContactHandler:
     async def on_contacts(contacts: Sequence[ChildContact]) -> None:
         """Agency contacts become chronology entries; invalid ones are dead-lettered, redeliveries ignored."""
         await service.record_contacts(store=store, contacts=contacts)
 
+    return on_contacts
+
+
+def on_account_events(store: ChronologyStore) -> BatchHandler[Envelope[AccountEvent]]:
     async def on_account_events(batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
         """Who joined, left or leads the team, and status changes, appear on the timeline."""
         await service.record_account_changes(store=store, events=[i.event for i in batch])
 
-    follow_contacts(runtime, on_contacts)
-    runtime.consume(
-        [runtime.topics.accounts_events],
-        decode=decode_account_event,
-        handle=on_account_events,
-        title="chronology: account changes onto the timeline",
-        group="timeline",
-    )
+    return on_account_events

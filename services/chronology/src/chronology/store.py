@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from chronology.models import ChronologyEntry, ChronologyQuery
 from shared import mongo
-from shared.outbox import PENDING_INDEX, MongoOutbox, Outbox
+from shared.outbox import PENDING_INDEX
 
 ENTRIES = "entries"
 MARKS = "significance_marks"  # the lead's marks, append-only; each carries its event (shared.outbox)
@@ -28,11 +28,6 @@ ORDER = [("occurred_at", ASCENDING), ("recorded_at", ASCENDING), ("_id", ASCENDI
 class ChronologyStore(Protocol):
     """What the use cases need of chronology's storage: `MongoChronologyStore` here, an in-memory fake in the
     unit tests."""
-
-    @property
-    def outbox(self) -> Outbox:
-        """The lead's marks, each with the event the relay publishes."""
-        ...
 
     async def create_indexes(self) -> None: ...
 
@@ -72,8 +67,7 @@ class ChronologyStore(Protocol):
 class MongoChronologyStore:
     def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
         self._entries = db[ENTRIES]
-        self._marks = db[MARKS]
-        self.outbox = MongoOutbox(self._marks)
+        self.marks = db[MARKS]
         self._db = db
 
     async def create_indexes(self) -> None:
@@ -119,7 +113,7 @@ class MongoChronologyStore:
 
     async def add_mark(self, doc: mongo.Document) -> None:
         """One atomic insert: the lead's mark and the event announcing it (published by the outbox relay)."""
-        await self._marks.insert_one(doc)
+        await self.marks.insert_one(doc)
 
     async def significance(self, *, child_id: str, entry_ids: Sequence[str] | None = None) -> dict[str, bool]:
         """Entry id → the lead's latest mark, for the entries the lead has marked."""
@@ -127,7 +121,7 @@ class MongoChronologyStore:
         if entry_ids is not None:
             where["entry_id"] = {"$in": list(entry_ids)}
         latest: dict[str, bool] = {}
-        async for d in self._marks.find(where, {"entry_id": 1, "significant": 1}).sort(
+        async for d in self.marks.find(where, {"entry_id": 1, "significant": 1}).sort(
             "written_at", ASCENDING
         ):
             latest[d["entry_id"]] = d["significant"]

@@ -11,10 +11,14 @@ import pytest
 from chronology_fakes import FakeChronologyStore
 
 from chronology.models import ChronologyQuery, entry_document
-from chronology.store import ChronologyStore, MongoChronologyStore
+from chronology.store import MARKS, ChronologyStore, MongoChronologyStore
+from devstack.infra import Endpoints
 from shared import mongo
-from shared.devstack.infra import Endpoints
-from shared.testing.events import contact_event, new_nhs_number
+from shared.contracts.chronology import SIGNIFICANCE_MARKED, SignificanceMarked
+from shared.events import make_event
+from shared.outbox import DocumentOutbox, Outbox, outbox_fields
+from testsupport.events import contact_event, new_nhs_number
+from testsupport.memory import MemoryOutbox
 
 pytestmark = pytest.mark.integration
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -42,15 +46,22 @@ def doc(child: str, **fields: Any) -> mongo.Document:
 
 
 def mark(child: str, entry_id: str, significant: bool, at: datetime) -> mongo.Document:
+    """A mark as `service.mark_significance` writes it, written at `at`."""
+    data = SignificanceMarked(
+        entry_id=entry_id,
+        significant=significant,
+        reason="Reviewed.",
+        by_person_id="lead-1",
+        by_name="Lee",
+        at=at,
+    )
+    event = make_event(type=SIGNIFICANCE_MARKED, source="chronology", subject=child, data=data)
     return {
-        "_id": f"mark-{entry_id}-{at.timestamp()}",
+        "_id": event.id,
         "child_id": child,
-        "entry_id": entry_id,
-        "significant": significant,
-        "pending": True,
+        **data.model_dump(),
+        **outbox_fields("t.chronology.events", event),
         "written_at": at,
-        "outbox_topic": "chronology.events",
-        "outbox_event": "{}",
     }
 
 
@@ -165,14 +176,39 @@ async def test_an_entry_is_found_only_under_its_own_child(store: ChronologyStore
     assert await store.entry(child_id=new_nhs_number(), entry_id=entry["_id"]) is None
 
 
-async def test_the_outbox_hands_out_pending_marks_oldest_first_until_published(
-    store: ChronologyStore,
-) -> None:
-    child = new_nhs_number()
-    later, earlier = mark(child, "e2", True, MONDAY + timedelta(seconds=5)), mark(child, "e1", True, MONDAY)
-    await store.add_mark(later)
-    await store.add_mark(earlier)
+@pytest.fixture(params=["fake", "mongo"])
+async def marks(request: pytest.FixtureRequest) -> AsyncIterator[tuple[ChronologyStore, Outbox]]:
+    """The lead's marks and the outbox the relay reads them through, as the composition root pairs them."""
+    if request.param == "fake":
+        fake = FakeChronologyStore()
+        yield fake, MemoryOutbox(fake.marks)
+        return
+    infra: Endpoints = request.getfixturevalue("infra")
+    name: str = request.getfixturevalue("mongo_db_name")
+    client = mongo.connect(infra.mongo_url, app_name="chronology-contract")
+    try:
+        yield MongoChronologyStore(client[name]), DocumentOutbox(client[name][MARKS])
+    finally:
+        await client.drop_database(name)
+        await client.close()
 
-    assert [d["_id"] for d in await store.outbox.unpublished(limit=10)] == [earlier["_id"], later["_id"]]
-    await store.outbox.mark_published(earlier["_id"])
-    assert [d["_id"] for d in await store.outbox.unpublished(limit=10)] == [later["_id"]]
+
+async def test_the_outbox_hands_out_pending_marks_oldest_first_until_published(
+    marks: tuple[ChronologyStore, Outbox],
+) -> None:
+    store, outbox = marks
+    child = new_nhs_number()
+    later = mark(child, "e2", True, MONDAY + timedelta(seconds=5))
+    earlier = mark(child, "e1", True, MONDAY)
+    unreadable = {**mark(child, "e3", True, MONDAY + timedelta(seconds=9)), "outbox_event": "not json"}
+    for doc in (later, earlier, unreadable):
+        await store.add_mark(doc)
+
+    pending = await outbox.pending(limit=10)
+    assert [p.id for p in pending] == [earlier["_id"], later["_id"], unreadable["_id"]]
+    assert [m.topic for m in pending[1].messages] == ["t.chronology.events"] and pending[1].child_id == child
+    assert pending[2].unreadable is not None and pending[2].messages == ()
+    await outbox.mark_published(pending[:1])
+    await outbox.set_aside(pending[2], "unreadable")
+    assert [p.id for p in await outbox.pending(limit=10)] == [later["_id"]]
+    assert [p.id for p in await outbox.pending(limit=1)] == [later["_id"]]

@@ -16,14 +16,13 @@ from pymongo.errors import DuplicateKeyError
 
 from chronology.models import ChronologyEntry, ChronologyQuery
 from shared.mongo import AppendResult, Document
-from shared.testing.memory import MemoryOutbox, append_by_id, stored_form
+from testsupport.memory import append_by_id, stored_form
 
 
 class FakeChronologyStore:
     def __init__(self) -> None:
         self.entries: dict[str, Document] = {}  # by `_id`, in insertion order
         self.marks: list[Document] = []  # the lead's marks, each with its outbox event
-        self.outbox = MemoryOutbox(self.marks, name="significance_marks")
 
     async def create_indexes(self) -> None:
         pass

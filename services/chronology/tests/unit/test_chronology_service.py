@@ -21,14 +21,14 @@ from shared.contracts.chronology import SIGNIFICANCE_MARKED
 from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope
 from shared.policy import Principal
-from shared.testing.events import (
+from shared.topics import Topics
+from testsupport.events import (
     account_opened,
     child_contact,
     contact_event,
     new_nhs_number,
     person,
 )
-from shared.topics import Topics
 
 LEAD = Lens(family_view=False, see_sensitive_providers=True)
 MEMBER = Lens(family_view=False, see_sensitive_providers=False)

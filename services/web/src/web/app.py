@@ -1,16 +1,15 @@
 """Composition root of the web front end: the pages, the backend clients, health and metrics.
 
-The web is a backend-for-frontend with no data and no Kafka consumer of its own, so it does not use
-`shared.service.build_app` (which opens MongoDB and the broker); it serves the same `/healthz`, `/readyz`
-(here: every backend answers) and `/metrics`, logs the same JSON lines and passes correlation ids on.
+The web is a backend-for-frontend with no data and no Kafka consumer of its own: it is built by the same
+`shared.app.build_app` as every service, without a broker or a database, so it serves the same `/healthz`,
+`/readyz` (here: every backend answers) and `/metrics`, logs the same JSON lines and passes correlation ids on.
+Its errors become pages, not JSON: `install_error_pages` is the web's one place that maps them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,9 +22,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.app import Lifecycle, build_app
 from shared.auth import TokenVerifier, verifier_from_settings
-from shared.health import health_router
-from shared.logs import configure_logging, correlation_id
 from web import labels, pages, security
 from web.clients import (
     AccountsClient,
@@ -77,7 +75,6 @@ def create_app(
     verifier: TokenVerifier | None = None,
 ) -> FastAPI:
     settings = settings or WebSettings()
-    configure_logging(settings.service_name, settings.log_level)
     registry = CollectorRegistry()
     timing = backend_histogram(registry)
 
@@ -93,33 +90,25 @@ def create_app(
         analytics=AnalyticsClient(client(settings.analytics_url), timing=timing),
     )
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            for backend in (web.accounts, web.chronology, web.analytics):
-                await backend.close()
+    async def close_backends() -> None:
+        for backend in (web.accounts, web.chronology, web.analytics):
+            await backend.close()
 
-    app = FastAPI(
+    app = build_app(
+        settings,
         title="Safeguarding 2.0 — web",
         description="The pages practitioners and families use; every page reads the services as the person.",
-        version="0.1.0",
-        lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
+        registry=registry,
+        checks={
+            "accounts": web.accounts.healthy,
+            "chronology": web.chronology.healthy,
+            "analytics": web.analytics.healthy,
+        },
+        lifecycle=Lifecycle(on_stop=[close_backends]),
+        errors={},
+        api_docs=False,
     )
     app.state.web = web
-    app.include_router(
-        health_router(
-            registry=registry,
-            checks={
-                "accounts": web.accounts.healthy,
-                "chronology": web.chronology.healthy,
-                "analytics": web.analytics.healthy,
-            },
-        )
-    )
     app.include_router(pages.router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app, settings)
@@ -198,7 +187,7 @@ def install_error_pages(app: FastAPI, settings: WebSettings) -> None:
 
 
 def install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:
-    """Correlation ids, security headers on every answer, and request metrics."""
+    """Security headers on every answer, and request metrics (correlation ids come from `build_app`)."""
     requests = Counter(
         "web_http_requests_total",
         "Requests the web answered",
@@ -209,18 +198,12 @@ def install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:
 
     @app.middleware("http")
     async def around(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        token = correlation_id.set(cid)
         started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
+        response = await call_next(request)
         route = getattr(request.scope.get("route"), "path", "unmatched")
         requests.labels(request.method, route, str(response.status_code)).inc()
         latency.labels(route).observe(time.perf_counter() - started)
         headers = response.headers
-        headers["x-correlation-id"] = cid
         headers.setdefault("Content-Security-Policy", CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on our own form posts.

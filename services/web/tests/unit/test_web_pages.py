@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shared.policy import PrincipalKind
-from shared.testing.identities import Identities
+from testsupport.identities import Identities
 from web import security
 from web.app import create_app
 from web.settings import WebSettings

@@ -28,6 +28,13 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pymongo.errors import ConnectionFailure
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from shared.events import MAX_EVENT_BYTES
 from shared.kafka.deadletter import DeadLetters
@@ -93,9 +100,6 @@ class RetryPolicy:
     backoff_s: float = 0.2
     max_backoff_s: float = 10.0
 
-    def delay(self, attempt: int) -> float:
-        return float(min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)))
-
 
 class BatchProcessor(Generic[T]):
     """Steps 1-4 above for one subscriber; independent of FastStream so it is unit-testable."""
@@ -153,25 +157,40 @@ class BatchProcessor(Generic[T]):
                 correlation_id.reset(token)
 
     async def _try(self, call: Callable[[], Awaitable[None]], topic: str) -> Exception | None:
-        """Run the batch with bounded retries; an outage is re-raised after its backoff (redelivery)."""
-        last: Exception | None = None
-        for attempt in range(1, self._retry.attempts + 1):
-            try:
-                await call()
-                return None
-            except Rejected as err:
-                return err  # one event is bad: go straight to isolating it
-            except OUTAGES:
-                if attempt == self._retry.attempts:
-                    log.warning("dependency unreachable; leaving the batch uncommitted for redelivery")
-                    raise
-                last = None
-            except Exception as err:
-                last = err
-                log.warning("batch failed (attempt %s/%s): %s", attempt, self._retry.attempts, _reason(err))
+        """Run the batch with bounded retries and exponential backoff; returns the last error, or None on
+        success. A bad event (`Rejected`) is returned at once; an outage is re-raised after the last attempt,
+        so the batch stays uncommitted and is redelivered."""
+
+        def before_sleep(state: RetryCallState) -> None:
             self._metrics.retried.labels(topic).inc()
-            await asyncio.sleep(self._retry.delay(attempt))
-        return last
+            err = state.outcome.exception() if state.outcome else None
+            if err is not None and not isinstance(err, OUTAGES):
+                log.warning(
+                    "batch failed (attempt %s/%s): %s",
+                    state.attempt_number,
+                    self._retry.attempts,
+                    _reason(err),
+                )
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._retry.attempts),
+            wait=wait_exponential(multiplier=self._retry.backoff_s, max=self._retry.max_backoff_s),
+            retry=retry_if_not_exception_type(Rejected),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    await call()
+        except Rejected as err:
+            return err  # one event is bad: go straight to isolating it
+        except OUTAGES:
+            log.warning("dependency unreachable; leaving the batch uncommitted for redelivery")
+            raise
+        except Exception as err:
+            return err
+        return None
 
     async def _dead_letter(
         self, record: ConsumerRecord[Any, Any], reason: str, *, attempts: int, stage: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -39,7 +38,6 @@ class LagMonitor:
         self._topics = list(topics)
         self._every = every_s
         self._gauge = gauge or lag_gauge(CollectorRegistry())
-        self._task: asyncio.Task[None] | None = None
         self.total: int | None = None
 
     async def measure(self) -> int:
@@ -67,16 +65,8 @@ class LagMonitor:
             await consumer.stop()
             await admin.close()
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _loop(self) -> None:
+    async def run(self) -> None:
+        """Measure every `every_s` until cancelled (run as a background task of the service)."""
         while True:
             try:
                 await self.measure()

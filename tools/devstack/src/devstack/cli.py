@@ -25,10 +25,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType
 
-from shared.devstack import agencies, infra, kafka, paths, postgres, procs, services
-from shared.devstack.errors import DevStackError
-from shared.devstack.infra import Endpoints
-from shared.devstack.procs import say
+from devstack import agencies, infra, kafka, paths, postgres, procs, services
+from devstack.errors import DevStackError
+from devstack.infra import Endpoints
+from devstack.procs import say
 
 NO_TESTS_COLLECTED = 5  # pytest's exit code when it found nothing to run
 
@@ -137,7 +137,7 @@ def _where_to_look(endpoints: Endpoints) -> None:
 
 
 def _load_demo(endpoints: Endpoints) -> str:
-    from shared.devstack.demo import load_demo
+    from devstack.demo import load_demo
 
     return asyncio.run(load_demo(endpoints))
 
@@ -199,9 +199,10 @@ def _tool(name: str) -> str:
 
 
 def _mypy_targets() -> list[str]:
-    """Every Python folder of the workspace: libraries, services, their tests, the benchmarks."""
+    """Every Python folder of the workspace: libraries, tools, services, their tests, the benchmarks."""
     root = paths.REPO_ROOT
     targets = [root / "shared" / "src", root / "shared" / "tests", root / "tests", root / "bench"]
+    targets += sorted((root / "tools").glob("*/src")) + sorted((root / "tools").glob("*/tests"))
     targets += sorted((root / "services").glob("*/src")) + sorted((root / "services").glob("*/tests"))
     return [os.path.relpath(t, root) for t in targets if t.is_dir() and any(t.rglob("*.py"))]
 

@@ -13,9 +13,9 @@ import hashlib
 import os
 import subprocess
 
-from shared.devstack import paths, postgres, procs
-from shared.devstack.errors import DevStackError
-from shared.devstack.paths import Ports
+from devstack import paths, postgres, procs
+from devstack.errors import DevStackError
+from devstack.paths import Ports
 
 NAME = "ferretdb"
 START_TIMEOUT = 60.0

@@ -14,14 +14,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.devstack.errors import DevStackError
+from devstack.errors import DevStackError
 
 
 def _find_repo_root() -> Path:
     override = os.environ.get("SG_REPO_ROOT")
     if override:
         return Path(override).resolve()
-    # shared/src/shared/devstack/paths.py -> the checkout (the workspace packages are installed editable)
+    # tools/devstack/src/devstack/paths.py -> the checkout (the workspace packages are installed editable)
     here = Path(__file__).resolve().parents[4]
     if (here / "infra" / "kafka" / "pom.xml").is_file():
         return here

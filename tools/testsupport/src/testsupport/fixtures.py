@@ -1,6 +1,6 @@
 """Pytest plugin: the real Kafka broker and MongoDB-wire server, started at most once per session, lazily.
 
-Enable it in a conftest.py with `pytest_plugins = ["shared.testing.fixtures"]`.
+Enable it in a conftest.py with `pytest_plugins = ["testsupport.fixtures"]`.
 
 - `infra` (session): the `Endpoints` of the servers. When `SG_KAFKA_BOOTSTRAP` and `SG_MONGO_URL` are set
   (`./dev test` sets them) those are used as they are; otherwise the servers are started here (or reused when
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from shared.devstack.infra import Endpoints
+from devstack.infra import Endpoints
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +28,7 @@ def infra() -> Iterator[Endpoints]:
     if bootstrap and mongo_url:
         yield Endpoints(kafka_bootstrap=bootstrap, mongo_url=mongo_url)
         return
-    from shared.devstack.infra import ensure_infra, stop_infra
+    from devstack.infra import ensure_infra, stop_infra
 
     endpoints, started = ensure_infra()
     try:

@@ -10,9 +10,14 @@ from collections.abc import MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from shared.access import fold
 from shared.contracts.accounts import AccountEvent
+from shared.events import Envelope
+from shared.kafka.consumer import Incoming
 from shared.mongo import AppendResult, Document
+from shared.outbox import OutboxMessage, Pending
 from shared.policy import Action, ChildAccess, Decision, Principal, decide
 
 
@@ -61,6 +66,9 @@ class MemoryAccessSnapshots:
     ) -> Decision:
         return decide(principal, action, self.children.get(child_id), now=now or datetime.now(UTC))
 
+    async def on_account_events(self, batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
+        await self.apply([i.event.data for i in batch])
+
     async def apply(self, events: Sequence[AccountEvent]) -> int:
         by_child: dict[str, list[AccountEvent]] = {}
         for event in events:
@@ -76,17 +84,32 @@ class MemoryAccessSnapshots:
 
 
 class MemoryOutbox:
-    """`shared.outbox.MongoOutbox` over a list of documents written with `outbox_fields`."""
+    """`shared.outbox.DocumentOutbox` over a list of documents written with `outbox_fields`."""
 
     def __init__(self, docs: list[Document], *, name: str = "outbox") -> None:
         self.docs = docs
         self.name = name
 
-    async def unpublished(self, *, limit: int) -> list[Document]:
-        pending = [d for d in self.docs if d.get("pending") is True]
-        return sorted(pending, key=lambda d: d["written_at"])[:limit]
+    async def pending(self, *, limit: int) -> list[Pending]:
+        waiting = sorted((d for d in self.docs if d.get("pending") is True), key=lambda d: d["written_at"])
+        return [_pending(d) for d in waiting[:limit]]
 
-    async def mark_published(self, doc_id: Any) -> None:
+    async def mark_published(self, entries: Sequence[Pending]) -> None:
+        self._update({e.id for e in entries}, pending=False)
+
+    async def set_aside(self, entry: Pending, reason: str) -> None:
+        self._update({entry.id}, pending=False, outbox_set_aside=reason)
+
+    def _update(self, ids: set[Any], **fields: Any) -> None:
         for doc in self.docs:
-            if doc["_id"] == doc_id:
-                doc["pending"] = False
+            if doc["_id"] in ids:
+                doc.update(fields)
+
+
+def _pending(doc: Document) -> Pending:
+    try:
+        event = Envelope[Any].model_validate_json(doc["outbox_event"])
+        message = OutboxMessage.of(doc["outbox_topic"], event)
+    except (KeyError, TypeError, ValidationError) as err:
+        return Pending(id=doc["_id"], unreadable=f"unreadable outbox entry: {type(err).__name__}: {err}")
+    return Pending(id=doc["_id"], messages=[message], child_id=event.subject)

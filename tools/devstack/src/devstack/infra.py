@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.devstack import agencies, ferretdb, kafka, paths, postgres, procs
-from shared.devstack.paths import Ports
+from devstack import agencies, ferretdb, kafka, paths, postgres, procs
+from devstack.paths import Ports
 
 # Start order; stop order is the reverse (FerretDB before the PostgreSQL it holds connections to).
 COMPONENTS: tuple[str, ...] = (kafka.NAME, postgres.NAME, ferretdb.NAME)
@@ -71,7 +71,7 @@ def ensure_infra() -> tuple[Endpoints, list[str]]:
 
 
 def _agency_access(ports: Ports) -> agencies.AccessReport | None:
-    """One SCRAM user per agency, allowed only its own topics (shared.devstack.agencies); idempotent."""
+    """One SCRAM user per agency, allowed only its own topics (devstack.agencies); idempotent."""
     if not procs.port_open(ports.kafka_sasl):
         procs.say(
             f"warning: Kafka has no agency SASL listener on {ports.kafka_sasl_bootstrap} (it was started with "

@@ -1,6 +1,6 @@
 """Agency users on the local broker: one SCRAM-SHA-512 user per agency, allowed only its own topics.
 
-The broker (shared.devstack.kafka) runs a SASL_PLAINTEXT listener with Kafka's StandardAuthorizer and denies
+The broker (devstack.kafka) runs a SASL_PLAINTEXT listener with Kafka's StandardAuthorizer and denies
 whatever no ACL allows. Here, once it answers, each agency in `shared.topics.AGENCIES` gets a user named after
 it and exactly these ACLs, created through the Admin API on the internal (super-user) listener:
 
@@ -24,9 +24,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from shared.devstack.errors import DevStackError
-from shared.devstack.kafka import SASL_MECHANISM
-from shared.devstack.paths import Ports
+from devstack.errors import DevStackError
+from devstack.kafka import SASL_MECHANISM
+from devstack.paths import Ports
 from shared.topics import AGENCIES, contact_topic, dead_letter_topic
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 
+from devstack.infra import Endpoints
 from shared.contracts.contacts import (
     CONTACT_RECORDED,
     Author,
@@ -20,7 +21,6 @@ from shared.contracts.contacts import (
     ContactType,
     Impact,
 )
-from shared.devstack.infra import Endpoints
 from shared.events import Envelope, make_event
 from shared.topics import contact_topic
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from shared.devstack import agencies, kafka, paths, procs, services
-from shared.devstack.errors import DevStackError
-from shared.devstack.infra import Endpoints
-from shared.devstack.paths import Ports
+from devstack import agencies, kafka, paths, procs, services
+from devstack.errors import DevStackError
+from devstack.infra import Endpoints
+from devstack.paths import Ports
 
 PORT_VARIABLES = (
     "SG_KAFKA_PORT",

@@ -15,9 +15,9 @@ import signal
 import subprocess
 from pathlib import Path
 
-from shared.devstack import paths, procs
-from shared.devstack.errors import DevStackError
-from shared.devstack.paths import Ports
+from devstack import paths, procs
+from devstack.errors import DevStackError
+from devstack.paths import Ports
 
 NAME = "postgres"
 OS_USER = "postgres"

@@ -12,8 +12,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.devstack import paths, procs
-from shared.devstack.errors import DevStackError
+from devstack import paths, procs
+from devstack.errors import DevStackError
 
 PACKAGES = ("chromium", "chromium-driver")
 FONTS = ("fonts-liberation", "fonts-dejavu-core")  # without them, a bare machine renders text as boxes

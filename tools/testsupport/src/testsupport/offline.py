@@ -3,8 +3,11 @@ published on FastStream's in-memory broker (`TestKafkaBroker`)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +15,8 @@ from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from shared.testing.identities import Identities
+from shared.service import Runtime
+from testsupport.identities import Identities
 
 # Port 9 (discard) has no listener here: a unit test that reached for Kafka or MongoDB by mistake fails
 # instead of writing into whatever server a developer runs on the default ports.
@@ -53,3 +57,30 @@ def record_published(broker: KafkaBroker, topics: Sequence[str]) -> list[Sent]:
         sent.append(Sent(record.topic, record.value or b"", dict(message.headers)))
 
     return sent
+
+
+@contextlib.asynccontextmanager
+async def running_in_background(runtime: Runtime, name: str) -> AsyncIterator[None]:
+    """Run the background task the composition root declared as `name` (an outbox relay, say), as the
+    service's lifecycle would, and cancel it afterwards."""
+    step = runtime.lifecycle.background[name]
+
+    async def run() -> None:
+        await step()
+
+    task = asyncio.create_task(run(), name=name)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def eventually(check: Callable[[], bool], *, what: str, within: float = 5.0) -> None:
+    """Poll `check` until it holds, or fail saying what never happened."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
+        await asyncio.sleep(0.005)

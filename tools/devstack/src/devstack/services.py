@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from shared.devstack import infra, paths, procs
-from shared.devstack.errors import DevStackError
-from shared.devstack.infra import Endpoints
+from devstack import infra, paths, procs
+from devstack.errors import DevStackError
+from devstack.infra import Endpoints
 
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0  # the services drain in-flight work for up to 20 s on SIGTERM (shared.runner)

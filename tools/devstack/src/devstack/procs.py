@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from shared.devstack import paths
-from shared.devstack.errors import DevStackError
+from devstack import paths
+from devstack.errors import DevStackError
 
 TAIL_LINES = 30
 

@@ -1,0 +1,124 @@
+"""The one app builder: every service's HTTP app, the web's included, is made here.
+
+It gives each the same operations surface (`/healthz`, `/readyz`, `/metrics`, JSON logs, correlation ids), one
+error table (`shared.errors`) and one lifecycle: steps at start, tasks that run beside the work, steps at stop.
+A service with a broker and a database builds its lifecycle through `shared.service.Runtime`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CollectorRegistry
+
+from shared.errors import ErrorStatuses, install_error_statuses
+from shared.health import Check, health_router
+from shared.logs import configure_logging, correlation_id
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+Step = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Lifecycle:
+    """What a process does around serving requests.
+
+    `on_start` steps run in order before the app answers; then every `background` task starts (each a
+    coroutine that runs until cancelled: an outbox relay, a lag monitor); at stop the tasks are cancelled
+    first, then the `on_stop` steps run in order."""
+
+    on_start: list[Step] = field(default_factory=list)
+    background: dict[str, Step] = field(default_factory=dict)
+    on_stop: list[Step] = field(default_factory=list)
+
+    def run_in_background(self, name: str, run: Step) -> None:
+        if name in self.background:
+            raise ValueError(f"two background tasks named {name!r}")
+        self.background[name] = run
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        for step in self.on_start:
+            await step()
+        tasks = [asyncio.create_task(_logged(name, run), name=name) for name, run in self.background.items()]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for step in self.on_stop:
+                await step()
+
+
+async def _logged(name: str, run: Step) -> None:
+    try:
+        await run()
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background task %s stopped with an error", name)
+        raise
+
+
+def build_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    registry: CollectorRegistry,
+    checks: Mapping[str, Check],
+    lifecycle: Lifecycle,
+    routers: Sequence[APIRouter] = (),
+    errors: ErrorStatuses,
+    api_docs: bool = True,
+) -> FastAPI:
+    """A FastAPI app with the operations routes, the error table and the lifecycle of `settings`' service.
+
+    `checks` are what readiness waits for; `errors` maps every error a route may raise to its status (the
+    service's `errors.STATUSES`)."""
+    configure_logging(settings.service_name, settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with lifecycle.running():
+            log.info("started", extra={"fields": {"port": settings.http_port}})
+            yield
+        log.info("stopped")
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs" if api_docs else None,
+        redoc_url="/redoc" if api_docs else None,
+    )
+    app.include_router(health_router(registry=registry, checks=checks))
+    for router in routers:
+        app.include_router(router)
+    install_error_statuses(app, errors)
+
+    @app.middleware("http")
+    async def with_correlation_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        token = correlation_id.set(cid)
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        response.headers["x-correlation-id"] = cid
+        return response
+
+    return app

@@ -1,0 +1,68 @@
+"""Errors that shared code raises, and the one way a service turns errors into HTTP answers.
+
+`shared/` never raises `HTTPException`: it raises these, and each service lists in its own `errors.py` which
+status every error it can meet maps to (the shared ones below plus its own domain errors); `build_app` installs
+that table as exception handlers. So one file per service says what a caller sees when something is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from fastapi import FastAPI, Request, Response, status
+from fastapi.responses import JSONResponse
+
+
+class ServiceError(Exception):
+    """An error with a message meant for the caller; `headers` go on the HTTP answer."""
+
+    headers: Mapping[str, str] | None = None
+
+
+class NotAuthenticated(ServiceError):
+    """No token, or a token that is not valid here."""
+
+    def __init__(self, message: str, *, challenge: str | None = None) -> None:
+        super().__init__(message)
+        self.headers = {"WWW-Authenticate": challenge or "Bearer"}
+
+
+class SignInUnavailable(ServiceError):
+    """Tokens cannot be checked right now (the signing keys are unreachable)."""
+
+
+class AccessRefused(ServiceError):
+    """The access policy said no; the message is the policy's reason."""
+
+
+class AuditUnavailable(ServiceError):
+    """The access could not be recorded in the audit log, so it is not served (fail closed)."""
+
+
+class InvalidRequest(ServiceError):
+    """The request is well-formed but asks for something that makes no sense (e.g. an inverted date range)."""
+
+
+ErrorStatuses = Mapping[type[Exception], int]
+
+SHARED_STATUSES: ErrorStatuses = {
+    NotAuthenticated: status.HTTP_401_UNAUTHORIZED,
+    SignInUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    AccessRefused: status.HTTP_403_FORBIDDEN,
+    AuditUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    InvalidRequest: status.HTTP_400_BAD_REQUEST,
+}
+
+
+def install_error_statuses(app: FastAPI, statuses: ErrorStatuses) -> None:
+    """Answer each listed error with its status and `{"detail": <message>}`, as FastAPI does for its own."""
+
+    def handler_for(code: int) -> object:
+        async def answer(_: Request, err: Exception) -> Response:
+            headers = dict(getattr(err, "headers", None) or {})
+            return JSONResponse({"detail": str(err)}, status_code=code, headers=headers or None)
+
+        return answer
+
+    for error, code in statuses.items():
+        app.add_exception_handler(error, handler_for(code))  # type: ignore[arg-type]

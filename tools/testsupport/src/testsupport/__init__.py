@@ -1,0 +1,1 @@
+"""Test support shared by every package: the `testsupport.fixtures` pytest plugin and helpers."""
