@@ -1,7 +1,7 @@
 """In-memory stand-ins for the storage every service shares, for unit tests: no server, same outcomes.
 
-Each keeps the semantics of the MongoDB code it replaces (`shared.mongo.append_many`, `shared.access`), so a
-service tested against them behaves as it does against FerretDB.
+Each keeps the semantics of the MongoDB code it replaces (`shared.mongo.append_many`, `shared.access`,
+`shared.outbox.DocumentOutbox`), so a service tested against them behaves as it does against FerretDB.
 """
 
 from __future__ import annotations
