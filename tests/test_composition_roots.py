@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from shared.service import Runtime
 from shared.topics import AGENCIES
@@ -49,8 +50,12 @@ def _runtime(service: str) -> Runtime:
 def test_the_broker_subscribes_exactly_what_the_composition_root_declares(service: str) -> None:
     runtime = _runtime(service)
     declared = {s.group_id: frozenset(s.topics) for s in runtime.subscriptions}
+    subscribers = runtime.broker.subscribers
+    assert all(isinstance(sub, BatchSubscriber) for sub in subscribers)  # every consumer reads in batches
     subscribed = {
-        str(sub.group_id): frozenset(topic.name for topic in sub.topics) for sub in runtime.broker.subscribers
+        str(sub.group_id): frozenset(topic.name for topic in sub.topics)
+        for sub in subscribers
+        if isinstance(sub, BatchSubscriber)
     }
     assert len(runtime.broker.subscribers) == len(runtime.subscriptions)
     assert subscribed == declared

@@ -89,7 +89,7 @@ async def test_the_relay_sets_a_poison_document_aside_and_keeps_publishing_the_r
     assert broker.published == ["entry 1", "entry 4", "entry 5", "entry 6", "entry 7"]
     assert await marks.count_documents({"pending": True}) == 0
     set_aside = {
-        d["_id"]: d["outbox_set_aside"] async for d in marks.find({"outbox_set_aside": {"$exists": 1}})
+        d["_id"]: d["outbox_set_aside"] async for d in marks.find({"outbox_set_aside": {"$exists": True}})
     }
     assert set(set_aside) == {unreadable, too_big}
     assert "unreadable outbox entry" in set_aside[unreadable]
@@ -110,7 +110,7 @@ async def test_while_the_broker_is_away_every_entry_stays_pending_for_the_next_r
     with pytest.raises(ConnectionError):
         await relay.run_once()
     assert await marks.count_documents({"pending": True}) == 3
-    assert await marks.count_documents({"outbox_set_aside": {"$exists": 1}}) == 0
+    assert await marks.count_documents({"outbox_set_aside": {"$exists": True}}) == 0
 
     broker.away = False
     assert await relay.run_once() == 3
