@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -195,6 +195,25 @@ def to_document(access: ChildAccess) -> mongo.Document:
 def from_document(doc: mongo.Document) -> ChildAccess:
     data = {k: v for k, v in doc.items() if k not in ("_id", "people")}
     return ChildAccess.model_validate({**data, "child_id": doc["_id"]})
+
+
+class SnapshotStore(Protocol):
+    """What a composition root and the guard need of a snapshot store: `AccessSnapshots` here, an in-memory
+    one in unit tests."""
+
+    async def create_indexes(self) -> None: ...
+
+    async def get(self, child_id: str) -> ChildAccess | None: ...
+
+    async def decide(
+        self, principal: Principal, action: Action, child_id: str, *, now: datetime | None = None
+    ) -> Decision:
+        """The policy's decision about `child_id` from the local snapshot."""
+        ...
+
+    async def on_account_events(self, batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
+        """Apply a batch from `accounts.events` idempotently."""
+        ...
 
 
 class AccessSnapshots:

@@ -6,7 +6,7 @@ A service builds its guard in its composition root from its access snapshots and
 
 from __future__ import annotations
 
-from shared.access import AccessSnapshots
+from shared.access import SnapshotStore
 from shared.audit import AuditTrail
 from shared.errors import AccessRefused, AuditUnavailable
 from shared.logs import correlation_id
@@ -14,7 +14,7 @@ from shared.policy import Action, Decision, Principal
 
 
 class Guard:
-    def __init__(self, snapshots: AccessSnapshots, audit: AuditTrail) -> None:
+    def __init__(self, snapshots: SnapshotStore, audit: AuditTrail) -> None:
         self.snapshots = snapshots
         self.audit = audit
 

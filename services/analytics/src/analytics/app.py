@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from analytics import api, errors, handlers
 from analytics.settings import AnalyticsSettings
-from analytics.store import AnalyticsStore
-from shared.access import AccessSnapshots
+from analytics.store import AnalyticsStore, MongoAnalyticsStore
+from shared.access import AccessSnapshots, SnapshotStore
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
@@ -21,14 +21,16 @@ def create_app(
     settings: AnalyticsSettings | None = None,
     *,
     store: AnalyticsStore | None = None,
-    snapshots: AccessSnapshots | None = None,
+    snapshots: SnapshotStore | None = None,
     audit_sink: AuditSink | None = None,
 ) -> FastAPI:
     settings = settings or AnalyticsSettings()
     runtime = Runtime.create(settings)
     topics = runtime.topics
-    store = store or AnalyticsStore(runtime.db)
-    snapshots = snapshots or AccessSnapshots(runtime.db)
+    if store is None:
+        store = MongoAnalyticsStore(runtime.db)
+    if snapshots is None:
+        snapshots = AccessSnapshots(runtime.db)
     guard = Guard(
         snapshots,
         AuditTrail(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -15,7 +15,25 @@ POINTS = "contact_points"
 INDEXES = {POINTS: [IndexModel([("child_id", ASCENDING), ("day", ASCENDING)])]}
 
 
-class AnalyticsStore:
+class AnalyticsStore(Protocol):
+    """What the use cases need of analytics' storage: `MongoAnalyticsStore` here, an in-memory fake in the
+    unit tests."""
+
+    async def create_indexes(self) -> None: ...
+
+    async def add_points(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
+        """Append one point per event id; a redelivered event is not counted twice."""
+        ...
+
+    async def counts(
+        self, *, child_id: str, granularity: Granularity, family_view: bool
+    ) -> list[tuple[str, str, int]]:
+        """(agency, period, contacts) for a child, in no particular order; the family's counts leave
+        restricted contacts out."""
+        ...
+
+
+class MongoAnalyticsStore:
     def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
         self._db = db
         self._points = db[POINTS]

@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from chronology import api, errors, handlers
 from chronology.settings import ChronologySettings
-from chronology.store import MARKS, ChronologyStore
-from shared.access import AccessSnapshots
+from chronology.store import MARKS, ChronologyStore, MongoChronologyStore
+from shared.access import AccessSnapshots, SnapshotStore
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
@@ -22,15 +22,17 @@ def create_app(
     settings: ChronologySettings | None = None,
     *,
     store: ChronologyStore | None = None,
-    snapshots: AccessSnapshots | None = None,
+    snapshots: SnapshotStore | None = None,
     audit_sink: AuditSink | None = None,
     outbox: Outbox | None = None,
 ) -> FastAPI:
     settings = settings or ChronologySettings()
     runtime = Runtime.create(settings)
     topics = runtime.topics
-    store = store or ChronologyStore(runtime.db)
-    snapshots = snapshots or AccessSnapshots(runtime.db)
+    if store is None:
+        store = MongoChronologyStore(runtime.db)
+    if snapshots is None:
+        snapshots = AccessSnapshots(runtime.db)
     marks_outbox = outbox or DocumentOutbox(runtime.db[MARKS])
     guard = Guard(
         snapshots,

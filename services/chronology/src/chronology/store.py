@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
@@ -25,7 +25,46 @@ INDEXES = {
 ORDER = [("occurred_at", ASCENDING), ("recorded_at", ASCENDING), ("_id", ASCENDING)]
 
 
-class ChronologyStore:
+class ChronologyStore(Protocol):
+    """What the use cases need of chronology's storage: `MongoChronologyStore` here, an in-memory fake in the
+    unit tests."""
+
+    async def create_indexes(self) -> None: ...
+
+    async def add_entries(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
+        """Append entry documents keyed by event id; one already stored is left as it is (idempotent)."""
+        ...
+
+    async def page(
+        self,
+        *,
+        child_id: str,
+        query: ChronologyQuery,
+        family_only: bool,
+        limit: int,
+        skip: int = 0,
+    ) -> tuple[list[ChronologyEntry], int]:
+        """A child's matching entries in time order (ties by when recorded), and how many match in all."""
+        ...
+
+    async def corrections_of(
+        self, *, child_id: str, entry_ids: Sequence[str], family_only: bool
+    ) -> dict[str, str]:
+        """Entry id → the id of the entry that corrects it, among `entry_ids`."""
+        ...
+
+    async def entry(self, *, child_id: str, entry_id: str) -> ChronologyEntry | None: ...
+
+    async def add_mark(self, doc: mongo.Document) -> None:
+        """One atomic insert: the lead's mark and the event announcing it (published by the outbox relay)."""
+        ...
+
+    async def significance(self, *, child_id: str, entry_ids: Sequence[str] | None = None) -> dict[str, bool]:
+        """Entry id → the lead's latest mark, for the entries the lead has marked."""
+        ...
+
+
+class MongoChronologyStore:
     def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
         self._entries = db[ENTRIES]
         self.marks = db[MARKS]

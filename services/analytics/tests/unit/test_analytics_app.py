@@ -1,0 +1,159 @@
+"""Analytics through its composition root, with no server: `create_app` with in-memory store, access
+snapshots and audit sink; Kafka handlers driven by FastStream's in-memory broker, routes over ASGI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from analytics_fakes import FakeAnalyticsStore
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from analytics.app import create_app
+from analytics.settings import AnalyticsSettings
+from shared.audit import MemoryAuditSink
+from shared.contracts.identity import ContactIdentified, contact_identified
+from shared.events import Envelope
+from shared.kafka.broker import publish_event
+from shared.policy import PrincipalKind
+from shared.topics import Topics
+from testsupport.events import account_opened, contact_event, new_nhs_number
+from testsupport.identities import Identities
+from testsupport.memory import MemoryAccessSnapshots
+from testsupport.offline import offline_settings
+
+IDS = Identities()
+LEAD, PARENT = "lead-1", "parent-1"
+TOPICS = Topics(prefix="unit.")
+MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@dataclass
+class Analytics:
+    store: FakeAnalyticsStore
+    audit: MemoryAuditSink
+    broker: KafkaBroker
+    http: httpx.AsyncClient
+
+    async def publish(self, topic: str, *events: Envelope[Any]) -> None:
+        for event in events:
+            await publish_event(self.broker, topic, event)
+
+    async def open_account(self, child: str) -> None:
+        await self.publish(TOPICS.accounts_events, *account_opened(child, lead_id=LEAD, family_id=PARENT))
+
+    async def graph(self, child: str, *, who: str = LEAD, granularity: str = "week") -> httpx.Response:
+        kind: PrincipalKind = "family" if who == PARENT else "practitioner"
+        return await self.http.get(
+            f"/children/{child}/contact-graph",
+            params={"granularity": granularity},
+            headers=IDS.headers(who, kind=kind),
+        )
+
+    async def series(self, child: str, **how: str) -> list[tuple[str, list[tuple[str, int]]]]:
+        response = await self.graph(child, **how)
+        assert response.status_code == 200, response.text
+        return [(s["agency"], [tuple(p) for p in s["points"]]) for s in response.json()["series"]]
+
+
+@pytest.fixture
+async def analytics() -> AsyncIterator[Analytics]:
+    store, audit = FakeAnalyticsStore(), MemoryAuditSink()
+    settings = AnalyticsSettings(**offline_settings(IDS), topic_prefix=TOPICS.prefix)
+    app = create_app(settings, store=store, snapshots=MemoryAccessSnapshots(), audit_sink=audit)
+    async with (
+        TestKafkaBroker(app.state.runtime.broker) as broker,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://analytics") as http,
+    ):
+        yield Analytics(store, audit, broker, http)
+
+
+async def test_contacts_on_agency_topics_are_counted_per_agency_per_week(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+
+    await analytics.publish(
+        TOPICS.contact("school"),
+        contact_event(child, occurred_at=MONDAY),
+        contact_event(child, occurred_at=MONDAY + timedelta(days=3)),
+        contact_event(child, occurred_at=MONDAY + timedelta(days=7)),
+    )
+    await analytics.publish(
+        TOPICS.contact("police"), contact_event(child, agency="police", occurred_at=MONDAY)
+    )
+
+    assert await analytics.series(child) == [
+        ("police", [("2026-03-02", 1)]),
+        ("school", [("2026-03-02", 2), ("2026-03-09", 1)]),
+    ]
+    assert await analytics.series(child, granularity="day") == [
+        ("police", [("2026-03-02", 1)]),
+        ("school", [("2026-03-02", 1), ("2026-03-05", 1), ("2026-03-09", 1)]),
+    ]
+
+
+async def test_the_same_event_published_twice_is_counted_once(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    event = contact_event(child)
+
+    await analytics.publish(TOPICS.contact("school"), event, event)
+
+    assert (await analytics.graph(child)).json()["total"] == 1
+    assert list(analytics.store.points) == [event.id]
+
+
+async def test_a_contact_identified_by_accounts_is_counted_under_that_child(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    unnamed = contact_event(
+        "school-ref-7",
+        child={
+            "given_name": "Sam",
+            "family_name": "Test",
+            "date_of_birth": "2016-05-04",
+            "postcode": "AB1 2CD",
+        },
+    )
+
+    await analytics.publish(TOPICS.contact("school"), unnamed)
+    assert analytics.store.points == {}
+    await analytics.publish(
+        TOPICS.identity_events,
+        contact_identified(ContactIdentified(child_id=child, how="exact_match", contact=unnamed)),
+    )
+
+    assert (await analytics.graph(child)).json()["total"] == 1
+
+
+async def test_the_familys_graph_leaves_restricted_contacts_out_and_strangers_are_refused(
+    analytics: Analytics,
+) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    await analytics.publish(TOPICS.contact("school"), contact_event(child))
+    await analytics.publish(
+        TOPICS.contact("police"), contact_event(child, agency="police", visibility="restricted")
+    )
+
+    assert (await analytics.graph(child)).json()["total"] == 2
+    family = await analytics.graph(child, who=PARENT)
+    assert family.status_code == 200 and family.json()["total"] == 1
+    assert [s["agency"] for s in family.json()["series"]] == ["school"]
+    assert (await analytics.graph(child, who="someone-else")).status_code == 403
+    assert (await analytics.http.get(f"/children/{child}/contact-graph")).status_code == 401
+
+
+async def test_every_graph_read_is_audited_refusals_included(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+
+    await analytics.graph(child, who=PARENT)
+    await analytics.graph(child, who="someone-else")
+
+    audited = [(e.data.actor_id, e.data.action, e.data.allowed, e.data.view) for e in analytics.audit.events]
+    assert audited == [(PARENT, "read_graph", True, "family"), ("someone-else", "read_graph", False, None)]
