@@ -192,7 +192,7 @@ class OutboxRelay:
     async def run(self) -> None:
         """Publish on every write and every `poll_s`, forever; an outage is retried with backoff."""
         retrying = AsyncRetrying(
-            wait=wait_exponential_jitter(initial=0.5, max=self.max_backoff_s),
+            wait=wait_exponential_jitter(multiplier=0.5, max=self.max_backoff_s),
             retry=retry_if_exception_type(Exception),
             before_sleep=self._log_retry,
         )
