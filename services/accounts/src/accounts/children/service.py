@@ -8,12 +8,20 @@ commit (state and events together) → the outbox relay publishes.
 from __future__ import annotations
 
 import asyncio
-import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
+
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_incrementing,
+    wait_random,
+)
 
 from accounts.checks import check, load_child, record
 from accounts.children import models
@@ -54,6 +62,10 @@ class Registration:
 # --- committing ----------------------------------------------------------------------------------------------
 
 
+class _CommittedFirst(Exception):
+    """Another change to the same account was committed from the state this one was decided on."""
+
+
 async def change(
     ctx: Accounts,
     principal: Principal,
@@ -63,23 +75,39 @@ async def change(
 ) -> Child:
     """Apply a change: check, make its events, commit them; a change committed first by someone else
     means reading the account again and deciding again."""
-    for attempt in range(_SAVE_ATTEMPTS):
-        if attempt:
-            await asyncio.sleep(random.uniform(0, 0.01 * attempt))  # spread out writers racing for one child
-        child = await load_child(ctx, principal, action, child_id)
-        await check(ctx, principal, action, child.access, child_id=child_id, record_allowed=False)
-        events = build(child.access, actor_of(principal), utc_now())
-        access = fold(child.access, events)
-        assert access is not None
-        cid = correlation_id.get()
-        outbox = [
-            outbox_entry(ctx.topics.accounts_events, account_event(e, correlation_id=cid)) for e in events
-        ]
-        saved = await ctx.store.commit(child_id=child_id, before=child, after=access, events=outbox)
-        if saved is not None:
-            ctx.notify_outbox()
-            return saved
-    raise Conflict("the account changed several times while saving; try again")
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(_SAVE_ATTEMPTS),
+        wait=wait_random(0, 0.01) + wait_incrementing(0, 0.01),  # spread out writers racing for one child
+        retry=retry_if_exception_type(_CommittedFirst),
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                return await _try_change(ctx, principal, action, child_id, build)
+    except RetryError as err:
+        raise Conflict("the account changed several times while saving; try again") from err
+    raise AssertionError("unreachable: tenacity either returns or raises")
+
+
+async def _try_change(
+    ctx: Accounts,
+    principal: Principal,
+    action: Action,
+    child_id: str,
+    build: Callable[[ChildAccess, Actor, datetime], list[AccountEvent]],
+) -> Child:
+    child = await load_child(ctx, principal, action, child_id)
+    await check(ctx, principal, action, child.access, child_id=child_id, record_allowed=False)
+    events = build(child.access, actor_of(principal), utc_now())
+    access = fold(child.access, events)
+    assert access is not None
+    cid = correlation_id.get()
+    outbox = [outbox_entry(ctx.topics.accounts_events, account_event(e, correlation_id=cid)) for e in events]
+    saved = await ctx.store.commit(child_id=child_id, before=child, after=access, events=outbox)
+    if saved is None:
+        raise _CommittedFirst
+    ctx.notify_outbox()
+    return saved
 
 
 async def open_account(
