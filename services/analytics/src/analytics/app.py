@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from analytics import api, errors, handlers
+from analytics.deps import Analytics
 from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore, MongoAnalyticsStore
 from shared.access import AccessSnapshots, SnapshotStore
@@ -62,11 +63,13 @@ def create_app(
         title="analytics: account events into the access snapshot",
     )
 
-    return service_app(
+    app = service_app(
         runtime,
         title="Safeguarding 2.0 — analytics",
         description="Read models for each child's contact graph (and, later, keyword cloud and scale history).",
-        routers=[api.router(store, guard)],
+        routers=[api.router],
         errors=errors.STATUSES,
         message_schemas=dict.fromkeys(topics.contacts, ContactEnvelope),
     )
+    app.state.analytics = Analytics(store=store, guard=guard)
+    return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from chronology import api, errors, handlers
+from chronology.deps import Chronology
 from chronology.settings import ChronologySettings
 from chronology.store import MARKS, ChronologyStore, MongoChronologyStore
 from shared.access import AccessSnapshots, SnapshotStore
@@ -74,11 +75,13 @@ def create_app(
     )
     runtime.run_in_background("significance outbox", relay.run)
 
-    return service_app(
+    app = service_app(
         runtime,
         title="Safeguarding 2.0 — chronology",
         description="One multi-agency chronology per child, built from agencies' contact events.",
-        routers=[api.router(store, guard, topics, notify_outbox=relay.notify)],
+        routers=[api.router],
         errors=errors.STATUSES,
         message_schemas=dict.fromkeys(topics.contacts, ContactEnvelope),
     )
+    app.state.chronology = Chronology(store=store, guard=guard, topics=topics, notify_outbox=relay.notify)
+    return app
