@@ -43,6 +43,10 @@ class AccessRefused(ServiceError):
     """The access policy said no; the message is the policy's reason."""
 
 
+class AccessUnavailable(ServiceError):
+    """This service cannot tell right now who may see the child (its access snapshot awaits a rebuild)."""
+
+
 class AuditUnavailable(ServiceError):
     """The access could not be recorded in the audit log, so it is not served (fail closed)."""
 
@@ -61,6 +65,7 @@ SHARED_STATUSES: ErrorStatuses = {
     SignInUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
     AccessRefused: status.HTTP_403_FORBIDDEN,
     AuditUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    AccessUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
     InvalidRequest: status.HTTP_400_BAD_REQUEST,
 }
 

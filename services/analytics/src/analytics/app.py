@@ -9,6 +9,7 @@ from analytics.deps import Analytics
 from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore, MongoAnalyticsStore
 from shared.access import AccessSnapshots, SnapshotStore
+from shared.access_history import KafkaAccountHistory
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
@@ -31,7 +32,8 @@ def create_app(
     if store is None:
         store = MongoAnalyticsStore(runtime.db)
     if snapshots is None:
-        snapshots = AccessSnapshots(runtime.db)
+        history = KafkaAccountHistory(settings.kafka_bootstrap, topics.accounts_events)
+        snapshots = AccessSnapshots(runtime.db, history=history)
     guard = Guard(
         snapshots,
         AuditTrail(
@@ -60,6 +62,7 @@ def create_app(
         group="access",
         decode=decode_account_event,
         handle=snapshots.on_account_events,
+        on_dead_letter=snapshots.on_dead_letter,
         title="analytics: account events into the access snapshot",
     )
 

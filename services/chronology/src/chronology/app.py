@@ -9,6 +9,7 @@ from chronology.deps import Chronology
 from chronology.settings import ChronologySettings
 from chronology.store import MARKS, ChronologyStore, MongoChronologyStore
 from shared.access import AccessSnapshots, SnapshotStore
+from shared.access_history import KafkaAccountHistory
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
@@ -33,7 +34,8 @@ def create_app(
     if store is None:
         store = MongoChronologyStore(runtime.db)
     if snapshots is None:
-        snapshots = AccessSnapshots(runtime.db)
+        history = KafkaAccountHistory(settings.kafka_bootstrap, topics.accounts_events)
+        snapshots = AccessSnapshots(runtime.db, history=history)
     marks_outbox = outbox or DocumentOutbox(runtime.db[MARKS])
     guard = Guard(
         snapshots,
@@ -71,6 +73,7 @@ def create_app(
         group="access",
         decode=decode_account_event,
         handle=snapshots.on_account_events,
+        on_dead_letter=snapshots.on_dead_letter,
         title="chronology: account events into the access snapshot",
     )
     runtime.run_in_background("significance outbox", relay.run)
