@@ -69,6 +69,11 @@ class RunningAccounts:
         return ctx
 
     @property
+    def settings(self) -> AccountsSettings:
+        settings: AccountsSettings = self.app.state.runtime.settings
+        return settings
+
+    @property
     def keys(self) -> SigningKeys:
         keys: SigningKeys = self.app.state.signing_keys
         return keys
