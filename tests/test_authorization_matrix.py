@@ -30,7 +30,10 @@ from accounts.children import service as children
 from accounts.identity import service as identity
 from accounts.people.models import Person
 from accounts.teams import service as teams
-from accounts.testing import (
+from devstack.infra import Endpoints
+from shared import policy
+from shared.auth import SigningKey
+from testsupport.accounts import (
     PERSONAS,
     RunningAccounts,
     World,
@@ -39,9 +42,6 @@ from accounts.testing import (
     new_child_details,
     running_accounts,
 )
-from devstack.infra import Endpoints
-from shared import policy
-from shared.auth import SigningKey
 
 pytestmark = pytest.mark.integration
 

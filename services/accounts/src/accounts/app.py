@@ -6,8 +6,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.database import AsyncDatabase
 
-from accounts import demo, errors, handlers
+from accounts import errors, handlers
 from accounts.audit import routes as audit_routes
 from accounts.audit.models import audit_record_decoder
 from accounts.audit.store import AuditStore
@@ -22,6 +24,7 @@ from accounts.people.keys import SigningKeys
 from accounts.people.store import PeopleStore
 from accounts.settings import AccountsSettings
 from accounts.teams import routes as teams_routes
+from shared import mongo
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.auth import install_verifier, verifier_from_settings
 from shared.contracts.accounts import AccountEventEnvelope
@@ -30,6 +33,7 @@ from shared.contracts.contacts import decode_contact_event
 from shared.events import Envelope
 from shared.outbox import OutboxRelay, Publish, kafka_publisher
 from shared.service import Runtime, service_app
+from shared.topics import Topics
 
 ROUTERS = (
     people_routes.router,
@@ -50,8 +54,6 @@ def create_app(
 ) -> FastAPI:
     """The accounts app; the keyword arguments replace a store, the audit sink or the outbox's publisher."""
     settings = settings or AccountsSettings()
-    if settings.demo_seed and settings.demo_password is None:
-        raise ValueError("ACCOUNTS_DEMO_SEED needs ACCOUNTS_DEMO_PASSWORD (the demo users' password)")
     runtime = Runtime.create(settings)
     topics = runtime.topics
     store = store or ChildStore(runtime.db)
@@ -63,20 +65,16 @@ def create_app(
         poll_s=settings.outbox_poll_s,
         after_publish=projections.published,
     )
-    ctx = _context(
-        runtime,
+    ctx = accounts_context(
         settings,
+        db=runtime.db,
+        broker=runtime.broker,
         store=store,
-        audit_store=audit_store or AuditStore(runtime.db),
-        audit_sink=audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events),
+        audit_store=audit_store,
+        audit_sink=audit_sink,
         notify_outbox=relay.notify,
     )
     keys = SigningKeys(ctx.people, settings)
-
-    async def seed_demo() -> None:
-        if settings.demo_seed and settings.demo_password is not None:
-            await demo.seed(ctx, password=settings.demo_password.get_secret_value())
-
     runtime.on_start(
         store.create_indexes,
         ctx.people.create_indexes,
@@ -84,7 +82,6 @@ def create_app(
         ctx.audit_store.create_indexes,
         ctx.contacts.create_indexes,
         keys.load,
-        seed_demo,
     )
     runtime.consume(
         [topics.audit_events, topics.accounts_events],
@@ -121,24 +118,38 @@ def create_app(
     return app
 
 
-def _context(
-    runtime: Runtime,
+def accounts_context(
     settings: AccountsSettings,
     *,
-    store: ChildStore,
-    audit_store: AuditStore,
-    audit_sink: AuditSink,
-    notify_outbox: Callable[[], None],
+    db: AsyncDatabase[mongo.Document],
+    broker: KafkaBroker,
+    store: ChildStore | None = None,
+    audit_store: AuditStore | None = None,
+    audit_sink: AuditSink | None = None,
+    notify_outbox: Callable[[], None] | None = None,
 ) -> Accounts:
+    """What the use cases are handed, on accounts' database and a started broker (audit events go to Kafka
+    unless `audit_sink` says otherwise).
+
+    `create_app` builds it for the routes and handlers. A tool that changes accounts through the use cases
+    beside a running accounts service builds it too: without `notify_outbox`, what it commits is published by
+    that service's outbox relay at its next sweep (`outbox_poll_s`)."""
+    topics = Topics(settings.topic_prefix)
     return Accounts(
-        store=store,
-        people=PeopleStore(runtime.db),
-        matches=MatchStore(runtime.db),
-        contacts=ContactMatchStore(runtime.db),
-        audit_store=audit_store,
-        trail=AuditTrail(audit_sink, service=settings.service_name),
-        notify_outbox=notify_outbox,
-        publish_identified=handlers.identified_publisher(runtime.broker, runtime.topics.identity_events),
+        store=store or ChildStore(db),
+        people=PeopleStore(db),
+        matches=MatchStore(db),
+        contacts=ContactMatchStore(db),
+        audit_store=audit_store or AuditStore(db),
+        trail=AuditTrail(
+            audit_sink or KafkaAuditSink(broker, topic=topics.audit_events), service=settings.service_name
+        ),
+        notify_outbox=notify_outbox or _nothing,
+        publish_identified=handlers.identified_publisher(broker, topics.identity_events),
         break_glass_for=timedelta(minutes=settings.break_glass_minutes),
-        topics=runtime.topics,
+        topics=topics,
     )
+
+
+def _nothing() -> None:
+    """No relay runs in this process to wake; the service's own relay sweeps."""

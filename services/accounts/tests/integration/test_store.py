@@ -24,13 +24,13 @@ from accounts.outbox import CommitOutbox, ProjectionRefresher
 from accounts.people.models import Person
 from accounts.people.store import PeopleStore
 from accounts.teams import service as teams
-from accounts.testing import new_child_details
 from devstack.infra import Endpoints
 from shared import mongo
 from shared.audit import AuditTrail, MemoryAuditSink
 from shared.contracts.identity import ContactIdentified
 from shared.events import Envelope
 from shared.outbox import OutboxMessage, OutboxMetrics, OutboxRelay
+from testsupport.accounts import new_child_details
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,7 @@
 """The demo users of the local stack, listed on the sign-in page when `WEB_DEMO_PASSWORD` is set.
 
-A copy of who accounts seeds (`accounts.demo`, with `ACCOUNTS_DEMO_SEED`): the web imports no other service.
+A copy of who the dev stack seeds into accounts (`devstack.demo_accounts`): a service imports neither another
+service nor the dev tools.
 A unit test keeps the two lists the same.
 """
 

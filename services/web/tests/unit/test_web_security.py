@@ -78,8 +78,8 @@ def test_impact_is_in_words_with_an_icon_and_plainer_words_for_the_family() -> N
     assert impact_of("positive", family=True, child_name="Amy").icon == "▲"
 
 
-def test_the_demo_users_on_the_sign_in_page_are_the_ones_accounts_seeds() -> None:
-    from accounts.demo import BY_USERNAME  # the two lists are copies (services import no other service)
+def test_the_demo_users_on_the_sign_in_page_are_the_ones_the_dev_stack_seeds() -> None:
+    from devstack.demo_accounts import BY_USERNAME  # the two lists are copies (the web imports no tool)
 
     for user in DEMO_USERS:
         assert user.username in BY_USERNAME, user.username

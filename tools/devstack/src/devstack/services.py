@@ -101,13 +101,13 @@ def demo_password() -> str:
 
 
 def _local_wiring(service: Service) -> dict[str, str]:
-    """How the local stack's services find each other: every service trusts accounts' keys, accounts seeds the
-    demo people and children, and the web knows where its backends are."""
+    """How the local stack's services find each other: every service trusts accounts' keys (accounts its own),
+    and the web knows where its backends are and lists the demo users."""
+    if service.name == "accounts":
+        return {}
     urls = {s.name: s.url for s in REGISTRY}
     prefix = service.env_prefix
     wiring = {f"{prefix}AUTH_JWKS_URL": f"{urls['accounts']}/.well-known/jwks.json"}
-    if service.name == "accounts":
-        wiring = {f"{prefix}DEMO_SEED": "true", f"{prefix}DEMO_PASSWORD": demo_password()}
     if service.name == "web":
         wiring |= {
             f"{prefix}ACCOUNTS_URL": urls["accounts"],

@@ -1,21 +1,28 @@
-"""Demo people and children for the local stack (`ACCOUNTS_DEMO_SEED=true` with `ACCOUNTS_DEMO_PASSWORD`).
+"""Demo people and children for the local stack, written into a running accounts service's database.
 
-Every demo user signs in with the one demo password. The children are opened and their teams formed through the
-same use cases as a real user's, so their account events reach every service's access snapshot. Running it
-again changes nothing.
+Every demo user signs in with the one demo password. The children are opened and their teams formed through
+accounts' own use cases, as a real user's are, so their account events (published by the service's outbox
+relay) reach every service's access snapshot. Seeding again changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import date
 
+from prometheus_client import CollectorRegistry
+
+from accounts.app import accounts_context
 from accounts.children import service as children
 from accounts.children.models import ChildDetails
 from accounts.context import Accounts
 from accounts.people.models import Person
 from accounts.people.passwords import hash_password
+from accounts.settings import AccountsSettings
 from accounts.teams import service as teams
+from shared import mongo
+from shared.kafka.broker import make_broker
 from shared.policy import FamilyRelationship, Principal
 
 
@@ -60,7 +67,7 @@ PEOPLE: tuple[Person, ...] = (
 )
 BY_USERNAME = {p.username: p for p in PEOPLE}
 
-# The children of the demo contact events (devstack.demo), so their chronologies show on their pages;
+# The children of the demo contact events (`devstack.demo`), so their chronologies show on their pages;
 # a child's id is their NHS number.
 AMY = "9434765919"
 BEN = "4010232137"
@@ -165,3 +172,27 @@ async def seed(ctx: Accounts, *, password: str) -> None:
                     person_id=person.person_id,
                     relationship=relationship,
                 )
+
+
+def settings_of(env: Mapping[str, str]) -> AccountsSettings:
+    """The settings an accounts process started with the environment `env` runs with (its database, topics,
+    broker): exactly its `ACCOUNTS_` variables, whatever this process's own environment holds."""
+    prefix = AccountsSettings.model_config.get("env_prefix", "")
+    values = {name[len(prefix) :].lower(): value for name, value in env.items() if name.startswith(prefix)}
+    return AccountsSettings.model_validate(values)
+
+
+async def seed_service(settings: AccountsSettings, *, password: str) -> str:
+    """Seed the database of the running accounts service configured by `settings`; returns a summary line.
+
+    The use cases run here, on that database, with a broker of this process for the audit trail; the service's
+    outbox relay publishes the commits they write (within its `outbox_poll_s`), exactly as for its own."""
+    broker = make_broker(settings.kafka_bootstrap, service="accounts-demo-seed", registry=CollectorRegistry())
+    client = mongo.connect(settings.mongo_url, app_name="accounts-demo-seed")
+    try:
+        await broker.start()
+        await seed(accounts_context(settings, db=client[settings.database], broker=broker), password=password)
+    finally:
+        await broker.stop()
+        await client.close()
+    return f"seeded {len(PEOPLE)} demo people and {len(CHILDREN)} demo children into accounts"
