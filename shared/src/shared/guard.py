@@ -7,16 +7,18 @@ A service builds its guard in its composition root from its access snapshots and
 from __future__ import annotations
 
 from shared.access import SnapshotStale, SnapshotStore
-from shared.audit import AuditTrail
+from shared.audit import AuditSink, AuditTrail
 from shared.errors import AccessRefused, AccessUnavailable, AuditUnavailable
 from shared.logs import correlation_id
 from shared.policy import Action, Decision, Principal
 
 
 class Guard:
-    def __init__(self, snapshots: SnapshotStore, audit: AuditTrail) -> None:
+    """Decides from `snapshots` and records every decision through `audit_sink`, as `service`."""
+
+    def __init__(self, snapshots: SnapshotStore, *, audit_sink: AuditSink, service: str) -> None:
         self.snapshots = snapshots
-        self.audit = audit
+        self.audit = AuditTrail(audit_sink, service=service)
 
     async def check(
         self,

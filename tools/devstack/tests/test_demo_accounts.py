@@ -83,3 +83,20 @@ async def test_the_demo_seed_is_published_by_the_running_service_and_seeding_aga
             "/auth/token", json={"username": "sam.okafor", "password": PASSWORD}
         )
         assert signed.status_code == 200, signed.text
+
+
+def test_the_web_is_told_the_demo_users_the_dev_stack_seeds_and_parses_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from devstack.demo_accounts import BY_USERNAME
+    from devstack.services import WEB, local_wiring
+    from web.settings import WebSettings
+
+    env = local_wiring(WEB)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = WebSettings()
+    assert [u.username for u in settings.demo_users][:2] == ["sam.okafor", "tess.morgan"]
+    assert settings.demo_password is not None
+    for user in settings.demo_users:
+        assert BY_USERNAME[user.username].name == user.name

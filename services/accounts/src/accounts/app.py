@@ -57,14 +57,7 @@ def create_app(
     runtime = Runtime.create(settings)
     topics = runtime.topics
     store = store or ChildStore(runtime.db)
-    projections = ProjectionRefresher(store)
-    relay = OutboxRelay(
-        CommitOutbox(store),
-        outbox_publish or kafka_publisher(runtime.broker),
-        runtime.outbox_metrics,
-        poll_s=settings.outbox_poll_s,
-        after_publish=projections.published,
-    )
+    relay, projections = _commit_relay(runtime, settings, store, outbox_publish)
     ctx = accounts_context(
         settings,
         db=runtime.db,
@@ -75,14 +68,8 @@ def create_app(
         notify_outbox=relay.notify,
     )
     keys = SigningKeys(ctx.people, settings)
-    runtime.on_start(
-        store.create_indexes,
-        ctx.people.create_indexes,
-        ctx.matches.create_indexes,
-        ctx.audit_store.create_indexes,
-        ctx.contacts.create_indexes,
-        keys.load,
-    )
+    stores = (store, ctx.people, ctx.matches, ctx.audit_store, ctx.contacts)
+    runtime.on_start(*(s.create_indexes for s in stores), keys.load)
     runtime.consume(
         [topics.audit_events, topics.accounts_events],
         decode=audit_record_decoder(topics),
@@ -116,6 +103,21 @@ def create_app(
     app.state.accounts = ctx  # what the routes' dependencies read (and tests that set up teams directly)
     app.state.signing_keys = keys
     return app
+
+
+def _commit_relay(
+    runtime: Runtime, settings: AccountsSettings, store: ChildStore, publish: Publish | None
+) -> tuple[OutboxRelay, ProjectionRefresher]:
+    """The relay that publishes the commit log, and the refresher it tells what it published."""
+    projections = ProjectionRefresher(store)
+    relay = OutboxRelay(
+        CommitOutbox(store),
+        publish or kafka_publisher(runtime.broker),
+        runtime.outbox_metrics,
+        poll_s=settings.outbox_poll_s,
+        after_publish=projections.published,
+    )
+    return relay, projections
 
 
 def accounts_context(

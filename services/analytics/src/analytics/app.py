@@ -10,7 +10,7 @@ from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore, MongoAnalyticsStore
 from shared.access import AccessSnapshots, SnapshotStore
 from shared.access_history import KafkaAccountHistory
-from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
+from shared.audit import AuditSink, KafkaAuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
 from shared.contracts.contacts import ContactEnvelope, decode_contact_event
@@ -34,13 +34,8 @@ def create_app(
     if snapshots is None:
         history = KafkaAccountHistory(settings.kafka_bootstrap, topics.accounts_events)
         snapshots = AccessSnapshots(runtime.db, history=history)
-    guard = Guard(
-        snapshots,
-        AuditTrail(
-            audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events),
-            service=settings.service_name,
-        ),
-    )
+    audit_sink = audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events)
+    guard = Guard(snapshots, audit_sink=audit_sink, service=settings.service_name)
     feed = ContactFeed(handlers.on_contacts(store))
 
     runtime.on_start(store.create_indexes, snapshots.create_indexes)

@@ -109,7 +109,7 @@ def create_app(
         api_docs=False,
     )
     app.state.web = web
-    app.include_router(pages.router())
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app, settings)
     install_middleware(app, registry)

@@ -8,6 +8,7 @@ relay) reach every service's access snapshot. Seeding again changes nothing.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 from datetime import date
 
@@ -66,6 +67,25 @@ PEOPLE: tuple[Person, ...] = (
     _person("school.mis", "Park Hill Academy MIS", "agency_system", "school"),
 )
 BY_USERNAME = {p.username: p for p in PEOPLE}
+# Who each demo user is, for the web's sign-in page on the local stack (handed over as WEB_DEMO_USERS, so no
+# service image carries demo data).
+SIGN_IN_PAGE: tuple[tuple[str, str], ...] = (
+    ("sam.okafor", "Social worker; lead professional for Amy, Ben and Cara"),
+    ("tess.morgan", "Designated safeguarding lead at school; in Amy's team"),
+    ("hana.begum", "Health visitor; in no team yet (try asking to join)"),
+    ("pete.walsh", "Police officer; in Cara's team"),
+    ("rae.lindqvist", "Sexual health nurse (a confidential service); in Amy's team"),
+    ("mia.clarke", "Team manager, children's social care"),
+    ("kerry.example", "Parent of Amy (family view)"),
+    ("amy.example", "Amy herself (family view)"),
+    ("dan.sample", "Parent of Ben, a shielded child (family view)"),
+)
+
+
+def sign_in_page_users() -> str:
+    """The demo users the web's sign-in page lists, as the JSON its `WEB_DEMO_USERS` setting takes."""
+    return json.dumps([{"username": u, "name": BY_USERNAME[u].name, "who": who} for u, who in SIGN_IN_PAGE])
+
 
 # The children of the demo contact events (`devstack.demo`), so their chronologies show on their pages;
 # a child's id is their NHS number.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from devstack import infra, paths, procs
+from devstack import demo_accounts, infra, paths, procs
 from devstack.errors import DevStackError
 from devstack.infra import Endpoints
 
@@ -91,7 +91,7 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
-    env.update(_local_wiring(service))
+    env.update(local_wiring(service))
     return env
 
 
@@ -100,7 +100,7 @@ def demo_password() -> str:
     return os.environ.get("SG_DEMO_PASSWORD", "safeguarding-demo")
 
 
-def _local_wiring(service: Service) -> dict[str, str]:
+def local_wiring(service: Service) -> dict[str, str]:
     """How the local stack's services find each other: every service trusts accounts' keys (accounts its own),
     and the web knows where its backends are and lists the demo users."""
     if service.name == "accounts":
@@ -114,6 +114,7 @@ def _local_wiring(service: Service) -> dict[str, str]:
             f"{prefix}CHRONOLOGY_URL": urls["chronology"],
             f"{prefix}ANALYTICS_URL": urls["analytics"],
             f"{prefix}DEMO_PASSWORD": demo_password(),
+            f"{prefix}DEMO_USERS": demo_accounts.sign_in_page_users(),
         }
     return wiring
 
