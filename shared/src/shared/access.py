@@ -202,9 +202,14 @@ class SnapshotStale(Exception):
     """This service's copy of the child's access missed a change; it is refused until rebuilt (fail closed)."""
 
 
+class HistoryIncomplete(Exception):
+    """The child's history cannot be read whole (an event in it cannot be decoded)."""
+
+
 class AccountHistory(Protocol):
     async def events_of(self, child_id: str) -> list[AccountEvent]:
-        """Every account event of the child that accounts published, in `seq` order."""
+        """Every account event of the child that accounts published, in `seq` order; `HistoryIncomplete`
+        when one of them cannot be read."""
         ...
 
 
@@ -356,6 +361,9 @@ class AccessSnapshots:
             access = fold(None, await self._history.events_of(child_id))
         except AccessGap as gap:
             await self._mark_stale(child_id, f"the history itself has a gap: {gap}")
+            return 0
+        except HistoryIncomplete as err:  # an event that cannot be read: never fold around it
+            await self._mark_stale(child_id, str(err))
             return 0
         except Exception as err:  # the broker is away: stay stale (refused), retried with the next event
             log.warning("could not rebuild an access snapshot yet: %s", err)

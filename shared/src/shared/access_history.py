@@ -7,16 +7,14 @@ Reading it costs O(that partition), which is acceptable for the exceptional rebu
 
 from __future__ import annotations
 
-import logging
 import time
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
+from shared.access import HistoryIncomplete
 from shared.contracts.accounts import AccountEvent, decode_account_event
-
-log = logging.getLogger(__name__)
 
 
 class KafkaAccountHistory:
@@ -26,8 +24,8 @@ class KafkaAccountHistory:
         self._timeout_s = timeout_s
 
     async def events_of(self, child_id: str) -> list[AccountEvent]:
-        """Every decodable account event of the child, in `seq` order (an undecodable one is left out, so the
-        fold sees the gap it leaves)."""
+        """Every account event of the child, in `seq` order; `HistoryIncomplete` if one of them cannot be
+        decoded (a snapshot rebuilt without it could grant what that event took away)."""
         key = child_id.encode()
         partitions = await self._partitions()
         consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
@@ -49,7 +47,10 @@ class KafkaAccountHistory:
                     try:
                         events.append(decode_account_event(record.topic, record.value).data)
                     except Exception as err:
-                        log.warning("undecodable account event at offset %s: %s", record.offset, err)
+                        raise HistoryIncomplete(
+                            f"{child_id}'s account event at {tp.topic}/{tp.partition}/{record.offset} "
+                            f"cannot be read: {err}"
+                        ) from err
             return sorted(events, key=lambda e: e.seq)
         finally:
             await consumer.stop()
