@@ -147,6 +147,33 @@ async def test_a_contact_without_an_nhs_number_waits_until_accounts_identifies_t
     assert await chronology.summaries(child, kind="contact") == ["Known to the school by name only."]
 
 
+async def test_identified_contacts_of_two_agencies_with_one_event_id_both_land(
+    chronology: Chronology,
+) -> None:
+    child = new_nhs_number()
+    await chronology.open_account(child)
+    by_name = {
+        "given_name": "Sam",
+        "family_name": "Test",
+        "date_of_birth": "2016-05-04",
+        "postcode": "AB1 2CD",
+    }
+    school = contact_event("ref-1", event_id="7", summary="School, by name.", child=by_name)
+    health = contact_event("ref-2", agency="health", event_id="7", summary="Health, by name.", child=by_name)
+    identified = [
+        contact_identified(ContactIdentified(child_id=child, how="exact_match", contact=c))
+        for c in (school, health)
+    ]
+    assert identified[0].id != identified[1].id
+
+    await chronology.publish(TOPICS.identity_events, *identified)
+
+    assert sorted(await chronology.summaries(child, kind="contact")) == [
+        "Health, by name.",
+        "School, by name.",
+    ]
+
+
 async def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_entries(
     chronology: Chronology,
 ) -> None:
