@@ -344,7 +344,7 @@ def _stale(element: WebElement) -> bool:
 
 
 def entry(page: Page, event: dict[str, Any]) -> WebElement:
-    return page.driver.find_element(By.ID, f"entry-{event['id']}")
+    return page.driver.find_element(By.ID, f"entry-{event['source']}:{event['id']}")  # the entry's id
 
 
 # --------------------------------------------------------------------------- the journeys

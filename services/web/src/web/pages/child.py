@@ -22,7 +22,7 @@ from web.clients import BackendError, Forbidden, Rejected, SignedOut
 from web.graph import line_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.models import ChildHeader
-from web.pages.common import FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
+from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
 from web.timeline import arrange, corrections, impact_of
 
 T = TypeVar("T")
@@ -198,7 +198,7 @@ async def child_page(
 async def mark_significance(
     request: Request,
     child_id: SafeId,
-    entry_id: SafeId,
+    entry_id: EntryId,
     user: FormUserDep,
     significant: Annotated[str, Form(max_length=5)] = "true",
     reason: Annotated[str, Form(max_length=2000)] = "",
