@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.infra import Endpoints
+from devstack.kafka import admin_credentials
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +27,7 @@ def infra() -> Iterator[Endpoints]:
     bootstrap = os.environ.get("SG_KAFKA_BOOTSTRAP", "").strip()
     mongo_url = os.environ.get("SG_MONGO_URL", "").strip()
     if bootstrap and mongo_url:
-        yield Endpoints(kafka_bootstrap=bootstrap, mongo_url=mongo_url)
+        yield Endpoints(kafka_bootstrap=bootstrap, mongo_url=mongo_url, kafka_admin=admin_credentials())
         return
     from devstack.infra import ensure_infra, stop_infra
 
