@@ -25,6 +25,7 @@ from accounts.teams import service as teams
 from shared import mongo
 from shared.audit import AuditSink, MemoryAuditSink
 from shared.identity import with_check_digit
+from shared.kafka.auth import KafkaCredentials
 from shared.policy import Principal, PrincipalKind
 from shared.topics import ensure_topics
 
@@ -97,6 +98,8 @@ class RunningAccounts:
 async def running_accounts(
     *,
     kafka_bootstrap: str,
+    kafka_admin: KafkaCredentials,
+    kafka_credentials: KafkaCredentials,
     mongo_url: str,
     database: str | None = None,
     memory_audit: bool = True,
@@ -105,11 +108,14 @@ async def running_accounts(
     **settings: Any,
 ) -> AsyncIterator[RunningAccounts]:
     """Accounts started (Mongo, broker, consumers, outbox relay) with a fresh database, dropped afterwards
-    (unless `keep_database`). `memory_audit` keeps audit events in memory instead of publishing them."""
-    await ensure_topics(kafka_bootstrap)
+    (unless `keep_database`). `memory_audit` keeps audit events in memory instead of publishing them.
+    Topics are created as `kafka_admin`; accounts signs in to the broker with `kafka_credentials`."""
+    await ensure_topics(kafka_bootstrap, credentials=kafka_admin)
     database = database or f"test_{uuid.uuid4().hex}"
     config = AccountsSettings(
         kafka_bootstrap=kafka_bootstrap,
+        kafka_user=kafka_credentials.user,
+        kafka_password=kafka_credentials.password,
         mongo_url=mongo_url,
         mongo_db=database,
         consumer_group_suffix=f"-test-{uuid.uuid4().hex[:8]}",

@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram512
 
-SCRAM_SHA_512 = "SCRAM-SHA-512"
-SECURITY_PROTOCOL = "SASL_PLAINTEXT"
-
 Mechanism = Literal["SCRAM-SHA-512", "PLAIN"]
+
+SCRAM_SHA_512: Mechanism = "SCRAM-SHA-512"
+SECURITY_PROTOCOL = "SASL_PLAINTEXT"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,15 @@ class Endpoints:
     mongo_url: str
     kafka_admin: KafkaCredentials
 
+    def librdkafka(self) -> dict[str, str]:
+        """confluent-kafka settings for a test's or a tool's own client: the services' listener, as the
+        administrator (who may read and write every topic)."""
+        return {"bootstrap.servers": self.kafka_bootstrap, **self.kafka_admin.librdkafka()}
+
+    def kafka_user(self, service: str) -> KafkaCredentials:
+        """The broker credentials `service` signs in with on the local stack (devstack.service_users)."""
+        return service_users.credentials(service)
+
 
 @dataclass(frozen=True)
 class ComponentStatus:
@@ -42,7 +51,9 @@ class ComponentStatus:
 def endpoints(ports: Ports | None = None) -> Endpoints:
     ports = ports or Ports.from_env()
     return Endpoints(
-        kafka_bootstrap=ports.kafka_bootstrap, mongo_url=ports.mongo_url, kafka_admin=kafka.admin_credentials()
+        kafka_bootstrap=ports.kafka_bootstrap,
+        mongo_url=ports.mongo_url,
+        kafka_admin=kafka.admin_credentials(),
     )
 
 

@@ -100,6 +100,12 @@ def service_env(service: str, prefix: str) -> dict[str, str]:
     return {f"{prefix}KAFKA_USER": own.user, f"{prefix}KAFKA_PASSWORD": own.password}
 
 
+def local_env() -> dict[str, str]:
+    """Every service's broker settings on the local stack (`<SERVICE>_KAFKA_USER`, `<SERVICE>_KAFKA_PASSWORD`),
+    for processes that build services in-process (the test session, the API documents' generator)."""
+    return {k: v for s in SERVICES for k, v in service_env(s, f"{s.upper()}_").items()}
+
+
 @dataclass(frozen=True)
 class AccessReport:
     """What a convergence changed (credentials are upserted every time, so not counted)."""

@@ -8,6 +8,10 @@ Enable it in a conftest.py with `pytest_plugins = ["testsupport.fixtures"]`.
   it start nothing.
 - `mongo_db_name`: a fresh database name, `test_<uuid hex>`, so tests never share data.
 - `topic_suffix`: a fresh short suffix for topic and consumer-group names.
+
+Services built in the session (in-process apps, whether started or only built for their documents) sign in
+to the broker as their local-stack users: the plugin sets `<SERVICE>_KAFKA_USER` and `_KAFKA_PASSWORD` unless
+the environment already does (devstack.service_users).
 """
 
 from __future__ import annotations
@@ -18,8 +22,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from devstack import service_users
 from devstack.infra import Endpoints
 from devstack.kafka import admin_credentials
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, value in service_users.local_env().items():
+        os.environ.setdefault(name, value)
 
 
 @pytest.fixture(scope="session")
