@@ -11,6 +11,7 @@ accept: they are imported from the modules that define them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -121,14 +122,27 @@ def _acls_of(admin: AdminClient, principal: str, timeout: float) -> set[AclBindi
 
 def add(admin: AdminClient, principal: str, grants: Iterable[Grant], timeout: float) -> int:
     """Create those of `grants` the user lacks (keeping its others); returns how many were created."""
-    missing = {binding(principal, g) for g in grants} - _acls_of(admin, principal, timeout)
+    wanted = {binding(principal, g) for g in grants}
+    missing = wanted - _acls_of(admin, principal, timeout)
     if missing:
         for acl, future in admin.create_acls(sorted(missing), request_timeout=timeout).items():
             try:
                 future.result(timeout)
             except Exception as exc:
                 raise DevStackError(f"could not create the ACL {acl}: {exc}") from exc
+        _await_in_force(admin, principal, wanted, timeout)
     return len(missing)
+
+
+def _await_in_force(admin: AdminClient, principal: str, wanted: set[AclBinding], timeout: float) -> None:
+    """Wait until the broker's authorizer holds `wanted`. CreateAcls answers once the controller has
+    committed them; the broker applies them when it replays the metadata log, a moment later (seen here: a
+    producer refused half a second after the answer). DescribeAcls is answered from the broker's authorizer."""
+    deadline = time.monotonic() + timeout
+    while not wanted <= _acls_of(admin, principal, timeout):
+        if time.monotonic() > deadline:
+            raise DevStackError(f"the ACLs of {principal} were created but not in force after {timeout:.0f}s")
+        time.sleep(0.05)
 
 
 def converge(admin: AdminClient, principal: str, grants: Iterable[Grant], timeout: float) -> tuple[int, int]:
