@@ -22,6 +22,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import uuid
@@ -228,6 +229,19 @@ def _ensure_formatted(java: str) -> None:
     )
 
 
+class _ClearPasswordOnLoopback(logging.Filter):
+    """aiokafka warns on every PLAIN sign-in without TLS; on the loopback-only local broker that is known."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Sending username and password in the clear"
+
+
+def _quiet_plain_warning() -> None:
+    logger = logging.getLogger("aiokafka.conn")
+    if not any(isinstance(f, _ClearPasswordOnLoopback) for f in logger.filters):
+        logger.addFilter(_ClearPasswordOnLoopback())
+
+
 # --- health ---------------------------------------------------------------------------------------------------
 
 
@@ -254,6 +268,7 @@ async def _answers(bootstrap: str, limit: float) -> bool:
 def healthy(bootstrap: str, timeout: float = 3.0) -> bool:
     """Whether a broker answers the administrator's metadata request at `bootstrap` (an old broker whose
     listener does not authenticate does not: restart it)."""
+    _quiet_plain_warning()
     host, _, port = bootstrap.rpartition(":")
     if not procs.port_open(int(port), host or "127.0.0.1"):
         return False
@@ -263,6 +278,8 @@ def healthy(bootstrap: str, timeout: float = 3.0) -> bool:
 def create_topics(bootstrap: str, timeout: float = 60.0) -> list[str]:
     """Create the system's topics (shared.topics), retrying while the new broker settles."""
     from shared.topics import ensure_topics
+
+    _quiet_plain_warning()
 
     async def attempt() -> list[str] | None:
         try:
