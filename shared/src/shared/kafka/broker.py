@@ -21,6 +21,8 @@ def make_broker(
         bootstrap,
         client_id=service,
         security=credentials.faststream(),
+        # Topics are created up front by the administrator (shared.topics); a service's user may not.
+        allow_auto_create_topics=False,
         acks="all",
         enable_idempotence=True,
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=service)],
