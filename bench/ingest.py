@@ -31,7 +31,9 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
+from devstack import service_users
 from devstack.infra import Endpoints, ensure_infra
+from devstack.kafka import admin_credentials
 from shared import mongo
 from shared.kafka.lag import LagMonitor
 from shared.topics import PARTITIONS, Topics, ensure_topics
@@ -43,11 +45,14 @@ LOGS = HERE.parent / ".cache" / "bench-logs"
 
 
 async def lag(bootstrap: str, group: str, topics: Topics) -> int:
-    return await LagMonitor(bootstrap, group=group, topics=topics.contacts).measure()
+    monitor = LagMonitor(bootstrap, credentials=admin_credentials(), group=group, topics=topics.contacts)
+    return await monitor.measure()
 
 
 async def end_offsets(bootstrap: str, topics: Topics) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **admin_credentials().aiokafka()
+    )
     await consumer.start()
     try:
         partitions = [TopicPartition(t, p) for t in topics.contacts for p in range(PARTITIONS)]
@@ -68,6 +73,7 @@ async def baseline(endpoints: Endpoints, start: dict[TopicPartition, int], total
         group_id=group,
         enable_auto_commit=False,
         max_poll_records=batch,
+        **endpoints.kafka_admin.aiokafka(),
     )
     await consumer.start()
     consumer.assign(list(start))
@@ -157,7 +163,8 @@ async def main(args: argparse.Namespace) -> int:
     run = uuid.uuid4().hex[:8]
     # Topics of this run's own, so nothing else's history is replayed or measured.
     topics = Topics(prefix=f"bench{run}.")
-    await ensure_topics(endpoints.kafka_bootstrap, topics.all())
+    await ensure_topics(endpoints.kafka_bootstrap, topics.all(), credentials=endpoints.kafka_admin)
+    service_users.grant_run(endpoints.kafka_bootstrap, topics)  # the services' users, on this run's topics
     identities = Identities()
     extra: dict[str, str] = {}
     for n in ("chronology", "analytics"):
@@ -188,7 +195,13 @@ async def main(args: argparse.Namespace) -> int:
 
         sample = children(args.children, first)[:5]
         for nhs in sample:  # accounts for a few children, so their pages can be read through the APIs
-            await open_account(endpoints.kafka_bootstrap, child_id=nhs, lead_id="bench-lead", topics=topics)
+            await open_account(
+                endpoints.kafka_bootstrap,
+                credentials=endpoints.kafka_admin,
+                child_id=nhs,
+                lead_id="bench-lead",
+                topics=topics,
+            )
 
         cpu_before = cpu_by_program()
         t0 = time.perf_counter()

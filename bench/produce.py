@@ -14,6 +14,7 @@ import uuid
 
 from aiokafka import AIOKafkaProducer
 
+from devstack.kafka import admin_credentials
 from shared.identity import with_check_digit
 from shared.topics import AGENCIES, Topics
 
@@ -61,6 +62,7 @@ async def publish(bootstrap: str, total: int, child_count: int, first: int, pref
         enable_idempotence=True,
         linger_ms=5,
         max_batch_size=256 * 1024,
+        **admin_credentials().aiokafka(),  # the bench stands in for every agency at once
     )
     await producer.start()
     start = time.perf_counter()

@@ -1,8 +1,8 @@
 """One topic per agency, enforced by the broker: SASL/SCRAM users and Kafka ACLs on the real local broker.
 
 The agency side is a foreign client, confluent-kafka (librdkafka), connecting to the SASL_PLAINTEXT listener
-exactly as an agency's system would; the project's own code only sets up users and ACLs and, as the internal
-super user on the PLAINTEXT listener, puts a rejection on a dead-letter topic for the agency to read.
+exactly as an agency's system would; the project's own code only sets up users and ACLs and, as the broker's
+administrator on the services' listener, puts a rejection on a dead-letter topic for the agency to read.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def ports(infra: Endpoints) -> Ports:
 
 @pytest.fixture
 def admin(infra: Endpoints) -> AdminClient:
-    return AdminClient({"bootstrap.servers": infra.kafka_bootstrap, **QUIET})
+    return AdminClient({**infra.librdkafka(), **QUIET})
 
 
 def as_agency(agency: str, ports: Ports, **extra: Any) -> dict[str, Any]:
@@ -150,7 +150,7 @@ def _reader(ports: Ports, group: str) -> Consumer:
 def test_an_agency_reads_its_own_rejections(infra: Endpoints, ports: Ports) -> None:
     rejections = dead_letter_topic(contact_topic("school"))
     marker = uuid.uuid4().hex.encode()
-    internal = Producer({"bootstrap.servers": infra.kafka_bootstrap, **QUIET})  # the services' listener
+    internal = Producer({**infra.librdkafka(), **QUIET})  # the services' listener, as the administrator
     internal.produce(rejections, b'{"probe": true}', key=marker, headers=[PROBE_HEADER])
     assert internal.flush(DEADLINE) == 0
 

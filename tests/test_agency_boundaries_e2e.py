@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from devstack.infra import Endpoints
-from shared.topics import Topics, dead_letter_topic, ensure_topics
+from shared.topics import Topics, dead_letter_topic
 from testsupport.agency import Agency, contact_event_json, read_dead_letters
 from testsupport.events import new_nhs_number
 from testsupport.identities import Identities, open_account
@@ -30,9 +30,13 @@ TOPICS = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
     run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, topics=TOPICS, log_dir=LOGS
+        kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        mongo_url=infra.mongo_url,
+        topics=TOPICS,
+        log_dir=LOGS,
     )
-    asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
+    asyncio.run(run.create_topics())
     services = {name: run.service(name, AUTH_JWKS=IDS.jwks_json()) for name in ("chronology", "analytics")}
     try:
         for svc in services.values():
@@ -43,9 +47,13 @@ def stack(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
             svc.stop()
 
 
-def new_child(bootstrap: str) -> str:
+def new_child(infra: Endpoints) -> str:
     child = new_nhs_number()
-    asyncio.run(open_account(bootstrap, child_id=child, lead_id=LEAD, topics=TOPICS))
+    asyncio.run(
+        open_account(
+            infra.kafka_bootstrap, credentials=infra.kafka_admin, child_id=child, lead_id=LEAD, topics=TOPICS
+        )
+    )
     return child
 
 
@@ -79,7 +87,7 @@ def dead_letter_reasons(
     for name, svc in stack.items():
         group = name + svc.env[f"{name.upper()}_CONSUMER_GROUP_SUFFIX"]
         topic = dead_letter_topic(TOPICS.contact(agency))
-        letters = read_dead_letters(infra.kafka_bootstrap, topic, marker, group, want=1)
+        letters = read_dead_letters(infra, topic, marker, group, want=1)
         assert len(letters) == 1, f"{name} left no dead letter for {marker}"
         reasons[name] = letters[0]["x-error"]
     return reasons
@@ -88,8 +96,8 @@ def dead_letter_reasons(
 def test_a_school_event_superseding_a_police_entry_is_dead_lettered_and_the_police_entry_stays(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child = new_child(infra.kafka_bootstrap)
+    agency = Agency(infra, TOPICS)
+    child = new_child(infra)
     police = event(child, agency="police", summary="Police attended a disturbance.")
     agency.publish(police, key=child, agency="police")
     agency.flush()
@@ -117,8 +125,8 @@ def test_a_school_event_superseding_a_police_entry_is_dead_lettered_and_the_poli
 def test_an_event_whose_subject_names_another_child_is_dead_lettered(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child, other = new_child(infra.kafka_bootstrap), new_child(infra.kafka_bootstrap)
+    agency = Agency(infra, TOPICS)
+    child, other = new_child(infra), new_child(infra)
     marker = uuid.uuid4().hex
     mismatched = event(child, summary=f"About which child? {marker}")
     mismatched["subject"] = other
@@ -138,8 +146,8 @@ def test_an_event_whose_subject_names_another_child_is_dead_lettered(
 def test_two_agencies_using_the_same_event_id_both_land(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child = new_child(infra.kafka_bootstrap)
+    agency = Agency(infra, TOPICS)
+    child = new_child(infra)
     same_id = f"evt-{uuid.uuid4().hex[:8]}"
     school = event(child, summary="The school's event.")
     police = event(child, agency="police", summary="The police's event.")
@@ -161,8 +169,8 @@ def test_two_agencies_using_the_same_event_id_both_land(
 def test_a_nul_in_an_agency_events_summary_is_dead_lettered_naming_the_field(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child = new_child(infra.kafka_bootstrap)
+    agency = Agency(infra, TOPICS)
+    child = new_child(infra)
     marker = uuid.uuid4().hex
     agency.publish(event(child, summary=f"Visited\x00 {marker}"), key=child)
     after = event(child, summary="A clean event after the bad one.")

@@ -50,6 +50,12 @@ def test_every_consumed_agency_topic_documents_the_contact_contract() -> None:
 
 
 if __name__ == "__main__":
+    import os
+
+    from devstack import service_users
+
+    for variable, value in service_users.local_env().items():  # the apps are built, never connected
+        os.environ.setdefault(variable, value)
     DOCS.mkdir(parents=True, exist_ok=True)
     for service in SERVICES:
         for name, doc in documents(service).items():

@@ -262,7 +262,12 @@ class Setup:
 
 @pytest.fixture(scope="module")
 async def setup(infra: Endpoints) -> AsyncIterator[Setup]:
-    async with running_accounts(kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url) as accounts:
+    async with running_accounts(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        kafka_credentials=infra.kafka_user("accounts"),
+        mongo_url=infra.mongo_url,
+    ) as accounts:
         people = await add_personas(accounts)
         world = await build_world(accounts.ctx, people)
         yield Setup(accounts, people, world)

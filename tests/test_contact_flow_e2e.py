@@ -22,7 +22,7 @@ from confluent_kafka import Consumer
 from devstack.infra import Endpoints
 from shared.identity import with_check_digit
 from shared.policy import PrincipalKind
-from shared.topics import Topics, dead_letter_topic, ensure_topics
+from shared.topics import Topics, dead_letter_topic
 from testsupport.agency import Agency, contact_event_json, read_dead_letters
 from testsupport.identities import Identities, open_account
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
@@ -65,18 +65,31 @@ def graph_total(svc: ServiceProcess, child: str) -> int:
     return int(response.json()["total"]) if response.status_code == 200 else -1
 
 
-def new_child(bootstrap: str, *, parent: str | None = None) -> str:
+def new_child(infra: Endpoints, *, parent: str | None = None) -> str:
     child = new_nhs_number()
-    asyncio.run(open_account(bootstrap, child_id=child, lead_id=LEAD, family_id=parent, topics=TOPICS))
+    asyncio.run(
+        open_account(
+            infra.kafka_bootstrap,
+            credentials=infra.kafka_admin,
+            child_id=child,
+            lead_id=LEAD,
+            family_id=parent,
+            topics=TOPICS,
+        )
+    )
     return child
 
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
     run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, topics=TOPICS, log_dir=LOGS
+        kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        mongo_url=infra.mongo_url,
+        topics=TOPICS,
+        log_dir=LOGS,
     )
-    asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
+    asyncio.run(run.create_topics())
     services = {name: run.service(name, AUTH_JWKS=IDS.jwks_json()) for name in ("chronology", "analytics")}
     try:
         for svc in services.values():
@@ -90,8 +103,8 @@ def stack(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
 def test_a_foreign_clients_event_reaches_the_chronology_and_the_contact_graph(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child = new_child(infra.kafka_bootstrap)
+    agency = Agency(infra, TOPICS)
+    child = new_child(infra)
     agency.publish(contact_event(child, summary="Attended school nurse drop-in."), key=child)
     agency.flush()
 
@@ -108,8 +121,8 @@ def test_a_foreign_clients_event_reaches_the_chronology_and_the_contact_graph(
 def test_the_same_event_published_twice_is_stored_once(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child = new_child(infra.kafka_bootstrap)
+    agency = Agency(infra, TOPICS)
+    child = new_child(infra)
     event = contact_event(child)
     agency.publish(event, key=child)
     agency.publish(event, key=child)
@@ -128,8 +141,8 @@ def test_the_same_event_published_twice_is_stored_once(
 def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_consumer_carries_on(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child = new_child(infra.kafka_bootstrap)
+    agency = Agency(infra, TOPICS)
+    child = new_child(infra)
     marker = uuid.uuid4().hex
     garbage = f'{{"not json at all {marker}'.encode()
     bad_nhs = contact_event(child, summary=marker)
@@ -144,7 +157,7 @@ def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_consumer_car
     )
     group = stack["chronology"].env["CHRONOLOGY_CONSUMER_GROUP_SUFFIX"]
     letters = read_dead_letters(
-        infra.kafka_bootstrap, dead_letter_topic(TOPICS.contact("school")), marker, f"chronology{group}"
+        infra, dead_letter_topic(TOPICS.contact("school")), marker, f"chronology{group}"
     )
     reasons = sorted(r["x-error"] for r in letters)
     assert len(letters) == 2, letters
@@ -160,8 +173,8 @@ def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_consumer_car
 def test_stopping_the_chronology_mid_stream_loses_nothing_and_doubles_nothing(
     infra: Endpoints, stack: dict[str, ServiceProcess], how: str
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    children = [new_child(infra.kafka_bootstrap) for _ in range(6)]
+    agency = Agency(infra, TOPICS)
+    children = [new_child(infra) for _ in range(6)]
     per_child = 500
     chronology = stack["chronology"]
 
@@ -191,8 +204,8 @@ def test_stopping_the_chronology_mid_stream_loses_nothing_and_doubles_nothing(
 def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_entries(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child = new_child(infra.kafka_bootstrap, parent="parent-of-child")
+    agency = Agency(infra, TOPICS)
+    child = new_child(infra, parent="parent-of-child")
     shared = contact_event(child, summary="Visited; the family was welcoming.")
     restricted = contact_event(child, summary="Police intelligence about an adult in the household.")
     restricted["data"]["visibility"] = "restricted"
@@ -230,8 +243,8 @@ def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_e
 def test_the_lead_marks_significance_and_the_mark_is_published(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child = new_child(infra.kafka_bootstrap, parent="parent-of-child")
+    agency = Agency(infra, TOPICS)
+    child = new_child(infra, parent="parent-of-child")
     event = contact_event(child, summary="Disclosed worries about home at school.")
     agency.publish(event, key=child)
     agency.flush()
@@ -250,7 +263,7 @@ def test_the_lead_marks_significance_and_the_mark_is_published(
     only = get(chronology, f"/children/{child}/chronology", significant_only="true").json()
     assert [e["id"] for e in only["entries"]] == [f"school:{event['id']}"]
 
-    published = read_topic(infra.kafka_bootstrap, TOPICS.chronology_events, event["id"])
+    published = read_topic(infra, TOPICS.chronology_events, event["id"])
     assert published["type"] == "entry.significance_marked"
     assert published["data"]["by_person_id"] == LEAD
 
@@ -258,8 +271,8 @@ def test_the_lead_marks_significance_and_the_mark_is_published(
 def test_corrections_supersede_and_duplicates_from_two_agencies_are_grouped(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap, TOPICS)
-    child = new_child(infra.kafka_bootstrap)
+    agency = Agency(infra, TOPICS)
+    child = new_child(infra)
     original = contact_event(child, summary="Home visit on the wrong day.")
     correction = contact_event(child, summary="Home visit: date corrected.")
     correction["data"]["supersedes"] = original["id"]
@@ -280,11 +293,11 @@ def test_corrections_supersede_and_duplicates_from_two_agencies_are_grouped(
     assert entries[original_id]["duplicate_group"] is None  # a superseded entry is not a duplicate
 
 
-def read_topic(bootstrap: str, topic: str, marker: str, within: float = 30.0) -> dict[str, Any]:
+def read_topic(infra: Endpoints, topic: str, marker: str, within: float = 30.0) -> dict[str, Any]:
     """The first event on `topic` whose JSON mentions `marker`."""
     consumer = Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            **infra.librdkafka(),
             "group.id": f"reader-{uuid.uuid4().hex}",
             "auto.offset.reset": "earliest",
         }
@@ -303,7 +316,7 @@ def read_topic(bootstrap: str, topic: str, marker: str, within: float = 30.0) ->
 
 
 def test_team_changes_appear_on_the_timeline(infra: Endpoints, stack: dict[str, ServiceProcess]) -> None:
-    child = new_child(infra.kafka_bootstrap)
+    child = new_child(infra)
     chronology = stack["chronology"]
 
     def account_entries() -> list[dict[str, Any]]:

@@ -343,6 +343,7 @@ def test_compose_starts_every_service_after_the_topics_exist_and_mongodb_is_heal
     svc = compose_service(service.name)
     deps = depends_on(svc)
     assert deps.get("kafka-init") == "service_completed_successfully", deps
+    assert deps.get("kafka-access") == "service_completed_successfully", deps
     assert deps.get("mongodb") == "service_healthy", deps
     assert depends_on(compose_service("kafka-init")).get("kafka") == "service_healthy"
     assert svc.get("restart") in {"always", "unless-stopped", "on-failure"}, (
@@ -388,8 +389,8 @@ def test_kafka_is_a_single_kraft_node_that_the_services_can_reach() -> None:
     assert f"{node_id}@kafka:9093" in env["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")
     assert "CONTROLLER" in env["KAFKA_CONTROLLER_LISTENER_NAMES"].split(",")
     listeners = env["KAFKA_LISTENERS"].split(",")
-    assert "PLAINTEXT://:9092" in listeners and "CONTROLLER://:9093" in listeners, listeners
-    assert f"PLAINTEXT://{KAFKA_BOOTSTRAP}" in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    assert "SERVICES://:9092" in listeners and "CONTROLLER://:9093" in listeners, listeners
+    assert f"SERVICES://{KAFKA_BOOTSTRAP}" in env["KAFKA_ADVERTISED_LISTENERS"].split(",")
     # One broker: internal topics cannot have more replicas than that.
     assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
     assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
@@ -439,3 +440,61 @@ def test_the_docker_build_context_leaves_out_caches_and_environments_but_not_the
         assert needed in patterns, f".dockerignore does not leave out {needed}"
     for kept in ("shared", "services", "uv.lock", "pyproject.toml", "**/src", "*.toml", "*.lock"):
         assert kept not in patterns, f".dockerignore leaves out {kept}, which the images need"
+
+
+# ---------------------------------------------------------------- Kafka access (issue 9, rule 10)
+
+SECRET = re.compile(r"^\$\{(?P<name>[A-Z_]+):\?[^}]+\}$")  # ${NAME:?message}: required, no default
+
+
+def _required_secret(value: str) -> str:
+    match = SECRET.match(value)
+    assert match, f"{value!r} is not a required interpolation ${{NAME:?message}}: a secret has no default"
+    return match["name"]
+
+
+def test_every_kafka_listener_authenticates_and_only_the_administrator_is_a_super_user() -> None:
+    env = environment(compose_service("kafka"))
+    protocols = dict(pair.split(":") for pair in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert set(protocols.values()) == {"SASL_PLAINTEXT"}, protocols
+    assert env["KAFKA_INTER_BROKER_LISTENER_NAME"] == "SERVICES"
+    assert env["KAFKA_SUPER_USERS"] == "User:admin"
+    assert env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
+    assert env["KAFKA_LISTENER_NAME_SERVICES_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512,PLAIN"
+    assert env["KAFKA_LISTENER_NAME_SASL__PLAINTEXT_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
+    assert "ANONYMOUS" not in json.dumps(env)
+    for listener in ("SERVICES", "CONTROLLER"):
+        jaas = env[f"KAFKA_LISTENER_NAME_{listener}_PLAIN_SASL_JAAS_CONFIG"]
+        assert 'username="admin"' in jaas and "${KAFKA_ADMIN_PASSWORD:?" in jaas, jaas
+    assert "--command-config" in healthcheck_command(compose_service("kafka").get("healthcheck"))
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=SERVICE_IDS)
+def test_compose_signs_every_service_in_to_kafka_as_its_own_user(service: Service) -> None:
+    env = environment(compose_service(service.name))
+    p = service.prefix
+    if service.name == "web":  # no Kafka client, so no Kafka user
+        assert p + "KAFKA_USER" not in env and p + "KAFKA_PASSWORD" not in env
+        return
+    assert env[p + "KAFKA_USER"] == service.name
+    assert _required_secret(env[p + "KAFKA_PASSWORD"]) == p + "KAFKA_PASSWORD"
+    access = environment(compose_service("kafka-access"))
+    assert _required_secret(access[p + "KAFKA_PASSWORD"]) == p + "KAFKA_PASSWORD", "the same password"
+
+
+def test_kafka_access_creates_exactly_the_users_and_acls_the_local_stack_does() -> None:
+    from devstack import service_users
+
+    access = compose_service("kafka-access")
+    assert str(access.get("image", "")).startswith("apache/kafka:4."), access.get("image")
+    mounts = [str(v) for v in access.get("volumes", [])]
+    assert f"./{service_users.SCRIPT}:/deploy/kafka-service-access.sh:ro" in mounts, mounts
+    assert access.get("entrypoint") == ["/bin/sh", "/deploy/kafka-service-access.sh"]
+    assert access.get("restart", "no") == "no", "a one-shot must not be restarted"
+    assert depends_on(access).get("kafka") == "service_healthy"
+    assert (ROOT / service_users.SCRIPT).read_text() == service_users.access_script(), (
+        f"{service_users.SCRIPT} is stale: run `python -m devstack.service_users`"
+    )
+    init = environment(compose_service("kafka-init"))
+    assert _required_secret(init["SG_KAFKA_ADMIN_PASSWORD"]) == "KAFKA_ADMIN_PASSWORD"

@@ -17,7 +17,7 @@ import pytest
 from confluent_kafka import Producer
 
 from devstack.infra import Endpoints
-from shared.topics import Topics, ensure_topics
+from shared.topics import Topics
 from testsupport.accounts import seed_demo
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
@@ -74,9 +74,13 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
     run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, topics=TOPICS, log_dir=LOGS
+        kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        mongo_url=infra.mongo_url,
+        topics=TOPICS,
+        log_dir=LOGS,
     )
-    asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
+    asyncio.run(run.create_topics())
     service = run.service
 
     accounts = service("accounts").start()
@@ -91,8 +95,8 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
         accounts.stop()
 
 
-def publish(bootstrap: str, event: dict[str, Any]) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+def publish(infra: Endpoints, event: dict[str, Any]) -> None:
+    producer = Producer({**infra.librdkafka(), "acks": "all", "enable.idempotence": True})
     producer.produce(TOPICS.contact("housing"), json.dumps(event).encode(), key=event["subject"].encode())
     assert producer.flush(30) == 0
 
@@ -109,14 +113,14 @@ def test_a_contact_that_names_the_child_exactly_reaches_their_chronology(
     infra: Endpoints, stack: Stack
 ) -> None:
     summary = f"Damp in the bedroom; repairs booked ({uuid.uuid4().hex[:6]})."
-    publish(infra.kafka_bootstrap, contact(AMY_BY_NAME, summary))
+    publish(infra, contact(AMY_BY_NAME, summary))
     wait_for(lambda: summary in stack.summaries(), what="the exactly matched contact in Amy's chronology")
 
 
 def test_an_uncertain_contact_waits_for_a_manager_and_then_flows_on(infra: Endpoints, stack: Stack) -> None:
     summary = f"Family moved to temporary accommodation ({uuid.uuid4().hex[:6]})."
     event = contact({**AMY_BY_NAME, "given_name": "Aimee"}, summary)  # close, not equal: a person decides
-    publish(infra.kafka_bootstrap, event)
+    publish(infra, event)
     manager = stack.headers("mia.clarke")
 
     def waiting() -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from devstack.browser import FLAGS, ensure_browser
 from devstack.infra import Endpoints
-from shared.topics import Topics, ensure_topics
+from shared.topics import Topics
 from testsupport.accounts import seed_demo
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
@@ -144,8 +144,8 @@ EVENTS: list[dict[str, Any]] = [
 TO_MARK = EVENTS[-1]
 
 
-def publish(bootstrap: str, events: list[dict[str, Any]]) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+def publish(infra: Endpoints, events: list[dict[str, Any]]) -> None:
+    producer = Producer({**infra.librdkafka(), "acks": "all", "enable.idempotence": True})
     for event in events:
         producer.produce(TOPICS.contact(event["source"]), json.dumps(event).encode(), key=AMY.encode())
     assert producer.flush(30) == 0
@@ -187,9 +187,13 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
     run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, topics=TOPICS, log_dir=LOGS
+        kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        mongo_url=infra.mongo_url,
+        topics=TOPICS,
+        log_dir=LOGS,
     )
-    asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
+    asyncio.run(run.create_topics())
     service = run.service
 
     accounts = service("accounts")
@@ -211,7 +215,7 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
         )
         started.append(web.start())
         stack = Stack(accounts=accounts, chronology=chronology, web=web)
-        publish(infra.kafka_bootstrap, EVENTS)
+        publish(infra, EVENTS)
         wait_for(
             lambda: stack.chronology_total("sam.okafor") == len(EVENTS),
             within=90,

@@ -15,11 +15,15 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from shared.access import HistoryIncomplete
 from shared.contracts.accounts import AccountEvent, decode_account_event
+from shared.kafka.auth import KafkaCredentials
 
 
 class KafkaAccountHistory:
-    def __init__(self, bootstrap: str, topic: str, *, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, bootstrap: str, topic: str, *, credentials: KafkaCredentials, timeout_s: float = 30.0
+    ) -> None:
         self._bootstrap = bootstrap
+        self._auth = credentials.aiokafka()
         self._topic = topic
         self._timeout_s = timeout_s
 
@@ -28,7 +32,7 @@ class KafkaAccountHistory:
         decoded (a snapshot rebuilt without it could grant what that event took away)."""
         key = child_id.encode()
         partitions = await self._partitions()
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False, **self._auth)
         await consumer.start()
         try:
             tp = TopicPartition(self._topic, DefaultPartitioner()(key, partitions, partitions))
@@ -56,7 +60,7 @@ class KafkaAccountHistory:
             await consumer.stop()
 
     async def _partitions(self) -> list[int]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, **self._auth)
         await admin.start()
         try:
             described = await admin.describe_topics([self._topic])

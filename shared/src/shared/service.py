@@ -73,10 +73,16 @@ class Runtime:
     @classmethod
     def create(cls, settings: ServiceSettings) -> Runtime:
         registry = CollectorRegistry()
+        broker = make_broker(
+            settings.kafka_bootstrap,
+            service=settings.service_name,
+            credentials=settings.kafka_credentials(),
+            registry=registry,
+        )
         return cls(
             settings=settings,
             registry=registry,
-            broker=make_broker(settings.kafka_bootstrap, service=settings.service_name, registry=registry),
+            broker=broker,
             mongo_client=mongo.connect(settings.mongo_url, app_name=settings.service_name),
             consumer_metrics=ConsumerMetrics.create(registry),
             outbox_metrics=OutboxMetrics.create(registry),
@@ -153,7 +159,13 @@ def service_app(
     lifecycle.on_start.append(runtime.broker.start)
     gauge = lag_gauge(runtime.registry)
     for sub in runtime.subscriptions:
-        monitor = LagMonitor(settings.kafka_bootstrap, group=sub.group_id, topics=sub.topics, gauge=gauge)
+        monitor = LagMonitor(
+            settings.kafka_bootstrap,
+            credentials=settings.kafka_credentials(),
+            group=sub.group_id,
+            topics=sub.topics,
+            gauge=gauge,
+        )
         lifecycle.run_in_background(f"lag {sub.group_id}", monitor.run)
 
     async def close_mongo() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.kafka.auth import KafkaCredentials
 
 
 class ServiceSettings(BaseSettings):
@@ -13,6 +15,10 @@ class ServiceSettings(BaseSettings):
 
     service_name: str
     kafka_bootstrap: str = "127.0.0.1:29092"
+    # The service's own SCRAM-SHA-512 user on the broker (shared.kafka.auth); the user defaults to the
+    # service's name. The password has no default: `kafka_credentials` refuses to build a client without it.
+    kafka_user: str = ""
+    kafka_password: SecretStr | None = None
     mongo_url: str = "mongodb://127.0.0.1:27027/"
     mongo_db: str = ""
     http_host: str = "127.0.0.1"
@@ -34,6 +40,16 @@ class ServiceSettings(BaseSettings):
     @property
     def database(self) -> str:
         return self.mongo_db or self.service_name
+
+    def kafka_credentials(self) -> KafkaCredentials:
+        """The service's broker credentials; raises when the password is not set (secrets have no default)."""
+        if self.kafka_password is None or not self.kafka_password.get_secret_value():
+            prefix = str(self.model_config.get("env_prefix", "")).upper()
+            raise ValueError(
+                f"{prefix}KAFKA_PASSWORD is not set: every service authenticates to Kafka (SCRAM-SHA-512) "
+                f"as its own user ({prefix}KAFKA_USER, default {self.service_name!r})"
+            )
+        return KafkaCredentials(self.kafka_user or self.service_name, self.kafka_password.get_secret_value())
 
     @property
     def group_id(self) -> str:

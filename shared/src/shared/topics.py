@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from shared.kafka.auth import KafkaCredentials
+
 # Agencies each publish to their own topic `contacts.<agency>` (per-agency write rights, BRIEF §5).
 AGENCIES: tuple[str, ...] = ("school", "health", "police", "socialcare", "housing", "voluntary")
 
@@ -77,6 +79,7 @@ class Topics:
             self.chronology_events,
             self.forum_events,
             self.audit_events,
+            self.identity_events,
         )
 
     def all(self) -> dict[str, int]:
@@ -103,10 +106,14 @@ def contact_topic(agency: str) -> str:
 KEEP_FOR_EVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
-async def ensure_topics(bootstrap: str, topics: dict[str, int] | None = None) -> list[str]:
-    """Create the topics that do not exist yet (source topics kept for ever); returns the names created."""
+async def ensure_topics(
+    bootstrap: str, topics: dict[str, int] | None = None, *, credentials: KafkaCredentials
+) -> list[str]:
+    """Create the topics that do not exist yet (source topics kept for ever); returns the names created.
+
+    Only the broker's administrator may create topics (the services' users have no CREATE right)."""
     wanted = ALL_TOPICS if topics is None else topics
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **credentials.aiokafka())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -13,6 +13,7 @@ import pytest
 from devstack import demo_accounts, services
 from devstack.demo_accounts import AMY, CHILDREN, PEOPLE
 from devstack.infra import Endpoints
+from devstack.kafka import admin_credentials
 from testsupport.accounts import RunningAccounts, running_accounts
 
 PASSWORD = "local-demo-only"
@@ -38,7 +39,9 @@ def test_the_seeder_reads_the_settings_the_accounts_process_was_started_with() -
 
 def test_the_local_accounts_process_is_not_asked_to_seed_anything() -> None:
     accounts = services.select(["accounts"])[0]
-    env = services.service_env(accounts, Endpoints("127.0.0.1:1", "mongodb://127.0.0.1:2/"), base={})
+    env = services.service_env(
+        accounts, Endpoints("127.0.0.1:1", "mongodb://127.0.0.1:2/", kafka_admin=admin_credentials()), base={}
+    )
     assert not [name for name in env if "DEMO" in name]
     assert demo_accounts.settings_of(env).database == "accounts"
 
@@ -65,7 +68,11 @@ async def test_the_demo_seed_is_published_by_the_running_service_and_seeding_aga
     infra: Endpoints,
 ) -> None:
     async with running_accounts(
-        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, demo_password=PASSWORD
+        kafka_bootstrap=infra.kafka_bootstrap,
+        mongo_url=infra.mongo_url,
+        kafka_admin=infra.kafka_admin,
+        kafka_credentials=infra.kafka_user("accounts"),
+        demo_password=PASSWORD,
     ) as accounts:
         await _wait_until_published(accounts)
         amy = await accounts.ctx.store.child(AMY)

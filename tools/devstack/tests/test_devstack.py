@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from devstack import agencies, kafka, paths, procs, services
+from devstack import acls, agencies, kafka, paths, procs, service_users, services
 from devstack.errors import DevStackError
 from devstack.infra import Endpoints
 from devstack.paths import Ports
+from shared.kafka.auth import KafkaCredentials
+from shared.topics import AGENCIES, Topics
 
 PORT_VARIABLES = (
     "SG_KAFKA_PORT",
@@ -94,7 +96,7 @@ def test_broker_config_is_one_node_broker_and_controller_on_loopback(default_por
     assert settings["process.roles"] == "broker,controller"
     assert settings["controller.quorum.voters"] == "1@127.0.0.1:29093"
     assert settings["listeners"] == (
-        "PLAINTEXT://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093,SASL_PLAINTEXT://127.0.0.1:29094"
+        "SERVICES://127.0.0.1:29092,CONTROLLER://127.0.0.1:29093,SASL_PLAINTEXT://127.0.0.1:29094"
     )
     assert settings["log.dirs"] == "/data/kafka"
     assert settings["offsets.topic.replication.factor"] == "1"
@@ -104,24 +106,84 @@ def test_broker_config_is_one_node_broker_and_controller_on_loopback(default_por
     assert settings["auto.create.topics.enable"] == "true"
 
 
-def test_agencies_authenticate_on_their_own_listener_and_acls_apply(default_ports: None) -> None:
-    text = kafka.server_properties(Ports.from_env(), Path("/data/kafka"))
+def test_every_listener_authenticates_and_only_the_administrator_is_a_super_user(default_ports: None) -> None:
+    admin = KafkaCredentials("admin", "pw", mechanism="PLAIN")
+    text = kafka.server_properties(Ports.from_env(), Path("/data/kafka"), admin)
     settings = dict(line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
-    assert settings["advertised.listeners"] == "PLAINTEXT://127.0.0.1:29092,SASL_PLAINTEXT://127.0.0.1:29094"
+    assert settings["advertised.listeners"] == "SERVICES://127.0.0.1:29092,SASL_PLAINTEXT://127.0.0.1:29094"
     protocols = dict(pair.split(":") for pair in settings["listener.security.protocol.map"].split(","))
     assert protocols == {
-        "PLAINTEXT": "PLAINTEXT",
-        "CONTROLLER": "PLAINTEXT",
+        "SERVICES": "SASL_PLAINTEXT",
+        "CONTROLLER": "SASL_PLAINTEXT",
         "SASL_PLAINTEXT": "SASL_PLAINTEXT",
     }
-    assert settings["inter.broker.listener.name"] == "PLAINTEXT"
-    assert settings["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert settings["inter.broker.listener.name"] == "SERVICES"
+    assert settings["listener.name.services.sasl.enabled.mechanisms"] == "SCRAM-SHA-512,PLAIN"
+    assert settings["listener.name.controller.sasl.enabled.mechanisms"] == "PLAIN"
+    assert settings["listener.name.sasl_plaintext.sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
     assert settings["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"] == (
         "org.apache.kafka.common.security.scram.ScramLoginModule required;"
     )
+    assert settings["listener.name.controller.plain.sasl.jaas.config"] == (
+        'org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="pw" '
+        'user_admin="pw";'
+    )
+    assert "user_" not in settings["listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"]
     assert settings["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
     assert settings["allow.everyone.if.no.acl.found"] == "false"
-    assert settings["super.users"] == "User:ANONYMOUS"
+    assert settings["super.users"] == "User:admin"
+
+
+def test_an_administrator_password_that_would_break_the_broker_config_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SG_KAFKA_ADMIN_PASSWORD", 'a"; user_evil="x')
+    with pytest.raises(DevStackError, match="SG_KAFKA_ADMIN_PASSWORD"):
+        kafka.admin_credentials()
+
+
+def test_each_service_may_write_only_its_own_topics_and_read_what_it_consumes() -> None:
+    writes = {
+        s: {g.name for g in service_users.grants(s) if g.operation == "WRITE"} for s in service_users.SERVICES
+    }
+    assert writes["accounts"] == {
+        "accounts.events",
+        "identity.events",
+        "audit.events",
+        "audit.events.deadletter",
+        "accounts.events.deadletter",
+        *(f"contacts.{a}.deadletter" for a in AGENCIES),
+    }
+    assert writes["chronology"] == {
+        "chronology.events",
+        "audit.events",
+        "identity.events.deadletter",
+        "accounts.events.deadletter",
+        *(f"contacts.{a}.deadletter" for a in AGENCIES),
+    }
+    assert writes["notifications"] == {"audit.events"}
+    assert not any(f"contacts.{a}" in w for a in AGENCIES for w in writes.values())
+    assert {g for g in service_users.grants("forum") if g.resource == "GROUP"} == {
+        acls.Grant("GROUP", "forum", "PREFIXED", "READ")
+    }
+    reads = {g.name for g in service_users.grants("chronology") if g.operation == "READ"}
+    assert "audit.events" not in reads and "accounts.events" in reads
+
+
+def test_a_runs_own_topics_get_the_same_grants_under_its_prefix() -> None:
+    plain = service_users.grants("analytics")
+    prefixed = service_users.grants("analytics", Topics("t1."))
+    assert {(g.resource, g.name if g.resource == "GROUP" else "t1." + g.name) for g in plain} == {
+        (g.resource, g.name) for g in prefixed
+    }
+
+
+def test_the_web_has_no_kafka_user_and_a_service_gets_its_own() -> None:
+    assert service_users.service_env("web", "WEB_") == {}
+    assert service_users.service_env("forum", "FORUM_") == {
+        "FORUM_KAFKA_USER": "forum",
+        "FORUM_KAFKA_PASSWORD": service_users.credentials("forum").password,
+    }
 
 
 def test_agency_passwords_are_local_defaults_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,11 +198,11 @@ def test_agency_passwords_are_local_defaults_unless_set(monkeypatch: pytest.Monk
 
 def test_an_agency_writes_its_topic_and_reads_only_its_rejections() -> None:
     assert set(agencies.grants("school")) == {
-        agencies.Grant("TOPIC", "contacts.school", "LITERAL", "WRITE"),
-        agencies.Grant("TOPIC", "contacts.school", "LITERAL", "DESCRIBE"),
-        agencies.Grant("TOPIC", "contacts.school.deadletter", "LITERAL", "READ"),
-        agencies.Grant("TOPIC", "contacts.school.deadletter", "LITERAL", "DESCRIBE"),
-        agencies.Grant("GROUP", "school-", "PREFIXED", "READ"),
+        acls.Grant("TOPIC", "contacts.school", "LITERAL", "WRITE"),
+        acls.Grant("TOPIC", "contacts.school", "LITERAL", "DESCRIBE"),
+        acls.Grant("TOPIC", "contacts.school.deadletter", "LITERAL", "READ"),
+        acls.Grant("TOPIC", "contacts.school.deadletter", "LITERAL", "DESCRIBE"),
+        acls.Grant("GROUP", "school-", "PREFIXED", "READ"),
     }
     for agency in ("health", "police", "socialcare", "housing", "voluntary"):
         names = {g.name for g in agencies.grants(agency)}
@@ -172,11 +234,13 @@ def test_cluster_ids_look_like_kafkas() -> None:
 def test_each_service_gets_its_settings_under_its_own_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SG_FORUM_PORT", raising=False)
     forum = services.select(["forum"])[0]
-    env = services.service_env(forum, Endpoints("127.0.0.1:1", "mongodb://127.0.0.1:2/"), base={})
+    admin = KafkaCredentials("admin", "pw", mechanism="PLAIN")
+    env = services.service_env(forum, Endpoints("127.0.0.1:1", "mongodb://127.0.0.1:2/", admin), base={})
     assert env["FORUM_KAFKA_BOOTSTRAP"] == "127.0.0.1:1"
     assert env["FORUM_MONGO_URL"] == "mongodb://127.0.0.1:2/"
     assert env["FORUM_MONGO_DB"] == "forum"
     assert env["FORUM_HTTP_PORT"] == "8003"
+    assert env["FORUM_KAFKA_USER"] == "forum"
     assert env["SG_LOG_DIR"] == str(paths.LOGS_DIR)
 
 

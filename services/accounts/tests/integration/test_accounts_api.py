@@ -23,6 +23,8 @@ pytestmark = pytest.mark.integration
 async def accounts(infra: Endpoints) -> AsyncIterator[RunningAccounts]:
     async with running_accounts(
         kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        kafka_credentials=infra.kafka_user("accounts"),
         mongo_url=infra.mongo_url,
         demo_password="local-demo-only",
     ) as running:
@@ -331,6 +333,8 @@ async def test_the_signing_key_survives_a_restart(accounts: RunningAccounts, inf
     token = accounts.keys.issuer.issue(accounts.people["lead"].principal()).access_token
     async with running_accounts(
         kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        kafka_credentials=infra.kafka_user("accounts"),
         mongo_url=infra.mongo_url,
         database=accounts.database,
         keep_database=True,
@@ -347,7 +351,11 @@ class _BrokerAway:
 
 async def test_a_view_that_cannot_be_logged_is_not_served(infra: Endpoints) -> None:
     async with running_accounts(
-        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, audit_sink=_BrokerAway()
+        kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        kafka_credentials=infra.kafka_user("accounts"),
+        mongo_url=infra.mongo_url,
+        audit_sink=_BrokerAway(),
     ) as broken:
         lead = await broken.add_person("lead", "practitioner", "socialcare")
         opened = await broken.client.post(

@@ -44,9 +44,12 @@ class OtherService:
 @pytest.fixture(scope="module")
 async def running(infra: Endpoints) -> AsyncIterator[tuple[RunningAccounts, OtherService]]:
     database = f"test_{uuid.uuid4().hex}"
+    # Another service as the broker knows it: chronology's user, with chronology's rights on the topics.
+    chronology = infra.kafka_user("chronology")
     settings = ServiceSettings(
-        service_name="snapshot-test",
+        service_name=chronology.user,
         kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_password=chronology.password,
         mongo_url=infra.mongo_url,
         mongo_db=database,
         consumer_group_suffix=f"-{uuid.uuid4().hex[:8]}",
@@ -64,7 +67,11 @@ async def running(infra: Endpoints) -> AsyncIterator[tuple[RunningAccounts, Othe
     app = service_app(runtime, title="snapshot test", description="", errors=SHARED_STATUSES)
     other = OtherService(snapshots, AuditTrail(KafkaAuditSink(runtime.broker), service="chronology"))
     async with running_accounts(
-        kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url, memory_audit=False
+        kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        kafka_credentials=infra.kafka_user("accounts"),
+        mongo_url=infra.mongo_url,
+        memory_audit=False,
     ) as accounts:
         for name, kind, agency in [
             ("lead", "practitioner", "socialcare"),

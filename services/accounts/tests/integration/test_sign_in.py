@@ -20,7 +20,12 @@ PASSWORD = "a long enough password"
 
 @pytest.fixture(scope="module")
 async def accounts(infra: Endpoints) -> AsyncIterator[RunningAccounts]:
-    async with running_accounts(kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url) as running:
+    async with running_accounts(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        kafka_credentials=infra.kafka_user("accounts"),
+        mongo_url=infra.mongo_url,
+    ) as running:
         await running.add_person("lead", "practitioner", "socialcare")
         yield running
 

@@ -32,7 +32,9 @@ def create_app(
     if store is None:
         store = MongoAnalyticsStore(runtime.db)
     if snapshots is None:
-        history = KafkaAccountHistory(settings.kafka_bootstrap, topics.accounts_events)
+        history = KafkaAccountHistory(
+            settings.kafka_bootstrap, topics.accounts_events, credentials=settings.kafka_credentials()
+        )
         snapshots = AccessSnapshots(runtime.db, history=history)
     audit_sink = audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events)
     guard = Guard(snapshots, audit_sink=audit_sink, service=settings.service_name)

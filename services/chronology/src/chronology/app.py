@@ -34,7 +34,9 @@ def create_app(
     if store is None:
         store = MongoChronologyStore(runtime.db)
     if snapshots is None:
-        history = KafkaAccountHistory(settings.kafka_bootstrap, topics.accounts_events)
+        history = KafkaAccountHistory(
+            settings.kafka_bootstrap, topics.accounts_events, credentials=settings.kafka_credentials()
+        )
         snapshots = AccessSnapshots(runtime.db, history=history)
     marks_outbox = outbox or DocumentOutbox(runtime.db[MARKS])
     audit_sink = audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events)

@@ -19,6 +19,7 @@ from faststream.kafka import KafkaBroker
 
 from chronology.app import create_app
 from chronology.settings import ChronologySettings
+from devstack import service_users
 from devstack.infra import Endpoints
 from shared import mongo
 from shared.audit import MemoryAuditSink
@@ -61,7 +62,8 @@ class Running:
 @pytest.fixture
 async def running(infra: Endpoints) -> AsyncIterator[Running]:
     topics = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")
-    await ensure_topics(infra.kafka_bootstrap, topics.all())
+    await ensure_topics(infra.kafka_bootstrap, topics.all(), credentials=infra.kafka_admin)
+    service_users.grant_run(infra.kafka_bootstrap, topics)  # the broker's ACLs name a run's topics in full
     database = f"test_{uuid.uuid4().hex}"
     settings = ChronologySettings(
         kafka_bootstrap=infra.kafka_bootstrap,
@@ -73,7 +75,7 @@ async def running(infra: Endpoints) -> AsyncIterator[Running]:
     )
     audit = MemoryAuditSink()
     app = create_app(settings, audit_sink=audit)
-    publisher = KafkaBroker(infra.kafka_bootstrap)
+    publisher = KafkaBroker(infra.kafka_bootstrap, security=infra.kafka_admin.faststream())
     await publisher.start()
     try:
         async with (

@@ -9,14 +9,20 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
 from shared.events import Envelope
+from shared.kafka.auth import KafkaCredentials
 
 
-def make_broker(bootstrap: str, *, service: str, registry: CollectorRegistry) -> KafkaBroker:
+def make_broker(
+    bootstrap: str, *, service: str, credentials: KafkaCredentials, registry: CollectorRegistry
+) -> KafkaBroker:
     """A broker whose producer is durable: every write acknowledged by all in-sync replicas, no duplicates
-    from producer retries (KAFKA-NOTES.md, "Publishing")."""
+    from producer retries (KAFKA-NOTES.md, "Publishing"); it signs in as the service's own user."""
     return KafkaBroker(
         bootstrap,
         client_id=service,
+        security=credentials.faststream(),
+        # Topics are created up front by the administrator (shared.topics); a service's user may not.
+        allow_auto_create_topics=False,
         acks="all",
         enable_idempotence=True,
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=service)],

@@ -10,6 +10,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import CollectorRegistry, Gauge
 
+from shared.kafka.auth import KafkaCredentials
+
 log = logging.getLogger(__name__)
 
 
@@ -28,12 +30,14 @@ class LagMonitor:
         self,
         bootstrap: str,
         *,
+        credentials: KafkaCredentials,
         group: str,
         topics: Sequence[str],
         gauge: Gauge | None = None,
         every_s: float = 10.0,
     ) -> None:
         self._bootstrap = bootstrap
+        self._credentials = credentials
         self._group = group
         self._topics = list(topics)
         self._every = every_s
@@ -42,8 +46,9 @@ class LagMonitor:
 
     async def measure(self) -> int:
         """Measure lag once, update the gauge, return the total."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap)
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
+        auth = self._credentials.aiokafka()
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, **auth)
+        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False, **auth)
         await admin.start()
         await consumer.start()
         try:

@@ -2,7 +2,7 @@
 
 The broker (devstack.kafka) runs a SASL_PLAINTEXT listener with Kafka's StandardAuthorizer and denies
 whatever no ACL allows. Here, once it answers, each agency in `shared.topics.AGENCIES` gets a user named after
-it and exactly these ACLs, created through the Admin API on the internal (super-user) listener:
+it and exactly these ACLs, created through the Admin API by the broker's administrator (devstack.acls):
 
 - topic `contacts.<agency>` (LITERAL): WRITE, DESCRIBE — publish its contact events;
 - topic `contacts.<agency>.deadletter` (LITERAL): READ, DESCRIBE — read its own rejections;
@@ -12,9 +12,6 @@ it and exactly these ACLs, created through the Admin API on the internal (super-
 other ACL of an agency user deleted. The passwords are local-stack ones (`SG_AGENCY_PASSWORD_<AGENCY>`, default
 `dev-<agency>-secret`), deterministic so that a developer or a test can use them; production credentials are
 the council's, never these.
-
-confluent-kafka (the dev dependency group, which `./dev` always installs) does the admin work: aiokafka 0.14
-has no ACL API.
 """
 
 from __future__ import annotations
@@ -22,33 +19,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
 
+from devstack import acls
+from devstack.acls import Grant
 from devstack.errors import DevStackError
 from devstack.kafka import SASL_MECHANISM
 from devstack.paths import Ports
+from shared.kafka.auth import SECURITY_PROTOCOL
 from shared.topics import AGENCIES, contact_topic, dead_letter_topic
-
-if TYPE_CHECKING:
-    from confluent_kafka.admin import AdminClient
-    from confluent_kafka.admin._acl import AclBinding
-
-SCRAM_ITERATIONS = 8192  # Kafka accepts 4096-16384 for SCRAM-SHA-512
-SECURITY_PROTOCOL = "SASL_PLAINTEXT"
-
-Resource = Literal["TOPIC", "GROUP"]
-Pattern = Literal["LITERAL", "PREFIXED"]
-Operation = Literal["READ", "WRITE", "DESCRIBE"]
-
-
-@dataclass(frozen=True, order=True)
-class Grant:
-    """One ALLOW ACL of an agency user, from any host."""
-
-    resource: Resource
-    name: str
-    pattern: Pattern
-    operation: Operation
 
 
 def _known(agency: str) -> str:
@@ -121,126 +99,19 @@ class AccessReport:
     deleted: int
 
 
-# confluent_kafka.admin re-exports these without `__all__`, which mypy --strict does not accept: import them
-# from the modules that define them.
-
-
-def _binding(agency: str, grant: Grant) -> AclBinding:
-    from confluent_kafka.admin._acl import AclBinding, AclOperation, AclPermissionType
-    from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
-
-    return AclBinding(
-        ResourceType[grant.resource],
-        grant.name,
-        ResourcePatternType[grant.pattern],
-        principal(agency),
-        "*",
-        AclOperation[grant.operation],
-        AclPermissionType.ALLOW,
-    )
-
-
-def _admin(bootstrap: str) -> AdminClient:
-    try:
-        from confluent_kafka.admin import AdminClient
-    except ImportError as exc:
-        raise DevStackError(
-            "confluent-kafka (the project's dev dependency group) is not installed; run the tool as ./dev, "
-            "which installs it, to create the agency users"
-        ) from exc
-    # log_level 3 (errors): librdkafka would otherwise log its housekeeping to stderr on close
-    return AdminClient({"bootstrap.servers": bootstrap, "client.id": "sg-devstack-agencies", "log_level": 3})
-
-
-def _upsert_credentials(admin: AdminClient, agencies: tuple[str, ...], timeout: float) -> None:
-    from confluent_kafka.admin._scram import (
-        ScramCredentialInfo,
-        ScramMechanism,
-        UserScramCredentialAlteration,
-        UserScramCredentialUpsertion,
-    )
-
-    mechanism = ScramMechanism[SASL_MECHANISM.replace("-", "_")]
-    alterations: list[UserScramCredentialAlteration] = []
-    for agency in agencies:
-        user, password = agency_credentials(agency)
-        info = ScramCredentialInfo(mechanism, SCRAM_ITERATIONS)
-        alterations.append(UserScramCredentialUpsertion(user, info, password.encode()))
-    for user, future in admin.alter_user_scram_credentials(alterations, request_timeout=timeout).items():
-        try:
-            future.result(timeout)
-        except Exception as exc:
-            raise DevStackError(
-                f"could not set the SCRAM credentials of the agency user {user!r}: {exc}"
-            ) from exc
-
-
-def _converge_acls(admin: AdminClient, agency: str, timeout: float) -> tuple[int, int]:
-    from confluent_kafka.admin._acl import AclBindingFilter, AclOperation, AclPermissionType
-    from confluent_kafka.admin._resource import ResourcePatternType, ResourceType
-
-    wanted = {_binding(agency, grant) for grant in grants(agency)}
-    # None matches any name and any host (the stubs say str; the filter documents None as "any").
-    everything_of_user = AclBindingFilter(
-        ResourceType.ANY,
-        None,  # type: ignore[arg-type]
-        ResourcePatternType.ANY,
-        principal(agency),
-        None,  # type: ignore[arg-type]
-        AclOperation.ANY,
-        AclPermissionType.ANY,
-    )
-    try:
-        existing = set(admin.describe_acls(everything_of_user, request_timeout=timeout).result(timeout))
-    except Exception as exc:
-        raise DevStackError(f"could not list the ACLs of {principal(agency)}: {exc}") from exc
-    extra = existing - wanted
-    missing = wanted - existing
-    if extra:
-        filters = [
-            AclBindingFilter(
-                b.restype,
-                b.name,
-                b.resource_pattern_type,
-                b.principal,
-                b.host,
-                b.operation,
-                b.permission_type,
-            )
-            for b in extra
-        ]
-        for acl_filter, future in admin.delete_acls(filters, request_timeout=timeout).items():
-            try:
-                future.result(timeout)
-            except Exception as exc:
-                raise DevStackError(f"could not delete the ACL {acl_filter}: {exc}") from exc
-    if missing:
-        for binding, future in admin.create_acls(sorted(missing), request_timeout=timeout).items():
-            try:
-                future.result(timeout)
-            except Exception as exc:
-                raise DevStackError(f"could not create the ACL {binding}: {exc}") from exc
-    return len(missing), len(extra)
-
-
 def ensure_agency_access(bootstrap: str, timeout: float = 30.0) -> AccessReport:
     """Create (or refresh) every agency's user and converge its ACLs on `grants`; safe on every start.
 
-    `bootstrap` is the internal, super-user listener. A broker without an authorizer (started by an older
-    version of this tool) refuses ACL requests with SECURITY_DISABLED: the error then says to restart it."""
-    admin = _admin(bootstrap)
+    `bootstrap` is the services' listener, where the administrator signs in. A broker started by an older
+    version of this tool (no authorizer, or no administrator) refuses: the error then says to restart it."""
+    admin = acls.admin_client(bootstrap, "sg-devstack-agencies")
     try:
-        _upsert_credentials(admin, AGENCIES, timeout)
+        acls.upsert_credentials(admin, [agency_credentials(a) for a in AGENCIES], timeout)
         created = deleted = 0
         for agency in AGENCIES:
-            plus, minus = _converge_acls(admin, agency, timeout)
+            plus, minus = acls.converge(admin, principal(agency), grants(agency), timeout)
             created += plus
             deleted += minus
     except DevStackError as exc:
-        if "SECURITY_DISABLED" in str(exc):
-            raise DevStackError(
-                f"the Kafka broker on {bootstrap} runs without an authorizer (it was started with an older "
-                "configuration): ./dev down && ./dev infra restarts it with the agency SASL listener and ACLs"
-            ) from exc
-        raise
+        raise acls.explain_security_disabled(exc, bootstrap) from exc
     return AccessReport(users=AGENCIES, created=created, deleted=deleted)

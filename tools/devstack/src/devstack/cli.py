@@ -70,11 +70,14 @@ def _agency_kafka() -> str:
     )
 
 
+_KAFKA_SIGN_IN = "(SASL_PLAINTEXT; services SCRAM-SHA-512 as <service>/dev-<service>-secret, admin PLAIN admin/dev-admin-secret)"
+
+
 def cmd_infra() -> int:
     started_at = time.monotonic()
     endpoints, _ = infra.ensure_infra()
     say(f"infrastructure ready in {time.monotonic() - started_at:.1f}s (./dev down stops it)")
-    print(f"  Kafka bootstrap   {endpoints.kafka_bootstrap}")
+    print(f"  Kafka bootstrap   {endpoints.kafka_bootstrap}   {_KAFKA_SIGN_IN}")
     print(f"  Kafka (agencies)  {_agency_kafka()}")
     print(f"  MongoDB wire URL  {endpoints.mongo_url}   (FerretDB on PostgreSQL)")
     print(f"  logs              {_rel(paths.LOGS_DIR)}/")
@@ -129,7 +132,7 @@ def _where_to_look(endpoints: Endpoints) -> None:
             "                    sam.okafor (lead professional), hana.begum (practitioner, not yet in a team),"
         )
         print("                    mia.clarke (manager), kerry.example (parent), ana.audit (auditor)")
-    print(f"  Kafka bootstrap   {endpoints.kafka_bootstrap}")
+    print(f"  Kafka bootstrap   {endpoints.kafka_bootstrap}   {_KAFKA_SIGN_IN}")
     print(f"  Kafka (agencies)  {_agency_kafka()}")
     print(f"  MongoDB wire URL  {endpoints.mongo_url}")
     print(f"  logs              {paths.LOGS_DIR}/")

@@ -110,7 +110,10 @@ def demo_events(now: datetime | None = None) -> list[tuple[str, Envelope[Contact
 async def load_demo(endpoints: Endpoints) -> str:
     """Publish the demo contacts; returns a one-line summary for the console."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=endpoints.kafka_bootstrap, acks="all", enable_idempotence=True
+        bootstrap_servers=endpoints.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        **endpoints.kafka_admin.aiokafka(),
     )
     await producer.start()
     try:

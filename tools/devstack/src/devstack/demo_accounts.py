@@ -207,7 +207,12 @@ async def seed_service(settings: AccountsSettings, *, password: str) -> str:
 
     The use cases run here, on that database, with a broker of this process for the audit trail; the service's
     outbox relay publishes the commits they write (within its `outbox_poll_s`), exactly as for its own."""
-    broker = make_broker(settings.kafka_bootstrap, service="accounts-demo-seed", registry=CollectorRegistry())
+    broker = make_broker(
+        settings.kafka_bootstrap,
+        service="accounts-demo-seed",
+        registry=CollectorRegistry(),
+        credentials=settings.kafka_credentials(),  # it writes accounts' audit events, as accounts
+    )
     client = mongo.connect(settings.mongo_url, app_name="accounts-demo-seed")
     try:
         await broker.start()

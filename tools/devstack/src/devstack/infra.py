@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack import agencies, ferretdb, kafka, paths, postgres, procs
+from devstack import agencies, ferretdb, kafka, paths, postgres, procs, service_users
 from devstack.paths import Ports
+from shared.kafka.auth import KafkaCredentials
 
 # Start order; stop order is the reverse (FerretDB before the PostgreSQL it holds connections to).
 COMPONENTS: tuple[str, ...] = (kafka.NAME, postgres.NAME, ferretdb.NAME)
@@ -15,10 +16,21 @@ LOCK = paths.RUN_DIR / "infra.lock"
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the infrastructure answers."""
+    """Where the infrastructure answers; `kafka_bootstrap` is the services' listener, where the dev stack
+    itself (topics, users, tests' own clients) signs in as `kafka_admin`."""
 
     kafka_bootstrap: str
     mongo_url: str
+    kafka_admin: KafkaCredentials
+
+    def librdkafka(self) -> dict[str, str]:
+        """confluent-kafka settings for a test's or a tool's own client: the services' listener, as the
+        administrator (who may read and write every topic)."""
+        return {"bootstrap.servers": self.kafka_bootstrap, **self.kafka_admin.librdkafka()}
+
+    def kafka_user(self, service: str) -> KafkaCredentials:
+        """The broker credentials `service` signs in with on the local stack (devstack.service_users)."""
+        return service_users.credentials(service)
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,11 @@ class ComponentStatus:
 
 def endpoints(ports: Ports | None = None) -> Endpoints:
     ports = ports or Ports.from_env()
-    return Endpoints(kafka_bootstrap=ports.kafka_bootstrap, mongo_url=ports.mongo_url)
+    return Endpoints(
+        kafka_bootstrap=ports.kafka_bootstrap,
+        mongo_url=ports.mongo_url,
+        kafka_admin=kafka.admin_credentials(),
+    )
 
 
 def ensure_infra() -> tuple[Endpoints, list[str]]:
@@ -57,6 +73,7 @@ def ensure_infra() -> tuple[Endpoints, list[str]]:
                 started.append(ferretdb.NAME)
             created = kafka.create_topics(ports.kafka_bootstrap)
             access = _agency_access(ports)
+            services = service_users.ensure_service_access(ports.kafka_bootstrap)
         except BaseException:
             _stop(started)  # leave nothing half-started behind
             raise
@@ -66,6 +83,11 @@ def ensure_infra() -> tuple[Endpoints, list[str]]:
         procs.say(
             f"agency users {', '.join(access.users)} on {ports.kafka_sasl_bootstrap} (SASL/SCRAM-SHA-512): "
             f"{access.created} ACLs created, {access.deleted} removed"
+        )
+    if services.created or services.deleted:
+        procs.say(
+            f"service users {', '.join(services.users)} on {ports.kafka_bootstrap} (SASL/SCRAM-SHA-512): "
+            f"{services.created} ACLs created, {services.deleted} removed"
         )
     return endpoints(ports), started
 

@@ -3,11 +3,17 @@
 The jars come from Maven Central through `infra/kafka/pom.xml` (resolved once into `.cache/kafka/libs`); the
 broker's configuration is generated into `.cache/run/kafka/`, its data lives in `.cache/run/kafka/data`.
 
-Three listeners: PLAINTEXT (the services' internal one), CONTROLLER (KRaft), and SASL_PLAINTEXT, where agency
-systems authenticate with SCRAM-SHA-512 and Kafka's own ACLs (StandardAuthorizer, deny when no ACL matches)
-decide what each may do. The principal of the two unauthenticated listeners, User:ANONYMOUS, is a super user,
-so the services and the controller are not subject to the ACLs; the agency users and their ACLs are created
-through the Admin API once the broker answers (`devstack.agencies`).
+Three listeners, all SASL_PLAINTEXT, with Kafka's own ACLs (StandardAuthorizer, deny when no ACL matches):
+
+- SERVICES (`SG_KAFKA_PORT`): the services, each as its own SCRAM-SHA-512 user (devstack.service_users),
+  and the dev stack's administrator; also the inter-broker listener;
+- CONTROLLER (`SG_KAFKA_CONTROLLER_PORT`): KRaft, administrator only;
+- SASL_PLAINTEXT (`SG_KAFKA_SASL_PORT`): agency systems, SCRAM-SHA-512 only (devstack.agencies).
+
+Nothing is unauthenticated, so nothing is User:ANONYMOUS. The one super user is the administrator, a static
+PLAIN user in the broker's JAAS configuration: it has to exist before any SCRAM credential can be created
+(SCRAM credentials live in the metadata log), and KRaft's controller listener does not support SCRAM. It
+creates the topics, the SCRAM users and their ACLs once the broker answers.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import asyncio
 import base64
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import uuid
@@ -24,9 +31,11 @@ from pathlib import Path
 from devstack import paths, procs
 from devstack.errors import DevStackError
 from devstack.paths import Ports
+from shared.kafka.auth import KafkaCredentials
 
 NAME = "kafka"
 SASL_MECHANISM = "SCRAM-SHA-512"
+ADMIN_USER = "admin"
 START_TIMEOUT = 90.0
 JAVA_OPTS = (
     "-Xms256m",
@@ -112,32 +121,61 @@ def ensure_jars() -> None:
 # --- configuration and storage --------------------------------------------------------------------------------
 
 
-def server_properties(ports: Ports, log_dir: Path) -> str:
+def admin_credentials() -> KafkaCredentials:
+    """The local broker's administrator, its one super user: `SG_KAFKA_ADMIN_PASSWORD` or `dev-admin-secret`
+    (a local-stack password; production's is the council's)."""
+    password = os.environ.get("SG_KAFKA_ADMIN_PASSWORD", "").strip() or "dev-admin-secret"
+    if any(c in password for c in '\\";') or not password.isprintable():
+        raise DevStackError(
+            "SG_KAFKA_ADMIN_PASSWORD may not contain quotes, backslashes, ';' or control characters"
+        )
+    return KafkaCredentials(ADMIN_USER, password, mechanism="PLAIN")
+
+
+def _jaas(admin: KafkaCredentials | None) -> str:
+    """A listener's login module: PLAIN with the administrator as its only user, or SCRAM (users in metadata)."""
+    if admin is None:
+        return "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    return (
+        "org.apache.kafka.common.security.plain.PlainLoginModule required "
+        f'username="{admin.user}" password="{admin.password}" user_{admin.user}="{admin.password}";'
+    )
+
+
+def server_properties(ports: Ports, log_dir: Path, admin: KafkaCredentials | None = None) -> str:
     """The broker's configuration: one node that is both broker and (static, single-voter) controller."""
+    admin = admin or admin_credentials()
+    scram = SASL_MECHANISM.lower()
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "controller.quorum.voters": f"1@127.0.0.1:{ports.kafka_controller}",
         "listeners": (
-            f"PLAINTEXT://127.0.0.1:{ports.kafka},CONTROLLER://127.0.0.1:{ports.kafka_controller},"
+            f"SERVICES://127.0.0.1:{ports.kafka},CONTROLLER://127.0.0.1:{ports.kafka_controller},"
             f"SASL_PLAINTEXT://127.0.0.1:{ports.kafka_sasl}"
         ),
-        "advertised.listeners": (
-            f"PLAINTEXT://127.0.0.1:{ports.kafka},SASL_PLAINTEXT://127.0.0.1:{ports.kafka_sasl}"
+        "advertised.listeners": f"SERVICES://127.0.0.1:{ports.kafka},SASL_PLAINTEXT://127.0.0.1:{ports.kafka_sasl}",
+        "listener.security.protocol.map": (
+            "SERVICES:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
         ),
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
         "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        # Agency systems: SCRAM-SHA-512 on the SASL listener; credentials live in the KRaft metadata log.
-        "sasl.enabled.mechanisms": SASL_MECHANISM,
-        f"listener.name.sasl_plaintext.{SASL_MECHANISM.lower()}.sasl.jaas.config": (
-            "org.apache.kafka.common.security.scram.ScramLoginModule required;"
-        ),
-        # Kafka's own ACLs, on every listener; what no ACL allows is denied. The PLAINTEXT and CONTROLLER
-        # listeners do not authenticate (principal User:ANONYMOUS): super user, so services and controller work.
+        "inter.broker.listener.name": "SERVICES",
+        "sasl.mechanism.inter.broker.protocol": "PLAIN",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        # Services: their SCRAM users, and the administrator (PLAIN) for the dev stack and the broker itself.
+        "listener.name.services.sasl.enabled.mechanisms": f"{SASL_MECHANISM},PLAIN",
+        f"listener.name.services.{scram}.sasl.jaas.config": _jaas(None),
+        "listener.name.services.plain.sasl.jaas.config": _jaas(admin),
+        # KRaft's controller listener cannot use SCRAM (its credentials are in the log it serves): PLAIN.
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": _jaas(admin),
+        # Agency systems: SCRAM-SHA-512 only; no administrator here.
+        "listener.name.sasl_plaintext.sasl.enabled.mechanisms": SASL_MECHANISM,
+        f"listener.name.sasl_plaintext.{scram}.sasl.jaas.config": _jaas(None),
+        # Kafka's own ACLs, on every listener; what no ACL allows is denied. Only the administrator is exempt.
         "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
         "allow.everyone.if.no.acl.found": "false",
-        "super.users": "User:ANONYMOUS",
+        "super.users": f"User:{admin.user}",
         "log.dirs": str(log_dir),
         "num.partitions": "6",
         "default.replication.factor": "1",
@@ -191,6 +229,19 @@ def _ensure_formatted(java: str) -> None:
     )
 
 
+class _ClearPasswordOnLoopback(logging.Filter):
+    """aiokafka warns on every PLAIN sign-in without TLS; on the loopback-only local broker that is known."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Sending username and password in the clear"
+
+
+def _quiet_plain_warning() -> None:
+    logger = logging.getLogger("aiokafka.conn")
+    if not any(isinstance(f, _ClearPasswordOnLoopback) for f in logger.filters):
+        logger.addFilter(_ClearPasswordOnLoopback())
+
+
 # --- health ---------------------------------------------------------------------------------------------------
 
 
@@ -198,7 +249,10 @@ async def _answers(bootstrap: str, limit: float) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient
 
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=bootstrap, request_timeout_ms=int(limit * 1000), connections_max_idle_ms=60_000
+        bootstrap_servers=bootstrap,
+        request_timeout_ms=int(limit * 1000),
+        connections_max_idle_ms=60_000,
+        **admin_credentials().aiokafka(),
     )
     try:
         await asyncio.wait_for(admin.start(), limit)
@@ -212,7 +266,9 @@ async def _answers(bootstrap: str, limit: float) -> bool:
 
 
 def healthy(bootstrap: str, timeout: float = 3.0) -> bool:
-    """Whether a broker answers a metadata request at `bootstrap`."""
+    """Whether a broker answers the administrator's metadata request at `bootstrap` (an old broker whose
+    listener does not authenticate does not: restart it)."""
+    _quiet_plain_warning()
     host, _, port = bootstrap.rpartition(":")
     if not procs.port_open(int(port), host or "127.0.0.1"):
         return False
@@ -223,9 +279,11 @@ def create_topics(bootstrap: str, timeout: float = 60.0) -> list[str]:
     """Create the system's topics (shared.topics), retrying while the new broker settles."""
     from shared.topics import ensure_topics
 
+    _quiet_plain_warning()
+
     async def attempt() -> list[str] | None:
         try:
-            return await asyncio.wait_for(ensure_topics(bootstrap), 20)
+            return await asyncio.wait_for(ensure_topics(bootstrap, credentials=admin_credentials()), 20)
         except Exception:
             return None
 

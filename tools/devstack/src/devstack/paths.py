@@ -90,8 +90,9 @@ def env_port(variable: str, default: int) -> int:
 class Ports:
     """The loopback ports of the infrastructure servers.
 
-    `kafka` is the broker's internal PLAINTEXT listener (the services, as super users); `kafka_sasl` is the
-    SASL_PLAINTEXT listener on which agency systems authenticate with SCRAM-SHA-512 and Kafka's ACLs apply.
+    `kafka` is the services' listener, where each service signs in as its own SCRAM-SHA-512 user and the dev
+    stack as the administrator; `kafka_sasl` is the agency systems' listener (SCRAM-SHA-512). Kafka's ACLs
+    apply on both; `kafka_controller` is KRaft's, for the broker and the administrator only (devstack.kafka).
     """
 
     kafka: int

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from devstack import demo_accounts, infra, paths, procs
+from devstack import demo_accounts, infra, paths, procs, service_users
 from devstack.errors import DevStackError
 from devstack.infra import Endpoints
 
@@ -92,6 +92,7 @@ def service_env(
         }
     )
     env.update(local_wiring(service))
+    env.update(service_users.service_env(service.name, prefix))
     return env
 
 

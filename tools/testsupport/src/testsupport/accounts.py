@@ -28,6 +28,7 @@ from devstack import demo_accounts
 from shared import mongo
 from shared.audit import AuditSink, MemoryAuditSink
 from shared.identity import with_check_digit
+from shared.kafka.auth import KafkaCredentials
 from shared.policy import Principal, PrincipalKind
 from shared.topics import ensure_topics
 from testsupport.services import ServiceProcess
@@ -106,6 +107,8 @@ class RunningAccounts:
 async def running_accounts(
     *,
     kafka_bootstrap: str,
+    kafka_admin: KafkaCredentials,
+    kafka_credentials: KafkaCredentials,
     mongo_url: str,
     database: str | None = None,
     memory_audit: bool = True,
@@ -116,11 +119,14 @@ async def running_accounts(
 ) -> AsyncIterator[RunningAccounts]:
     """Accounts started (Mongo, broker, consumers, outbox relay) with a fresh database, dropped afterwards
     (unless `keep_database`). `memory_audit` keeps audit events in memory instead of publishing them;
-    `demo_password` seeds the demo people and children once it is started, with that password."""
-    await ensure_topics(kafka_bootstrap)
+    `demo_password` seeds the demo people and children once it is started, with that password. Topics are
+    created as `kafka_admin`; accounts signs in to the broker with `kafka_credentials`."""
+    await ensure_topics(kafka_bootstrap, credentials=kafka_admin)
     database = database or f"test_{uuid.uuid4().hex}"
     config = AccountsSettings(
         kafka_bootstrap=kafka_bootstrap,
+        kafka_user=kafka_credentials.user,
+        kafka_password=kafka_credentials.password,
         mongo_url=mongo_url,
         mongo_db=database,
         consumer_group_suffix=f"-test-{uuid.uuid4().hex[:8]}",

@@ -10,6 +10,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer
 
+from devstack.infra import Endpoints
 from shared.topics import Topics
 
 
@@ -44,9 +45,9 @@ def contact_event_json(
 class Agency:
     """An agency's own system: librdkafka, acks=all."""
 
-    def __init__(self, bootstrap: str, topics: Topics) -> None:
+    def __init__(self, infra: Endpoints, topics: Topics) -> None:
         self._topics = topics
-        self._producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+        self._producer = Producer({**infra.librdkafka(), "acks": "all", "enable.idempotence": True})
 
     def publish(self, value: bytes | dict[str, Any], *, key: str, agency: str = "school") -> None:
         body = value if isinstance(value, bytes) else json.dumps(value).encode()
@@ -58,13 +59,13 @@ class Agency:
 
 
 def read_dead_letters(
-    bootstrap: str, topic: str, marker: str, group: str, *, want: int = 2, within: float = 30.0
+    infra: Endpoints, topic: str, marker: str, group: str, *, want: int = 2, within: float = 30.0
 ) -> list[dict[str, str]]:
     """The headers of up to `want` dead letters on `topic` that consumer group `group` left for a record
     containing `marker`; fewer if no more arrive within `within` seconds."""
     consumer = Consumer(
         {
-            "bootstrap.servers": bootstrap,
+            **infra.librdkafka(),
             "group.id": f"reader-{uuid.uuid4().hex}",
             "auto.offset.reset": "earliest",
         }

@@ -20,6 +20,7 @@ from shared.contracts.accounts import (
     PersonRef,
     account_event,
 )
+from shared.kafka.auth import KafkaCredentials
 from shared.policy import Principal, PrincipalKind
 from shared.topics import DEFAULT, Topics
 
@@ -57,13 +58,15 @@ class Identities:
 async def open_account(
     bootstrap: str,
     *,
+    credentials: KafkaCredentials,
     child_id: str,
     lead_id: str,
     family_id: str | None = None,
     sensitive: bool = False,
     topics: Topics = DEFAULT,
 ) -> None:
-    """Publish what accounts publishes when a lead opens a child's account (and links a parent)."""
+    """Publish what accounts publishes when a lead opens a child's account (and links a parent), signed in
+    as `credentials` (a test's administrator, or accounts' own user)."""
     now = datetime.now(UTC)
     actor = Actor(person_id=lead_id, name=f"Test {lead_id}", kind="practitioner")
     events: list[AccountEvent] = [
@@ -98,7 +101,9 @@ async def open_account(
                 relationship="parent",
             )
         )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **credentials.aiokafka()
+    )
     await producer.start()
     try:
         for data in events:

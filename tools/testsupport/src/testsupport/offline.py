@@ -28,6 +28,7 @@ def offline_settings(identities: Identities) -> dict[str, Any]:
     """Settings fields for a service under unit test: no server, tokens from `identities`, no retry waits."""
     return {
         "kafka_bootstrap": NOWHERE_KAFKA,
+        "kafka_password": "never-sent-nothing-listens-there",
         "mongo_url": NOWHERE_MONGO,
         "auth_jwks": identities.jwks_json(),
         "retry_backoff_s": 0.0,

@@ -15,7 +15,9 @@ from typing import IO
 
 import httpx
 
-from shared.topics import Topics
+from devstack import service_users
+from shared.kafka.auth import KafkaCredentials
+from shared.topics import Topics, ensure_topics
 
 
 def free_port() -> int:
@@ -26,7 +28,8 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """`python -m <module>` with settings in the environment; logs to `<log_dir>/<name>.log`."""
+    """`python -m <module>` with settings in the environment; logs to `<log_dir>/<name>.log`. It signs in to
+    the broker as its own local-stack user (devstack.service_users)."""
 
     def __init__(
         self,
@@ -49,6 +52,7 @@ class ServiceProcess:
             prefix + "MONGO_DB": database,
             prefix + "HTTP_PORT": str(self.port),
             prefix + "CONSUMER_GROUP_SUFFIX": group_suffix,
+            **service_users.service_env(module, prefix),
             **(extra_env or {}),
         }
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -124,12 +128,27 @@ def wait_for(
 class IsolatedRun:
     """Services of one test module or benchmark run: databases, consumer groups and topics of their own."""
 
-    def __init__(self, *, kafka_bootstrap: str, mongo_url: str, topics: Topics, log_dir: Path) -> None:
+    def __init__(
+        self,
+        *,
+        kafka_bootstrap: str,
+        kafka_admin: KafkaCredentials,
+        mongo_url: str,
+        topics: Topics,
+        log_dir: Path,
+    ) -> None:
         self.id = uuid.uuid4().hex[:8]
         self.kafka_bootstrap = kafka_bootstrap
+        self.kafka_admin = kafka_admin
         self.mongo_url = mongo_url
         self.topics = topics
         self.log_dir = log_dir
+
+    async def create_topics(self) -> None:
+        """Create the run's topics, and give each service's user its rights on them (the broker's ACLs name
+        topics in full, so a run's prefixed topics need their own)."""
+        await ensure_topics(self.kafka_bootstrap, self.topics.all(), credentials=self.kafka_admin)
+        service_users.grant_run(self.kafka_bootstrap, self.topics)
 
     def service(self, name: str, **settings: str) -> ServiceProcess:
         """`python -m <name>` for this run; `settings` are its own (prefix added: AUTH_JWKS_URL=...)."""
