@@ -1,0 +1,166 @@
+"""Issue 9's rules that live in accounts, each tried through HTTP the way an attacker would: the attempt fails,
+and the outcome is on the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from accounts.testing import RunningAccounts, new_child_details, running_accounts
+from devstack.infra import Endpoints
+from shared.contracts.audit import AuditRecorded
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def accounts(infra: Endpoints) -> AsyncIterator[RunningAccounts]:
+    async with running_accounts(kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url) as running:
+        for name, kind, agency in [
+            ("lead", "practitioner", "socialcare"),
+            ("teacher", "practitioner", "school"),
+            ("officer", "practitioner", "police"),
+            ("manager", "manager", "socialcare"),
+            ("police_manager", "manager", "police"),
+            ("parent", "family", None),
+        ]:
+            await running.add_person(name, kind, agency)  # type: ignore[arg-type]
+        yield running
+
+
+async def _post(accounts: RunningAccounts, who: str, path: str, body: Any = None) -> Any:
+    return await accounts.client.post(path, json=body, headers=accounts.headers(accounts.people[who]))
+
+
+async def _get(accounts: RunningAccounts, who: str, path: str) -> Any:
+    return await accounts.client.get(path, headers=accounts.headers(accounts.people[who]))
+
+
+async def _open(accounts: RunningAccounts, who: str = "lead", **changes: Any) -> str:
+    body = {**new_child_details().model_dump(mode="json"), **changes}
+    response = await _post(accounts, who, "/children", body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["child_id"])
+
+
+def _records(accounts: RunningAccounts, since: int, who: str | None = None) -> list[AuditRecorded]:
+    assert accounts.audit is not None
+    records = [e.data for e in accounts.audit.events[since:]]
+    if who is None:
+        return records
+    return [r for r in records if r.actor_id == accounts.people[who].person_id]
+
+
+def _mark(accounts: RunningAccounts) -> int:
+    assert accounts.audit is not None
+    return len(accounts.audit.events)
+
+
+# --- rule 1: nobody approves their own access ---------------------------------------------------------------
+
+
+async def test_a_manager_who_asks_to_join_cannot_approve_their_own_request(accounts: RunningAccounts) -> None:
+    child_id = await _open(accounts, shielded=True)
+    asked = await _post(accounts, "manager", f"/children/{child_id}/join-requests", {"reason": "supervising"})
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["request_id"]
+    assert child_id not in {
+        c["child_id"] for c in (await _get(accounts, "manager", "/me/join-requests")).json()
+    }
+    since = _mark(accounts)
+    own = await _post(accounts, "manager", f"/children/{child_id}/join-requests/{request_id}/approve", {})
+    assert own.status_code == 403 and "own request" in own.json()["detail"]
+    [refusal] = _records(accounts, since, "manager")
+    assert refusal.child_id == child_id and not refusal.allowed and refusal.action == "approve_join"
+    chronology = await _get(accounts, "manager", f"/children/{child_id}/viewers")
+    assert chronology.status_code == 200  # a line manager sees who looked, but is still no member:
+    assert (await _get(accounts, "manager", f"/children/{child_id}")).json()["relationship"] == "line_manager"
+    lead = await _post(accounts, "lead", f"/children/{child_id}/join-requests/{request_id}/approve", {})
+    assert lead.status_code == 200, lead.text
+
+
+async def test_whoever_made_a_family_account_cannot_link_it_to_a_child(accounts: RunningAccounts) -> None:
+    child_id = await _open(accounts)
+    made = await _post(
+        accounts,
+        "lead",
+        "/people",
+        {"username": f"fam.{uuid.uuid4().hex[:8]}", "name": "A Carer", "kind": "family"},
+    )
+    assert made.status_code == 201, made.text
+    person_id = made.json()["person_id"]
+    since = _mark(accounts)
+    linked = await _post(
+        accounts, "lead", f"/children/{child_id}/family", {"person_id": person_id, "relationship": "carer"}
+    )
+    assert linked.status_code == 403 and "made this family account" in linked.json()["detail"]
+    [refusal] = _records(accounts, since, "lead")
+    assert refusal.child_id == child_id and not refusal.allowed
+    header = (await _get(accounts, "lead", f"/children/{child_id}")).json()
+    assert header["family"] == []
+    by_manager = await _post(
+        accounts, "manager", f"/children/{child_id}/family", {"person_id": person_id, "relationship": "carer"}
+    )
+    assert by_manager.status_code == 200, by_manager.text
+
+
+async def test_nobody_approves_a_request_from_an_account_they_made(accounts: RunningAccounts) -> None:
+    child_id = await _open(accounts)
+    username = f"sock.{uuid.uuid4().hex[:8]}"
+    made = await _post(
+        accounts,
+        "manager",
+        "/people",
+        {"username": username, "name": "A Sock", "kind": "practitioner", "agency": "socialcare"},
+    )
+    assert made.status_code == 201, made.text
+    sock = accounts.people["manager"].model_copy(
+        update={"person_id": made.json()["person_id"], "kind": "practitioner"}
+    )
+    asked = await accounts.client.post(
+        f"/children/{child_id}/join-requests", json={"reason": "helping"}, headers=accounts.headers(sock)
+    )
+    assert asked.status_code == 201, asked.text
+    approve = f"/children/{child_id}/join-requests/{asked.json()['request_id']}/approve"
+    refused = await _post(accounts, "manager", approve, {})
+    assert refused.status_code == 403 and "made this person's account" in refused.json()["detail"]
+    assert (await _post(accounts, "lead", approve, {})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("who", "body"),
+    [
+        ("teacher", {"kind": "practitioner", "agency": "school"}),
+        ("manager", {"kind": "manager", "agency": "socialcare"}),
+        ("manager", {"kind": "practitioner", "agency": "police"}),
+        ("manager", {"kind": "auditor"}),
+        ("parent", {"kind": "family"}),
+    ],
+)
+async def test_accounts_are_made_only_by_the_roles_that_may_and_every_attempt_is_audited(
+    accounts: RunningAccounts, who: str, body: dict[str, Any]
+) -> None:
+    username = f"new.{uuid.uuid4().hex[:8]}"
+    since = _mark(accounts)
+    response = await _post(accounts, who, "/people", {"username": username, "name": "New Person", **body})
+    assert response.status_code == 403, response.text
+    [refusal] = _records(accounts, since, who)
+    assert refusal.action == "manage_people" and not refusal.allowed and username in (refusal.detail or "")
+
+
+async def test_making_an_account_is_audited(accounts: RunningAccounts) -> None:
+    username = f"staff.{uuid.uuid4().hex[:8]}"
+    since = _mark(accounts)
+    made = await _post(
+        accounts,
+        "manager",
+        "/people",
+        {"username": username, "name": "New Staff", "kind": "practitioner", "agency": "socialcare"},
+    )
+    assert made.status_code == 201, made.text
+    [allowed] = _records(accounts, since, "manager")
+    assert allowed.allowed and allowed.action == "manage_people"
+    assert made.json()["person_id"] in (allowed.detail or "")
