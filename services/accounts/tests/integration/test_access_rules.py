@@ -164,3 +164,34 @@ async def test_making_an_account_is_audited(accounts: RunningAccounts) -> None:
     [allowed] = _records(accounts, since, "manager")
     assert allowed.allowed and allowed.action == "manage_people"
     assert made.json()["person_id"] in (allowed.detail or "")
+
+
+# --- rule 11: every read is audited ---------------------------------------------------------------------------
+
+
+async def test_the_requests_to_decide_are_recorded_one_record_per_child(accounts: RunningAccounts) -> None:
+    children = [await _open(accounts), await _open(accounts)]
+    for child_id in children:
+        asked = await _post(
+            accounts, "teacher", f"/children/{child_id}/join-requests", {"reason": "class teacher"}
+        )
+        assert asked.status_code == 201
+    since = _mark(accounts)
+    listed = await _get(accounts, "lead", "/me/join-requests")
+    assert set(children) <= {c["child_id"] for c in listed.json()}
+    recorded = {r.child_id for r in _records(accounts, since, "lead") if r.action == "list_join_requests"}
+    assert set(children) <= recorded
+
+
+async def test_the_match_list_is_recorded_one_record_per_candidate_child(accounts: RunningAccounts) -> None:
+    details = new_child_details(nhs_number="").model_copy(update={"nhs_number": None})
+    body = details.model_dump(mode="json")
+    existing = await _open(accounts, **body)
+    near = await _post(accounts, "lead", "/children", {**body, "family_name": body["family_name"] + "e"})
+    assert near.status_code == 202, near.text
+    since = _mark(accounts)
+    listed = await _get(accounts, "manager", "/matches")
+    assert listed.status_code == 200
+    assert existing in {c["child_id"] for m in listed.json() for c in m["candidates"]}
+    records = [r for r in _records(accounts, since, "manager") if r.action == "list_matches"]
+    assert existing in {r.child_id for r in records} and all(r.allowed for r in records)

@@ -10,10 +10,11 @@ from `identity.events` only, so nothing lands under a wrong child and nothing is
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from accounts.checks import check
+from accounts.checks import check, record
 from accounts.children.models import ChildDetails
 from accounts.children.service import header_for, open_account
 from accounts.children.store import ChildStore
@@ -33,7 +34,7 @@ from accounts.people.models import actor_of
 from shared.contracts.contacts import ContactRecorded
 from shared.contracts.identity import ContactIdentified, contact_identified
 from shared.events import Envelope, utc_now
-from shared.policy import Principal, decide
+from shared.policy import Decision, Principal, decide
 
 # --- registrations that may be a known child ---------------------------------------------------------------
 
@@ -42,8 +43,8 @@ async def open_matches(
     *, ctx: Accounts, principal: Principal
 ) -> list[tuple[PendingMatch, list[ChildHeader]]]:
     """Registrations waiting for a manager to say whether they are a child who already has an account; the
-    candidates show identity only."""
-    await check(ctx, principal, "resolve_match", None, child_id=None, detail="list open matches")
+    candidates show identity only, and each one shown is recorded as a read of that child."""
+    allowed = await check(ctx, principal, "resolve_match", None, child_id=None, record_allowed=False)
     found = []
     for match in await ctx.matches.open_matches():
         candidates = [c for c in [await ctx.store.child(i) for i in match.candidates] if c is not None]
@@ -54,7 +55,34 @@ async def open_matches(
             for c in candidates
         ]
         found.append((match, headers))
+    await _shown(
+        ctx, principal, allowed, "list_matches", [(m.match_id, [h.child_id for h in hs]) for m, hs in found]
+    )
     return found
+
+
+async def _shown(
+    ctx: Accounts,
+    principal: Principal,
+    decision: Decision,
+    action: str,
+    shown: Sequence[tuple[str, Sequence[str]]],
+) -> None:
+    """One audit record per child shown as a candidate (a match list names children: each is a read)."""
+    await asyncio.gather(
+        *(
+            record(
+                ctx,
+                principal=principal,
+                action=action,
+                child_id=child_id,
+                decision=decision,
+                detail=f"candidate in {what}",
+            )
+            for what, child_ids in shown
+            for child_id in child_ids
+        )
+    )
 
 
 async def resolve_match(
@@ -157,10 +185,12 @@ async def identify_contacts(
 
 async def waiting_contacts(*, ctx: Accounts, principal: Principal) -> list[ContactMatch]:
     """Agency contacts without an NHS number that no child matched exactly, oldest first (managers)."""
-    await check(
-        ctx, principal, "resolve_match", None, child_id=None, detail="list contacts waiting to be identified"
+    allowed = await check(ctx, principal, "resolve_match", None, child_id=None, record_allowed=False)
+    waiting = await ctx.contacts.waiting()
+    await _shown(
+        ctx, principal, allowed, "list_contact_matches", [(f"contact {w.id}", w.candidates) for w in waiting]
     )
-    return await ctx.contacts.waiting()
+    return waiting
 
 
 async def identify_contact(
