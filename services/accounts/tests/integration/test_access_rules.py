@@ -195,3 +195,64 @@ async def test_the_match_list_is_recorded_one_record_per_candidate_child(account
     assert existing in {c["child_id"] for m in listed.json() for c in m["candidates"]}
     records = [r for r in _records(accounts, since, "manager") if r.action == "list_matches"]
     assert existing in {r.child_id for r in records} and all(r.allowed for r in records)
+
+
+# --- rule 2: no identity oracle -----------------------------------------------------------------------------
+
+
+def _answer(response: Any) -> tuple[int, dict[str, Any]]:
+    return response.status_code, {k: v for k, v in response.json().items() if k != "match_id"}
+
+
+async def test_registering_a_known_child_answers_a_stranger_the_same_for_an_exact_and_a_near_match(
+    accounts: RunningAccounts,
+) -> None:
+    details = new_child_details().model_dump(mode="json")
+    child_id = await _open(accounts, shielded=True, **{**details, "nhs_number": None})
+    since = _mark(accounts)
+    exact = await _post(accounts, "officer", "/children", {**details, "nhs_number": None})
+    near = await _post(
+        accounts, "officer", "/children", {**details, "nhs_number": None, "given_name": "Tesst"}
+    )
+    assert exact.status_code == 202, exact.text
+    assert _answer(exact) == _answer(near) and exact.json()["child_id"] is None
+    held = [r for r in _records(accounts, since, "officer") if r.action == "register_child"]
+    assert [r.child_id for r in held].count(child_id) == 2  # on the child's trail, once per attempt
+    assert [r.child_id for r in held].count(None) == 2  # and on the officer's own
+
+
+async def test_registering_a_known_nhs_number_answers_a_stranger_as_a_near_match_does(
+    accounts: RunningAccounts,
+) -> None:
+    details = new_child_details().model_dump(mode="json")
+    child_id = await _open(accounts, shielded=True, **details)
+    exact = await _post(accounts, "officer", "/children", details)
+    near_details = {**details, "nhs_number": None, "family_name": details["family_name"] + "e"}
+    await _open(accounts, "teacher", **{**new_child_details().model_dump(mode="json"), "nhs_number": None})
+    near = await _post(accounts, "officer", "/children", near_details)
+    assert exact.status_code == near.status_code == 202
+    assert _answer(exact) == _answer(near)
+    assert child_id not in exact.text
+
+
+async def test_a_shielded_child_is_not_found_by_a_searcher_without_a_relationship(
+    accounts: RunningAccounts,
+) -> None:
+    details = new_child_details()
+    child_id = await _open(accounts, shielded=True, **details.model_dump(mode="json"))
+    nobody = new_child_details().nhs_number
+    since = _mark(accounts)
+    found = await _get(accounts, "officer", f"/children/search?nhs_number={child_id}")
+    missing = await _get(accounts, "officer", f"/children/search?nhs_number={nobody}")
+    by_name = await _get(
+        accounts,
+        "officer",
+        f"/children/search?given_name={details.given_name}&family_name={details.family_name}"
+        f"&date_of_birth={details.date_of_birth.isoformat()}",
+    )
+    assert found.status_code == missing.status_code == by_name.status_code == 200
+    assert found.json() == missing.json() == by_name.json() == []
+    withheld = [r for r in _records(accounts, since, "officer") if r.child_id == child_id]
+    assert len(withheld) == 2 and all("not shown" in (r.detail or "") for r in withheld)
+    [mine] = (await _get(accounts, "lead", f"/children/search?nhs_number={child_id}")).json()
+    assert mine["child_id"] == child_id
