@@ -15,6 +15,7 @@ from accounts.children import routes as children_routes
 from accounts.children.store import ChildStore
 from accounts.context import Accounts
 from accounts.identity import routes as identity_routes
+from accounts.identity.outbox import ResolutionOutbox
 from accounts.identity.store import ContactMatchStore, MatchStore
 from accounts.outbox import CommitOutbox, ProjectionRefresher
 from accounts.people import routes as people_routes
@@ -63,13 +64,26 @@ def create_app(
         poll_s=settings.outbox_poll_s,
         after_publish=projections.published,
     )
+    resolutions = ContactMatchStore(runtime.db)
+    resolutions_relay = OutboxRelay(
+        ResolutionOutbox(resolutions),
+        outbox_publish or kafka_publisher(runtime.broker),
+        runtime.outbox_metrics,
+        poll_s=settings.outbox_poll_s,
+    )
+
+    def notify_outbox() -> None:
+        relay.notify()
+        resolutions_relay.notify()
+
     ctx = _context(
         runtime,
         settings,
         store=store,
         audit_store=audit_store or AuditStore(runtime.db),
         audit_sink=audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events),
-        notify_outbox=relay.notify,
+        contacts=resolutions,
+        notify_outbox=notify_outbox,
     )
     keys = SigningKeys(ctx.people, settings)
 
@@ -100,6 +114,7 @@ def create_app(
         title="accounts: identify contacts without an NHS number",
     )
     runtime.run_in_background("account commits outbox", relay.run)
+    runtime.run_in_background("contact resolutions outbox", resolutions_relay.run)
     runtime.run_in_background("projection refresh", projections.run)
 
     app = service_app(
@@ -128,13 +143,14 @@ def _context(
     store: ChildStore,
     audit_store: AuditStore,
     audit_sink: AuditSink,
+    contacts: ContactMatchStore,
     notify_outbox: Callable[[], None],
 ) -> Accounts:
     return Accounts(
         store=store,
         people=PeopleStore(runtime.db),
         matches=MatchStore(runtime.db),
-        contacts=ContactMatchStore(runtime.db),
+        contacts=contacts,
         audit_store=audit_store,
         trail=AuditTrail(audit_sink, service=settings.service_name),
         notify_outbox=notify_outbox,

@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 
+from accounts.identity import service as identity
 from accounts.testing import RunningAccounts, new_child_details, running_accounts
 from devstack.infra import Endpoints
 from shared.contracts.audit import AuditRecorded
+from shared.contracts.contacts import CONTACT_RECORDED, Author, ChildIdentifiers, ContactRecorded
+from shared.contracts.identity import ContactIdentified
+from shared.events import Envelope, make_event, utc_now
 
 pytestmark = pytest.mark.integration
 
@@ -256,3 +260,118 @@ async def test_a_shielded_child_is_not_found_by_a_searcher_without_a_relationshi
     assert len(withheld) == 2 and all("not shown" in (r.detail or "") for r in withheld)
     [mine] = (await _get(accounts, "lead", f"/children/search?nhs_number={child_id}")).json()
     assert mine["child_id"] == child_id
+
+
+# --- rule 3: matches go to the right person and can only pick a candidate ---------------------------------
+
+
+async def _near_registration(accounts: RunningAccounts, *, shielded: bool = False) -> tuple[str, str]:
+    """A child of the lead's (social care) and a near registration of them by the police officer."""
+    body = new_child_details().model_copy(update={"nhs_number": None}).model_dump(mode="json")
+    existing = await _open(accounts, shielded=shielded, **body)
+    near = await _post(accounts, "officer", "/children", {**body, "family_name": body["family_name"] + "e"})
+    assert near.status_code == 202, near.text
+    return existing, str(near.json()["match_id"])
+
+
+async def test_a_match_goes_only_to_the_managers_responsible_for_its_candidates(
+    accounts: RunningAccounts,
+) -> None:
+    existing, match_id = await _near_registration(accounts, shielded=True)
+    mine = {m["match_id"]: m for m in (await _get(accounts, "manager", "/matches")).json()}
+    assert [c["child_id"] for c in mine[match_id]["candidates"]] == [existing]
+    theirs = (await _get(accounts, "police_manager", "/matches")).json()
+    assert match_id not in {m["match_id"] for m in theirs}
+    assert existing not in {c["child_id"] for m in theirs for c in m["candidates"]}
+    since = _mark(accounts)
+    refused = await _post(
+        accounts, "police_manager", f"/matches/{match_id}/resolve", {"same_child_id": existing}
+    )
+    assert refused.status_code == 403
+    [refusal] = _records(accounts, since, "police_manager")
+    assert refusal.action == "resolve_match" and not refusal.allowed
+
+
+async def test_a_match_can_only_pick_a_candidate_and_then_becomes_a_request_to_join(
+    accounts: RunningAccounts,
+) -> None:
+    existing, match_id = await _near_registration(accounts)
+    other = await _open(accounts)
+    wrong = await _post(accounts, "manager", f"/matches/{match_id}/resolve", {"same_child_id": other})
+    assert wrong.status_code == 422
+    since = _mark(accounts)
+    same = await _post(accounts, "manager", f"/matches/{match_id}/resolve", {"same_child_id": existing})
+    assert same.status_code == 200 and same.json()["child_id"] == existing
+    [resolved] = [r for r in _records(accounts, since, "manager") if r.action == "resolve_match"]
+    assert resolved.child_id == existing and resolved.allowed
+    requests = (await _get(accounts, "lead", f"/children/{existing}/join-requests")).json()
+    assert [r["person_id"] for r in requests] == [accounts.people["officer"].person_id]
+
+
+def _contact(child: dict[str, Any]) -> Envelope[ContactRecorded]:
+    data = ContactRecorded(
+        agency="health",
+        author=Author(name="A Nurse", role="school nurse"),
+        child=ChildIdentifiers(**child),
+        occurred_at=utc_now(),
+        contact_type="health_appointment",
+        summary="Missed appointment",
+        impact="negative",
+    )
+    return make_event(type=CONTACT_RECORDED, source="health", subject="-", data=data)
+
+
+async def _waiting_contact(accounts: RunningAccounts) -> tuple[str, str]:
+    details = new_child_details().model_copy(update={"nhs_number": None})
+    existing = await _open(accounts, **details.model_dump(mode="json"))
+    event = _contact(
+        {
+            "given_name": details.given_name + "a",
+            "family_name": details.family_name,
+            "date_of_birth": details.date_of_birth,
+            "postcode": details.postcode,
+        }
+    )
+
+    async def publish(identified: Envelope[ContactIdentified]) -> None:
+        raise AssertionError("a near match is never identified without a person")
+
+    ctx = accounts.ctx
+    held = await identity.identify_contacts(
+        children=ctx.store, matches=ctx.contacts, publish=publish, events=[event]
+    )
+    assert held == (0, 1)
+    return existing, event.id
+
+
+async def test_a_waiting_contact_goes_only_to_the_managers_responsible_and_can_only_pick_a_candidate(
+    accounts: RunningAccounts,
+) -> None:
+    existing, contact_id = await _waiting_contact(accounts)
+    since = _mark(accounts)
+    mine = {c["id"]: c for c in (await _get(accounts, "manager", "/contact-matches")).json()}
+    assert mine[contact_id]["candidates"] == [existing]
+    assert existing in {r.child_id for r in _records(accounts, since, "manager")}
+    theirs = (await _get(accounts, "police_manager", "/contact-matches")).json()
+    assert contact_id not in {c["id"] for c in theirs}
+    path = f"/contact-matches/{contact_id}/resolve"
+    assert (await _post(accounts, "police_manager", path, {"child_id": existing})).status_code == 403
+    other = await _open(accounts)
+    assert (await _post(accounts, "manager", path, {"child_id": other})).status_code == 422
+    since = _mark(accounts)
+    done = await _post(accounts, "manager", path, {"child_id": existing})
+    assert done.status_code == 200 and done.json()["status"] == "identified"
+    [resolved] = [r for r in _records(accounts, since, "manager") if r.action == "resolve_match"]
+    assert resolved.child_id == existing and "this child" in (resolved.detail or "")
+    assert (await _post(accounts, "manager", path, {"child_id": existing})).status_code == 409
+
+
+async def test_a_waiting_contact_can_be_none_of_its_candidates(accounts: RunningAccounts) -> None:
+    _, contact_id = await _waiting_contact(accounts)
+    done = await _post(accounts, "manager", f"/contact-matches/{contact_id}/resolve", {"child_id": None})
+    assert done.status_code == 200 and done.json() == {
+        "contact_id": contact_id,
+        "status": "no_match",
+        "child_id": None,
+    }
+    assert contact_id not in {c["id"] for c in (await _get(accounts, "manager", "/contact-matches")).json()}
