@@ -228,7 +228,10 @@ ENDPOINTS: list[Endpoint] = [
         "break the glass",
         "POST",
         "/children/{child_id}/break-glass",
-        lambda w, p: (f"/children/{w.child_id}/break-glass", {"reason": "unconscious at A&E, need history"}),
+        lambda w, p: (
+            f"/children/{w.child_id}/break-glass",
+            {"purpose": "emergency_medical_treatment", "reason": "unconscious at A&E, need history"},
+        ),
         OUTSIDERS | {"pending"},
         201,
         mutates=True,

@@ -327,7 +327,7 @@ def _practitioner(
             return deny("you already have an active break-glass grant for this child")
         return Decision(
             allowed=True,
-            reason="emergency access with a recorded reason; the lead professional is alerted",
+            reason="emergency access with a recorded purpose and reason, shown to the lead professional",
             relationship=rel,
         )
     if action == "leave":

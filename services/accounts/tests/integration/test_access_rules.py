@@ -3,8 +3,10 @@ and the outcome is on the audit trail."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -375,3 +377,62 @@ async def test_a_waiting_contact_can_be_none_of_its_candidates(accounts: Running
         "child_id": None,
     }
     assert contact_id not in {c["id"] for c in (await _get(accounts, "manager", "/contact-matches")).json()}
+
+
+# --- rule 13: break-glass is an exception, not a habit ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "child found alone at night, need contacts"},
+        {"purpose": "curiosity", "reason": "child found alone at night, need contacts"},
+        {"purpose": "missing_child", "reason": "abc"},
+        {"purpose": "missing_child", "reason": "need it now please"},
+        {"purpose": "missing_child", "reason": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+    ],
+)
+async def test_break_glass_needs_a_purpose_from_the_list_and_a_reason_of_substance(
+    accounts: RunningAccounts, body: dict[str, Any]
+) -> None:
+    child_id = await _open(accounts)
+    refused = await _post(accounts, "officer", f"/children/{child_id}/break-glass", body)
+    assert refused.status_code == 422, refused.text
+    assert (await _get(accounts, "lead", f"/children/{child_id}")).json()["break_glass"] == []
+
+
+async def test_break_glass_is_short_is_not_renewed_while_it_lasts_and_says_what_happens(
+    accounts: RunningAccounts,
+) -> None:
+    child_id = await _open(accounts)
+    body = {"purpose": "missing_child", "reason": "reported missing tonight, need known contacts"}
+    granted = await _post(accounts, "officer", f"/children/{child_id}/break-glass", body)
+    assert granted.status_code == 201, granted.text
+    expires = datetime.fromisoformat(granted.json()["expires_at"])
+    assert expires - datetime.now(UTC) <= timedelta(minutes=30)
+    message = granted.json()["message"]
+    assert "alerted" not in message and "timeline" in message and "audit" in message
+    since = _mark(accounts)
+    again = await _post(
+        accounts,
+        "officer",
+        f"/children/{child_id}/break-glass",
+        {**body, "reason": "another reason, still missing"},
+    )
+    assert again.status_code == 403
+    [refusal] = _records(accounts, since, "officer")
+    assert refusal.action == "break_glass" and not refusal.allowed
+    assert len((await _get(accounts, "lead", f"/children/{child_id}")).json()["break_glass"]) == 1
+
+
+async def test_break_glass_publishes_what_the_leads_alert_needs(accounts: RunningAccounts) -> None:
+    child_id = await _open(accounts)
+    body = {"purpose": "police_protection", "reason": "taking the child into police protection now"}
+    assert (await _post(accounts, "officer", f"/children/{child_id}/break-glass", body)).status_code == 201
+    commits = await accounts.ctx.store.commits(child_id)
+    [payload] = [e.payload for c in commits for e in c.events if e.type == "break_glass.used"]
+    data = json.loads(payload)["data"]
+    assert data["lead_id"] == accounts.people["lead"].person_id
+    assert data["purpose"] == "police_protection" and data["reason"] == body["reason"]
+    assert data["person"]["person_id"] == accounts.people["officer"].person_id and data["expires_at"]
+    assert data["previous_uses"] == 0

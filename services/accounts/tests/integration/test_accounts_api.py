@@ -217,11 +217,14 @@ async def test_break_glass_is_recorded_time_limited_read_only_and_alerts_the_lea
 ) -> None:
     child_id = await _open(accounts)
     granted = await _post(
-        accounts, "officer", f"/children/{child_id}/break-glass", {"reason": "child found alone at night"}
+        accounts,
+        "officer",
+        f"/children/{child_id}/break-glass",
+        {"purpose": "immediate_risk_of_harm", "reason": "child found alone at night"},
     )
     assert granted.status_code == 201
     expires = datetime.fromisoformat(granted.json()["expires_at"])
-    assert abs(expires - (datetime.now(UTC) + timedelta(minutes=240))) < timedelta(minutes=1)
+    assert abs(expires - (datetime.now(UTC) + timedelta(minutes=30))) < timedelta(minutes=1)
     header = (await _get(accounts, "officer", f"/children/{child_id}")).json()
     assert header["relationship"] == "break_glass" and header["break_glass_until"] is not None
     post = await _post(

@@ -15,6 +15,7 @@ from shared.contracts.accounts import (
     AccessDecisionRecorded,
     AccountEvent,
     Actor,
+    BreakGlassPurpose,
     BreakGlassUsed,
     FamilyLinked,
     FamilyUnlinked,
@@ -263,12 +264,20 @@ def break_glass(
     access: ChildAccess,
     *,
     person: Person,
+    purpose: BreakGlassPurpose,
     reason: str,
     grant_id: str,
     duration: timedelta,
     actor: Actor,
     now: datetime,
 ) -> list[AccountEvent]:
+    """A short read-only grant. Never a silent renewal: while one is live the policy refuses another, and a
+    later one must give its own reason (not the last one's again); the event counts the earlier ones."""
+    earlier = [g for g in access.break_glass if g.person_id == person.person_id]
+    if any(g.expires_at > now for g in earlier):
+        raise Conflict("you already have emergency access to this child; it is not renewed")
+    if earlier and _same_words(max(earlier, key=lambda g: g.granted_at).reason, reason):
+        raise Invalid("say why this emergency needs access now: the reason given last time is not enough")
     return [
         BreakGlassUsed(
             child_id=access.child_id,
@@ -280,6 +289,8 @@ def break_glass(
             reason=reason,
             expires_at=now + duration,
             lead_id=access.lead_id,
+            purpose=purpose,
+            previous_uses=len(earlier),
         ),
         _decision(
             access,
@@ -289,6 +300,10 @@ def break_glass(
             person_id=person.person_id,
             shared=True,
             what="break_glass",
-            why=reason,
+            why=f"{purpose}: {reason}",
         ),
     ]
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())

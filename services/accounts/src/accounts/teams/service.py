@@ -16,6 +16,7 @@ from accounts.errors import AccessDenied, NotFound
 from accounts.people.models import Person
 from accounts.people.service import person_of
 from accounts.teams import models
+from shared.contracts.accounts import BreakGlassPurpose
 from shared.events import utc_now
 from shared.policy import (
     Action,
@@ -255,8 +256,11 @@ async def unlink_family(
     )
 
 
-async def break_glass(*, ctx: Accounts, principal: Principal, child_id: str, reason: str) -> BreakGlassGrant:
-    """Emergency read access without membership: recorded with the reason, time-limited, the lead alerted."""
+async def break_glass(
+    *, ctx: Accounts, principal: Principal, child_id: str, purpose: BreakGlassPurpose, reason: str
+) -> BreakGlassGrant:
+    """Emergency read access without membership: recorded with its purpose and reason, short, never renewed
+    silently; on the child's timeline for the lead."""
     person = await person_of(ctx, principal)
     grant_id = f"g-{uuid.uuid4().hex}"
     child = await change(
@@ -267,6 +271,7 @@ async def break_glass(*, ctx: Accounts, principal: Principal, child_id: str, rea
         lambda access, actor, now: models.break_glass(
             access,
             person=person,
+            purpose=purpose,
             reason=reason,
             grant_id=grant_id,
             duration=ctx.break_glass_for,
