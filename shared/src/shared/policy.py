@@ -133,6 +133,7 @@ class FamilyLink(BaseModel):
     name: str
     relationship: FamilyRelationship
     linked_at: datetime
+    views_shown_to_family: bool = False  # the other family members see this person's views by name
 
 
 class BreakGlassGrant(BaseModel):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from accounts.audit.models import entry_from_audit
 from accounts.identity import service as identity
 from accounts.testing import RunningAccounts, new_child_details, running_accounts
 from devstack.infra import Endpoints
@@ -436,3 +437,41 @@ async def test_break_glass_publishes_what_the_leads_alert_needs(accounts: Runnin
     assert data["purpose"] == "police_protection" and data["reason"] == body["reason"]
     assert data["person"]["person_id"] == accounts.people["officer"].person_id and data["expires_at"]
     assert data["previous_uses"] == 0
+
+
+# --- rule 5: the family sees who looked, as the brief says ---------------------------------------------------
+
+
+async def test_a_parent_sees_the_practitioners_who_looked_and_other_family_members_only_as_a_count(
+    accounts: RunningAccounts,
+) -> None:
+    child_id = await _open(accounts)
+    carer = await accounts.add_person("foster_carer", "family", None, "foster carer")
+    gran = await accounts.add_person("gran", "family", None, "grandparent")
+    for person, relationship, shown in (
+        (accounts.people["parent"], "parent", False),
+        (carer, "carer", False),
+        (gran, "other", True),
+    ):
+        linked = await _post(
+            accounts,
+            "lead",
+            f"/children/{child_id}/family",
+            {"person_id": person.person_id, "relationship": relationship, "views_shown_to_family": shown},
+        )
+        assert linked.status_code == 200, linked.text
+    since = _mark(accounts)
+    for who in ("lead", "parent", "foster_carer", "gran"):
+        assert (await _get(accounts, who, f"/children/{child_id}")).status_code == 200
+    # what the audit consumer does with each record of audit.events
+    assert accounts.audit is not None
+    await accounts.ctx.audit_store.add([entry_from_audit(e) for e in accounts.audit.events[since:]])
+
+    to_parent = (await _get(accounts, "parent", f"/children/{child_id}/viewers")).json()
+    names = {v["name"] for v in to_parent}
+    assert {"Lead", "Parent", "Gran"} <= names and "Foster Carer" not in names
+    [others] = [v for v in to_parent if v["person_id"] is None]
+    assert others["name"] == "Other family members (1)" and others["times"] == 1
+    assert carer.person_id not in {v["person_id"] for v in to_parent}
+    to_lead = {v["name"] for v in (await _get(accounts, "lead", f"/children/{child_id}/viewers")).json()}
+    assert {"Lead", "Parent", "Foster Carer", "Gran"} <= to_lead

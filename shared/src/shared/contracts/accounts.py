@@ -125,6 +125,10 @@ class FamilyLinked(AccountEvent):
     person_id: Id
     name: Name
     relationship: FamilyRelationship
+    views_shown_to_family: bool = Field(
+        default=False,
+        description="The other family members see by name when this person viewed the record (else a count).",
+    )
 
 
 class FamilyUnlinked(AccountEvent):

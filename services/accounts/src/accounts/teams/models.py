@@ -204,7 +204,13 @@ def hand_over_lead(
 
 
 def link_family(
-    access: ChildAccess, *, person: Person, relationship: FamilyRelationship, actor: Actor, now: datetime
+    access: ChildAccess,
+    *,
+    person: Person,
+    relationship: FamilyRelationship,
+    actor: Actor,
+    now: datetime,
+    views_shown_to_family: bool = False,
 ) -> list[AccountEvent]:
     if person.kind != "family":
         raise Invalid("only a family member's account can be linked as family")
@@ -219,6 +225,7 @@ def link_family(
             person_id=person.person_id,
             name=person.name,
             relationship=relationship,
+            views_shown_to_family=views_shown_to_family,
         ),
         _decision(
             access,

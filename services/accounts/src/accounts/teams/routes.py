@@ -109,6 +109,7 @@ async def link_family(
         child_id=child_id,
         person_id=body.person_id,
         relationship=body.relationship,
+        views_shown_to_family=body.views_shown_to_family,
     )
     return ChangeRead(child_id=child.child_id, seq=child.seq)
 

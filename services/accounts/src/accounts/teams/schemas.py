@@ -41,6 +41,11 @@ class FamilyLinkCreate(BaseModel):
 
     person_id: str = Field(min_length=1, max_length=100)
     relationship: FamilyRelationship
+    views_shown_to_family: bool = Field(
+        default=False,
+        description="Show this person's views of the record to the other family members by name; "
+        "otherwise they are counted, not named.",
+    )
 
 
 class BreakGlassAsk(BaseModel):

@@ -214,7 +214,13 @@ async def hand_over_lead(
 
 
 async def link_family(
-    *, ctx: Accounts, principal: Principal, child_id: str, person_id: str, relationship: FamilyRelationship
+    *,
+    ctx: Accounts,
+    principal: Principal,
+    child_id: str,
+    person_id: str,
+    relationship: FamilyRelationship,
+    views_shown_to_family: bool = False,
 ) -> Child:
     """Link a parent, carer or the child themself to the account: they see the family view. Whoever made the
     family account does not link it (they may hold its password)."""
@@ -236,7 +242,12 @@ async def link_family(
         "manage_team",
         child_id,
         lambda access, actor, now: models.link_family(
-            access, person=person, relationship=relationship, actor=actor, now=now
+            access,
+            person=person,
+            relationship=relationship,
+            actor=actor,
+            now=now,
+            views_shown_to_family=views_shown_to_family,
         ),
     )
 
