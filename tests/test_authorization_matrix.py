@@ -31,7 +31,12 @@ from accounts.identity import service as identity
 from accounts.identity.models import ContactMatch
 from accounts.people.models import Person
 from accounts.teams import service as teams
-from accounts.testing import (
+from devstack.infra import Endpoints
+from shared import policy
+from shared.auth import SigningKey
+from shared.contracts.contacts import CONTACT_RECORDED, Author, ChildIdentifiers, ContactRecorded
+from shared.events import make_event
+from testsupport.accounts import (
     PERSONAS,
     RunningAccounts,
     World,
@@ -40,11 +45,6 @@ from accounts.testing import (
     new_child_details,
     running_accounts,
 )
-from devstack.infra import Endpoints
-from shared import policy
-from shared.auth import SigningKey
-from shared.contracts.contacts import CONTACT_RECORDED, Author, ChildIdentifiers, ContactRecorded
-from shared.events import make_event
 
 pytestmark = pytest.mark.integration
 

@@ -17,12 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer
 
 from devstack.infra import Endpoints
 from shared.identity import with_check_digit
 from shared.policy import PrincipalKind
 from shared.topics import Topics, dead_letter_topic, ensure_topics
+from testsupport.agency import Agency, contact_event_json, read_dead_letters
 from testsupport.identities import Identities, open_account
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
@@ -40,39 +41,7 @@ def new_nhs_number() -> str:
 def contact_event(
     nhs: str, *, event_id: str | None = None, summary: str = "Home visit; child well."
 ) -> dict[str, Any]:
-    return {
-        "id": event_id or str(uuid.uuid4()),
-        "type": "contact.recorded",
-        "version": 1,
-        "source": "school",
-        "subject": nhs,
-        "time": "2026-03-02T10:00:00Z",
-        "data": {
-            "agency": "school",
-            "author": {"name": "Ms Patel", "role": "Designated safeguarding lead"},
-            "child": {"nhs_number": nhs},
-            "occurred_at": "2026-03-02T09:15:00Z",
-            "contact_type": "home_visit",
-            "summary": summary,
-            "impact": "neutral",
-            "visibility": "family_visible",
-        },
-    }
-
-
-class Agency:
-    """An agency's own system: librdkafka, acks=all."""
-
-    def __init__(self, bootstrap: str) -> None:
-        self._producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
-
-    def publish(self, value: bytes | dict[str, Any], *, key: str, agency: str = "school") -> None:
-        body = value if isinstance(value, bytes) else json.dumps(value).encode()
-        self._producer.produce(TOPICS.contact(agency), body, key=key.encode())
-        self._producer.poll(0)
-
-    def flush(self) -> None:
-        assert self._producer.flush(30) == 0
+    return contact_event_json(nhs, event_id=event_id, summary=summary)
 
 
 IDS = Identities()
@@ -121,7 +90,7 @@ def stack(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
 def test_a_foreign_clients_event_reaches_the_chronology_and_the_contact_graph(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap)
+    agency = Agency(infra.kafka_bootstrap, TOPICS)
     child = new_child(infra.kafka_bootstrap)
     agency.publish(contact_event(child, summary="Attended school nurse drop-in."), key=child)
     agency.flush()
@@ -139,7 +108,7 @@ def test_a_foreign_clients_event_reaches_the_chronology_and_the_contact_graph(
 def test_the_same_event_published_twice_is_stored_once(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap)
+    agency = Agency(infra.kafka_bootstrap, TOPICS)
     child = new_child(infra.kafka_bootstrap)
     event = contact_event(child)
     agency.publish(event, key=child)
@@ -159,7 +128,7 @@ def test_the_same_event_published_twice_is_stored_once(
 def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_consumer_carries_on(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap)
+    agency = Agency(infra.kafka_bootstrap, TOPICS)
     child = new_child(infra.kafka_bootstrap)
     marker = uuid.uuid4().hex
     garbage = f'{{"not json at all {marker}'.encode()
@@ -187,39 +156,11 @@ def test_a_malformed_event_is_dead_lettered_with_its_reason_and_the_consumer_car
         assert r["x-original-offset"].isdigit()
 
 
-def read_dead_letters(
-    bootstrap: str, topic: str, marker: str, group: str, within: float = 30.0
-) -> list[dict[str, str]]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"reader-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([topic])
-    found: list[dict[str, str]] = []
-    deadline = time.monotonic() + within
-    try:
-        while time.monotonic() < deadline and len(found) < 2:
-            msg = consumer.poll(0.5)
-            if msg is None or msg.error():
-                continue
-            raw = msg.headers() or []
-            pairs = raw.items() if isinstance(raw, dict) else raw
-            headers = {str(k): v.decode() if isinstance(v, bytes) else str(v) for k, v in pairs}
-            if marker.encode() in (msg.value() or b"") and headers.get("x-consumer-group") == group:
-                found.append(headers)
-    finally:
-        consumer.close()
-    return found
-
-
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
 def test_stopping_the_chronology_mid_stream_loses_nothing_and_doubles_nothing(
     infra: Endpoints, stack: dict[str, ServiceProcess], how: str
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap)
+    agency = Agency(infra.kafka_bootstrap, TOPICS)
     children = [new_child(infra.kafka_bootstrap) for _ in range(6)]
     per_child = 500
     chronology = stack["chronology"]
@@ -250,7 +191,7 @@ def test_stopping_the_chronology_mid_stream_loses_nothing_and_doubles_nothing(
 def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_entries(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap)
+    agency = Agency(infra.kafka_bootstrap, TOPICS)
     child = new_child(infra.kafka_bootstrap, parent="parent-of-child")
     shared = contact_event(child, summary="Visited; the family was welcoming.")
     restricted = contact_event(child, summary="Police intelligence about an adult in the household.")
@@ -289,14 +230,14 @@ def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_e
 def test_the_lead_marks_significance_and_the_mark_is_published(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap)
+    agency = Agency(infra.kafka_bootstrap, TOPICS)
     child = new_child(infra.kafka_bootstrap, parent="parent-of-child")
     event = contact_event(child, summary="Disclosed worries about home at school.")
     agency.publish(event, key=child)
     agency.flush()
     chronology = stack["chronology"]
     wait_for(lambda: chronology_total(chronology, child) == 1, what="the entry")
-    path = f"/children/{child}/chronology/{event['id']}/significance"
+    path = f"/children/{child}/chronology/school:{event['id']}/significance"
     body = {"significant": True, "reason": "First disclosure: a turning point in the case."}
 
     refused = httpx.put(
@@ -307,7 +248,7 @@ def test_the_lead_marks_significance_and_the_mark_is_published(
     assert marked.status_code == 200, marked.text
     assert marked.json()["significant"] is True and marked.json()["significance_marked"] is True
     only = get(chronology, f"/children/{child}/chronology", significant_only="true").json()
-    assert [e["id"] for e in only["entries"]] == [event["id"]]
+    assert [e["id"] for e in only["entries"]] == [f"school:{event['id']}"]
 
     published = read_topic(infra.kafka_bootstrap, TOPICS.chronology_events, event["id"])
     assert published["type"] == "entry.significance_marked"
@@ -317,7 +258,7 @@ def test_the_lead_marks_significance_and_the_mark_is_published(
 def test_corrections_supersede_and_duplicates_from_two_agencies_are_grouped(
     infra: Endpoints, stack: dict[str, ServiceProcess]
 ) -> None:
-    agency = Agency(infra.kafka_bootstrap)
+    agency = Agency(infra.kafka_bootstrap, TOPICS)
     child = new_child(infra.kafka_bootstrap)
     original = contact_event(child, summary="Home visit on the wrong day.")
     correction = contact_event(child, summary="Home visit: date corrected.")
@@ -331,11 +272,12 @@ def test_corrections_supersede_and_duplicates_from_two_agencies_are_grouped(
     chronology = stack["chronology"]
     wait_for(lambda: chronology_total(chronology, child) == 3, what="three entries")
     entries = {e["id"]: e for e in get(chronology, f"/children/{child}/chronology").json()["entries"]}
-    assert entries[original["id"]]["superseded_by"] == correction["id"]
-    assert entries[correction["id"]]["supersedes"] == original["id"]
-    group = entries[police["id"]]["duplicate_group"]
-    assert group is not None and entries[correction["id"]]["duplicate_group"] == group
-    assert entries[original["id"]]["duplicate_group"] is None  # a superseded entry is not a duplicate
+    original_id, correction_id = f"school:{original['id']}", f"school:{correction['id']}"
+    assert entries[original_id]["superseded_by"] == correction_id
+    assert entries[correction_id]["supersedes"] == original_id
+    group = entries[f"police:{police['id']}"]["duplicate_group"]
+    assert group is not None and entries[correction_id]["duplicate_group"] == group
+    assert entries[original_id]["duplicate_group"] is None  # a superseded entry is not a duplicate
 
 
 def read_topic(bootstrap: str, topic: str, marker: str, within: float = 30.0) -> dict[str, Any]:

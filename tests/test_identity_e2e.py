@@ -18,6 +18,7 @@ from confluent_kafka import Producer
 
 from devstack.infra import Endpoints
 from shared.topics import Topics, ensure_topics
+from testsupport.accounts import seed_demo
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -78,8 +79,9 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
     asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
     service = run.service
 
-    accounts = service("accounts", DEMO_SEED="true", DEMO_PASSWORD=PASSWORD).start()
+    accounts = service("accounts").start()
     try:
+        seed_demo(accounts, password=PASSWORD)
         chronology = service("chronology", AUTH_JWKS_URL=f"{accounts.url}/.well-known/jwks.json").start()
         try:
             yield Stack(accounts, chronology)

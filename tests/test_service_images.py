@@ -1,4 +1,5 @@
-"""No service image installs the developer tools: not the dev stack, not the test support, not pytest.
+"""No service image installs the developer tools: not the dev stack, not the test support, not pytest, and no
+service's sources hold test support or demo data of their own.
 
 There is no Docker engine on the development machines, so this reads what decides an image's contents: each
 `services/<svc>/Dockerfile` (which files it copies, how it calls `uv sync`) and `uv.lock` (what
@@ -23,6 +24,8 @@ SERVICE_DIRS = sorted(p.parent for p in (ROOT / "services").glob("*/pyproject.to
 SERVICE_IDS = [d.name for d in SERVICE_DIRS]
 TOOLING = {"sg-devstack", "sg-testsupport"}
 TOOLING_MODULES = {"devstack", "testsupport", "pytest"}
+# What test support and demo data are called; they belong in tools/testsupport and tools/devstack.
+DEV_ONLY_NAMES = {"testing", "demo", "fixtures", "conftest", "tests"}
 
 Lock = dict[str, list[dict[str, Any]]]
 
@@ -101,7 +104,19 @@ def imported_modules(files: Iterable[Path]) -> dict[str, set[str]]:
     return found
 
 
-# ---------------------------------------------------------------- the closure computation itself
+def dev_only_modules(root: Path) -> list[str]:
+    """Modules under `services/*/src` named as test support or demo data (`testing`, `demo`, `test_*`, ...,
+    a package of that name included), by path relative to `root`."""
+    found = []
+    for path in sorted(root.glob("services/*/src/**/*.py")):
+        relative = path.relative_to(root)
+        names = [*relative.parts[3:-1], path.stem]  # the packages inside src/, then the module
+        if any(name in DEV_ONLY_NAMES or name.startswith("test_") for name in names):
+            found.append(relative.as_posix())
+    return found
+
+
+# ---------------------------------------------------------------- the checks themselves
 
 
 def test_the_closure_follows_dependencies_and_extras_but_not_dependency_groups() -> None:
@@ -131,6 +146,33 @@ def test_the_closure_follows_dependencies_and_extras_but_not_dependency_groups()
         """
     )
     assert runtime_closure(lock, "app") == {"app", "lib", "base", "speedups"}
+
+
+def test_a_test_or_demo_module_put_back_into_a_service_is_found(tmp_path: Path) -> None:
+    modules = [
+        "services/accounts/src/accounts/app.py",
+        "services/accounts/src/accounts/testing.py",
+        "services/accounts/src/accounts/demo.py",
+        "services/accounts/src/accounts/people/test_people.py",
+        "services/forum/src/forum/testing/__init__.py",
+        "services/forum/src/forum/demo/people.py",
+        "services/forum/src/forum/service.py",
+        "services/web/src/web/demo.py",
+        "services/web/src/web/pages/demo.py",
+        "tools/devstack/src/devstack/demo.py",
+    ]
+    for module in modules:
+        (tmp_path / module).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / module).touch()
+    assert dev_only_modules(tmp_path) == [
+        "services/accounts/src/accounts/demo.py",
+        "services/accounts/src/accounts/people/test_people.py",
+        "services/accounts/src/accounts/testing.py",
+        "services/forum/src/forum/demo/people.py",
+        "services/forum/src/forum/testing/__init__.py",
+        "services/web/src/web/demo.py",
+        "services/web/src/web/pages/demo.py",
+    ]
 
 
 def test_the_tooling_closures_do_hold_what_the_images_must_not() -> None:
@@ -210,3 +252,8 @@ def test_the_runtime_code_imports_neither_the_tooling_nor_pytest() -> None:
     assert not offenders, offenders
     assert not (ROOT / "shared" / "src" / "shared" / "devstack").exists()
     assert not (ROOT / "shared" / "src" / "shared" / "testing").exists()
+
+
+def test_no_service_source_is_a_test_support_or_demo_data_module() -> None:
+    assert len(list(ROOT.glob("services/*/src/**/*.py"))) > 50, "the module scan reads nothing"
+    assert dev_only_modules(ROOT) == []

@@ -37,6 +37,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from devstack.browser import FLAGS, ensure_browser
 from devstack.infra import Endpoints
 from shared.topics import Topics, ensure_topics
+from testsupport.accounts import seed_demo
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +47,7 @@ LOGS = ROOT / ".cache" / "test-logs"
 SCREENSHOTS = ROOT / ".cache" / "screenshots"
 TOPICS = Topics(prefix=f"w{uuid.uuid4().hex[:8]}.")
 PASSWORD = f"demo-{uuid.uuid4().hex[:12]}"
-AMY = "9434765919"  # a demo child (accounts.demo): lead Sam Okafor, parent Kerry Example
+AMY = "9434765919"  # a demo child (devstack.demo_accounts): lead Sam Okafor, parent Kerry Example
 PHONE, DESKTOP = 390, 1280
 MARKER = uuid.uuid4().hex[:8]
 RESTRICTED_TEXT = f"Police intelligence about an adult in the household, ref {MARKER}"
@@ -191,10 +192,11 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
     asyncio.run(ensure_topics(infra.kafka_bootstrap, TOPICS.all()))
     service = run.service
 
-    accounts = service("accounts", DEMO_SEED="true", DEMO_PASSWORD=PASSWORD)
+    accounts = service("accounts")
     started: list[ServiceProcess] = []
     try:
         started.append(accounts.start())
+        seed_demo(accounts, password=PASSWORD)
         jwks = f"{accounts.url}/.well-known/jwks.json"
         chronology = service("chronology", AUTH_JWKS_URL=jwks)
         analytics = service("analytics", AUTH_JWKS_URL=jwks)
@@ -342,7 +344,7 @@ def _stale(element: WebElement) -> bool:
 
 
 def entry(page: Page, event: dict[str, Any]) -> WebElement:
-    return page.driver.find_element(By.ID, f"entry-{event['id']}")
+    return page.driver.find_element(By.ID, f"entry-{event['source']}:{event['id']}")  # the entry's id
 
 
 # --------------------------------------------------------------------------- the journeys

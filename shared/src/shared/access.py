@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from aiokafka import ConsumerRecord
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -69,6 +70,7 @@ from shared.policy import (
 log = logging.getLogger(__name__)
 
 SNAPSHOTS = "child_access"
+STALE = "stale"  # on a snapshot document: why it is refused until rebuilt
 _CONFLICT_RETRIES = 5
 
 
@@ -89,14 +91,22 @@ def _member(person: PersonRef, at: datetime) -> TeamMember:
     )
 
 
+class AccessGap(Exception):
+    """An account event cannot be applied: the events before it were never seen here. Applying it anyway
+    could serve stale access (a missed `member.removed`), so the snapshot is rebuilt or refused instead."""
+
+    def __init__(self, child_id: str, *, have: int | None, got: int) -> None:
+        before = f"seq {have}" if have is not None else "no registration"
+        super().__init__(f"account events of {child_id} jump from {before} to seq {got}")
+        self.child_id = child_id
+
+
 def apply_event(access: ChildAccess | None, event: AccountEvent) -> ChildAccess | None:
     """The child's snapshot after `event`. Events at or below the snapshot's `seq` change nothing (they were
-    applied already); an event for a child whose registration was never seen changes nothing either."""
+    applied already); an event that does not follow the snapshot's `seq` raises `AccessGap`."""
     if access is not None and event.seq <= access.seq:
         return access
-    if isinstance(event, ChildRegistered):
-        if access is not None:
-            return access
+    if isinstance(event, ChildRegistered) and access is None and event.seq == 1:
         return ChildAccess(
             child_id=event.child_id,
             seq=event.seq,
@@ -107,17 +117,8 @@ def apply_event(access: ChildAccess | None, event: AccountEvent) -> ChildAccess 
             shielded=event.shielded,
             sensitive_service=event.sensitive_service,
         )
-    if access is None:
-        log.warning(
-            "account event for a child never registered here; ignored",
-            extra={"fields": {"child_id": event.child_id, "seq": event.seq}},
-        )
-        return None
-    if event.seq != access.seq + 1:
-        log.warning(
-            "gap in a child's account events (retention too short?)",
-            extra={"fields": {"child_id": event.child_id, "have": access.seq, "got": event.seq}},
-        )
+    if access is None or event.seq != access.seq + 1:
+        raise AccessGap(event.child_id, have=access.seq if access else None, got=event.seq)
     return access.model_copy(update={"seq": event.seq, **_changes(access, event)})
 
 
@@ -201,13 +202,30 @@ def from_document(doc: mongo.Document) -> ChildAccess:
     return ChildAccess.model_validate({**data, "child_id": doc["_id"]})
 
 
+class SnapshotStale(Exception):
+    """This service's copy of the child's access missed a change; it is refused until rebuilt (fail closed)."""
+
+
+class HistoryIncomplete(Exception):
+    """The child's history cannot be read whole (an event in it cannot be decoded)."""
+
+
+class AccountHistory(Protocol):
+    async def events_of(self, child_id: str) -> list[AccountEvent]:
+        """Every account event of the child that accounts published, in `seq` order; `HistoryIncomplete`
+        when one of them cannot be read."""
+        ...
+
+
 class SnapshotStore(Protocol):
     """What a composition root and the guard need of a snapshot store: `AccessSnapshots` here, an in-memory
     one in unit tests."""
 
     async def create_indexes(self) -> None: ...
 
-    async def get(self, child_id: str) -> ChildAccess | None: ...
+    async def get(self, child_id: str) -> ChildAccess | None:
+        """The child's access, None if unknown; `SnapshotStale` while it awaits a rebuild."""
+        ...
 
     async def decide(
         self, principal: Principal, action: Action, child_id: str, *, now: datetime | None = None
@@ -219,30 +237,54 @@ class SnapshotStore(Protocol):
         """Apply a batch from `accounts.events` idempotently."""
         ...
 
+    async def on_dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
+        """One of the child's account events was dead-lettered: refuse the child until rebuilt."""
+        ...
+
 
 class AccessSnapshots:
-    """The snapshot store a service keeps in its own database."""
+    """The snapshot store a service keeps in its own database.
 
-    def __init__(self, db: AsyncDatabase[mongo.Document], *, collection: str = SNAPSHOTS) -> None:
+    A child's snapshot that missed a change — a gap in its events, or one of its events dead-lettered — is
+    marked stale and refused (`SnapshotStale`, 503) rather than served. It is rebuilt from `history` (the
+    child's events as accounts published them) as soon as it is found stale, and again whenever another of
+    the child's events arrives; only the consumer of the child's partition writes it, so the rebuild never
+    races the fold (FerretDB 1.24 loses concurrent updates, see above).
+    """
+
+    def __init__(
+        self,
+        db: AsyncDatabase[mongo.Document],
+        *,
+        history: AccountHistory | None = None,
+        collection: str = SNAPSHOTS,
+    ) -> None:
         self._db = db
         self._docs = db[collection]
         self._collection = collection
+        self._history = history
 
     async def create_indexes(self) -> None:
         await mongo.ensure_indexes(self._db, {self._collection: [IndexModel([("people", ASCENDING)])]})
 
     async def get(self, child_id: str) -> ChildAccess | None:
         doc = await self._docs.find_one({"_id": child_id})
+        if doc is not None and STALE in doc:
+            raise SnapshotStale(
+                "this service is rebuilding its copy of who may see this child after a missed change; "
+                "try again shortly"
+            )
         return from_document(doc) if doc else None
 
     async def children_of(self, person_id: str, *, limit: int = 500) -> list[ChildAccess]:
-        """The children a person is a team member or family member of."""
-        return [from_document(d) async for d in self._docs.find({"people": person_id}).limit(limit)]
+        """The children a person is a team member or family member of (none whose snapshot is stale)."""
+        cursor = self._docs.find({"people": person_id, STALE: {"$exists": False}}).limit(limit)
+        return [from_document(d) async for d in cursor]
 
     async def decide(
         self, principal: Principal, action: Action, child_id: str, *, now: datetime | None = None
     ) -> Decision:
-        """The policy's decision about `child_id` from the local snapshot."""
+        """The policy's decision about `child_id` from the local snapshot; `SnapshotStale` while stale."""
         return decide(principal, action, await self.get(child_id), now=now or datetime.now(UTC))
 
     async def apply(self, events: Sequence[AccountEvent]) -> int:
@@ -258,8 +300,18 @@ class AccessSnapshots:
 
     async def on_account_events(self, batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
         """Membership, family and break-glass changes update the child's access snapshot; redeliveries and
-        events already applied change nothing; undecodable events are dead-lettered by the consumer."""
+        events already applied change nothing; a gap marks the snapshot stale until it is rebuilt."""
         await self.apply([i.event.data for i in batch])
+
+    async def on_dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
+        """One of the child's account events was dead-lettered: the snapshot missed it, so it is stale."""
+        key = record.key
+        if not isinstance(key, bytes) or not key:
+            log.error("an account event without a child key was dead-lettered; no snapshot can be marked")
+            return
+        child_id = key.decode(errors="replace")
+        await self._mark_stale(child_id, f"an account event could not be applied: {reason}")
+        await self._rebuild(child_id)
 
     async def _apply_one(self, child_id: str, events: Sequence[AccountEvent]) -> int:
         try:
@@ -278,8 +330,15 @@ class AccessSnapshots:
 
     async def _try_apply(self, child_id: str, events: Sequence[AccountEvent]) -> int:
         doc = await self._docs.find_one({"_id": child_id})
+        if doc is not None and STALE in doc:
+            return await self._rebuild(child_id)
         before = from_document(doc) if doc else None
-        after = fold(before, events)
+        try:
+            after = fold(before, events)
+        except AccessGap as gap:
+            log.warning("gap in a child's account events; rebuilding", extra={"fields": {"gap": str(gap)}})
+            await self._mark_stale(child_id, str(gap))
+            return await self._rebuild(child_id)
         if after is None or after == before:
             return 0
         new = to_document(after)
@@ -292,4 +351,29 @@ class AccessSnapshots:
         result = await self._docs.update_one({"_id": child_id, "seq": before.seq}, {"$set": new})
         if not result.matched_count:
             raise SnapshotConflict
+        return 1
+
+    async def _mark_stale(self, child_id: str, reason: str) -> None:
+        await self._docs.update_one({"_id": child_id}, {"$set": {STALE: reason[:2000]}}, upsert=True)
+
+    async def _rebuild(self, child_id: str) -> int:
+        """Replace a stale snapshot with the fold of the child's whole history; it stays stale (and refused)
+        when the history itself has a gap or cannot be read now."""
+        if self._history is None:
+            return 0
+        try:
+            access = fold(None, await self._history.events_of(child_id))
+        except AccessGap as gap:
+            await self._mark_stale(child_id, f"the history itself has a gap: {gap}")
+            return 0
+        except HistoryIncomplete as err:  # an event that cannot be read: never fold around it
+            await self._mark_stale(child_id, str(err))
+            return 0
+        except Exception as err:  # the broker is away: stay stale (refused), retried with the next event
+            log.warning("could not rebuild an access snapshot yet: %s", err)
+            return 0
+        if access is None:
+            return 0
+        await self._docs.replace_one({"_id": child_id}, to_document(access), upsert=True)
+        log.info("access snapshot rebuilt", extra={"fields": {"child_id": child_id, "seq": access.seq}})
         return 1

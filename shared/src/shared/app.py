@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CollectorRegistry
 
-from shared.errors import ErrorStatuses, install_error_statuses
+from shared.errors import ErrorStatuses, document_error_answers, install_error_statuses
 from shared.health import Check, health_router
 from shared.logs import configure_logging, correlation_id
 from shared.overload import InFlightLimit, Limits
@@ -108,6 +108,7 @@ def build_app(
     for router in routers:
         app.include_router(router)
     install_error_statuses(app, errors)
+    document_error_answers(app, errors)
 
     @app.middleware("http")
     async def with_correlation_id(

@@ -7,7 +7,7 @@ that table as exception handlers. So one file per service says what a caller see
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request, Response, status
@@ -43,6 +43,10 @@ class AccessRefused(ServiceError):
     """The access policy said no; the message is the policy's reason."""
 
 
+class AccessUnavailable(ServiceError):
+    """This service cannot tell right now who may see the child (its access snapshot awaits a rebuild)."""
+
+
 class AuditUnavailable(ServiceError):
     """The access could not be recorded in the audit log, so it is not served (fail closed)."""
 
@@ -61,6 +65,7 @@ SHARED_STATUSES: ErrorStatuses = {
     SignInUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
     AccessRefused: status.HTTP_403_FORBIDDEN,
     AuditUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    AccessUnavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
     InvalidRequest: status.HTTP_400_BAD_REQUEST,
 }
 
@@ -82,3 +87,54 @@ def install_error_statuses(app: FastAPI, statuses: ErrorStatuses) -> None:
 
     for error, code in statuses.items():
         app.add_exception_handler(error, handler_for(code))  # type: ignore[arg-type]
+
+
+# A domain error answered 422 says what is wrong in one sentence, where FastAPI's own validation answer is a
+# list of problems: the document names both shapes, so a client can read either.
+DOMAIN_422 = {
+    "title": "DomainProblem",
+    "type": "object",
+    "properties": {"detail": {"title": "Detail", "type": "string"}},
+    "required": ["detail"],
+    "description": "A rule of the domain refused the request; `detail` says what to change.",
+}
+
+
+def amend_openapi(app: FastAPI, amend: Callable[[dict[str, Any]], None]) -> None:
+    """Let `amend` edit the app's OpenAPI document once, when it is first built."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            amend(build())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def operations(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every operation of an OpenAPI document (GET /x, POST /x, ...)."""
+    return [op for path in document.get("paths", {}).values() for op in path.values() if isinstance(op, dict)]
+
+
+def document_error_answers(app: FastAPI, statuses: ErrorStatuses) -> None:
+    """Where the table answers a domain error with 422, the document's 422 is either shape (FastAPI's list
+    of problems for a malformed request, `DomainProblem` for a refused one), never a promise broken."""
+    if status.HTTP_422_UNPROCESSABLE_CONTENT not in statuses.values():
+        return
+
+    def amend(document: dict[str, Any]) -> None:
+        document.setdefault("components", {}).setdefault("schemas", {})["DomainProblem"] = DOMAIN_422
+        for op in operations(document):
+            answer = op.get("responses", {}).get("422")
+            if answer is None:
+                continue
+            answer["description"] = "The request is malformed (a list of problems), or a rule refused it"
+            answer["content"]["application/json"]["schema"] = {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/HTTPValidationError"},
+                    {"$ref": "#/components/schemas/DomainProblem"},
+                ]
+            }
+
+    amend_openapi(app, amend)

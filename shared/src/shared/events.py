@@ -12,6 +12,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.text import Line
+
 DataT = TypeVar("DataT", bound=BaseModel)
 
 MAX_EVENT_BYTES = 256 * 1024  # larger records are refused and dead-lettered, never half-read
@@ -30,17 +32,19 @@ class EnvelopeBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(min_length=1, max_length=100, description="Unique event id; a replay keeps it.")
-    type: str = Field(
+    id: Line = Field(min_length=1, max_length=100, description="Unique event id; a replay keeps it.")
+    type: Line = Field(
         min_length=1, max_length=100, description="Past-tense event type, e.g. contact.recorded"
     )
     version: int = Field(default=1, ge=1, description="Schema version of `data` for this type.")
-    source: str = Field(min_length=1, max_length=100, description="Producing system: a service or an agency.")
-    subject: str = Field(
+    source: Line = Field(
+        min_length=1, max_length=100, description="Producing system: a service or an agency."
+    )
+    subject: Line = Field(
         min_length=1, max_length=100, description="The child this event is about (child id)."
     )
     time: datetime = Field(description="When the producer recorded the event (ISO 8601 with offset).")
-    correlation_id: str | None = Field(default=None, max_length=100)
+    correlation_id: Line | None = Field(default=None, max_length=100)
 
 
 class Envelope(EnvelopeBase, Generic[DataT]):

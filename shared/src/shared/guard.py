@@ -6,17 +6,19 @@ A service builds its guard in its composition root from its access snapshots and
 
 from __future__ import annotations
 
-from shared.access import SnapshotStore
-from shared.audit import AuditTrail
-from shared.errors import AccessRefused, AuditUnavailable
+from shared.access import SnapshotStale, SnapshotStore
+from shared.audit import AuditSink, AuditTrail
+from shared.errors import AccessRefused, AccessUnavailable, AuditUnavailable
 from shared.logs import correlation_id
 from shared.policy import Action, Decision, Principal
 
 
 class Guard:
-    def __init__(self, snapshots: SnapshotStore, audit: AuditTrail) -> None:
+    """Decides from `snapshots` and records every decision through `audit_sink`, as `service`."""
+
+    def __init__(self, snapshots: SnapshotStore, *, audit_sink: AuditSink, service: str) -> None:
         self.snapshots = snapshots
-        self.audit = audit
+        self.audit = AuditTrail(audit_sink, service=service)
 
     async def check(
         self,
@@ -28,7 +30,12 @@ class Guard:
         detail: str | None = None,
     ) -> Decision:
         """The policy's decision for this principal, action and child; `AccessRefused` when it says no."""
-        decision = await self.snapshots.decide(principal, action, child_id)
+        stale: SnapshotStale | None = None
+        try:
+            decision = await self.snapshots.decide(principal, action, child_id)
+        except SnapshotStale as err:  # fail closed, and the refusal is audited like any other
+            stale = err
+            decision = Decision(allowed=False, reason=str(err), relationship="none")
         try:
             await self.audit.record(
                 principal=principal,
@@ -44,6 +51,8 @@ class Guard:
             raise AuditUnavailable(
                 "cannot record this access in the audit log right now; try again shortly"
             ) from err
+        if stale is not None:
+            raise AccessUnavailable(str(stale)) from stale
         if not decision.allowed:
             raise AccessRefused(decision.reason)
         return decision

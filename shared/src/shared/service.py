@@ -33,6 +33,7 @@ from shared.kafka.consumer import (
     BatchHandler,
     BatchProcessor,
     ConsumerMetrics,
+    DeadLetterHook,
     Decoder,
     RetryPolicy,
     subscribe_batches,
@@ -105,6 +106,7 @@ class Runtime:
         handle: BatchHandler[T],
         title: str,
         group: str = "",
+        on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
         """Consume `topics` in batches in this service's consumer group, with retries and dead letters.
 
@@ -127,6 +129,7 @@ class Runtime:
                 dead_letters=DeadLetters(self.broker, consumer_group=group_id),
                 retry=RetryPolicy(attempts=settings.retry_attempts, backoff_s=settings.retry_backoff_s),
                 metrics=self.consumer_metrics,
+                on_dead_letter=on_dead_letter,
             ),
         )
 

@@ -81,3 +81,41 @@ def test_an_unknown_event_type_or_version_is_refused() -> None:
 def test_malformed_json_is_refused() -> None:
     with pytest.raises(ValidationError):
         decode_contact_event("contacts.school", b"{not json")
+
+
+def test_an_envelope_whose_subject_names_another_child_than_the_data_is_refused() -> None:
+    event = contact()
+    event["subject"] = "4010232137"  # a valid NHS number, but not the one in data.child
+    with pytest.raises(ValueError, match="child mismatch: subject '4010232137'"):
+        decode_contact_event("contacts.school", encode(event))
+    event["subject"] = "943 476 5919"  # the same number as people write it is the same child
+    assert decode_contact_event("contacts.school", encode(event)).data.child.nhs_number == "9434765919"
+
+
+@pytest.mark.parametrize(
+    ("field", "data"),
+    [
+        ("data.summary", {"summary": "Absent\x00 three days."}),
+        ("data.author.name", {"author": {"name": "Ms\x1bPatel", "role": "DSL"}}),
+        ("data.action_taken", {"action_taken": "Called\x7f mother."}),
+        ("data.supersedes", {"supersedes": "evt\x00-0"}),
+    ],
+)
+def test_a_control_character_is_refused_with_the_field_it_is_in(field: str, data: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError) as refused:
+        decode_contact_event("contacts.school", encode(contact(**data)))
+    assert field in str(refused.value) and "control character" in str(refused.value)
+
+
+def test_prose_keeps_its_tabs_and_line_breaks_but_a_name_does_not() -> None:
+    text = "Visited.\r\n\tChild well.\nNext visit in a week."
+    assert decode_contact_event("contacts.school", encode(contact(summary=text))).data.summary == text
+    with pytest.raises(ValidationError, match=r"data\.author\.role"):
+        decode_contact_event("contacts.school", encode(contact(author={"name": "A", "role": "D\nSL"})))
+
+
+def test_a_control_character_in_the_envelope_is_refused_with_the_field() -> None:
+    event = contact()
+    event["id"] = "evt\x00-1"
+    with pytest.raises(ValidationError, match=r"(?s)\bid\b.*U\+0000"):
+        decode_contact_event("contacts.school", encode(event))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from shared.access import apply_event, fold, from_document, to_document
+import pytest
+
+from shared.access import AccessGap, apply_event, fold, from_document, to_document
 from shared.contracts.accounts import (
     AccessDecisionRecorded,
     AccountEvent,
@@ -25,6 +27,7 @@ from shared.contracts.accounts import (
     decode_account_event,
 )
 from shared.policy import Principal, decide
+from testsupport.events import account_opened
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ACTOR = Actor(person_id="p-lead", name="Lead", kind="practitioner", agency="socialcare")
@@ -104,10 +107,12 @@ def test_an_older_event_arriving_late_changes_nothing() -> None:
     assert apply_event(access, history[3]) == access
 
 
-def test_events_for_a_child_never_registered_here_are_ignored_so_access_stays_refused() -> None:
-    assert fold(None, _history()[1:]) is None
+def test_events_for_a_child_never_registered_here_are_a_gap_so_access_stays_refused() -> None:
+    # The snapshot store turns the gap into a refusal until it is rebuilt (tests of AccessSnapshots).
+    with pytest.raises(AccessGap):
+        fold(None, _history()[1:])
     parent = Principal(subject="p-parent", name="Parent", kind="family")
-    assert not decide(parent, "read_chronology", fold(None, _history()[1:]), now=T0).allowed
+    assert not decide(parent, "read_chronology", None, now=T0).allowed
 
 
 def test_leaving_removing_declining_unlinking_and_handing_over_are_applied() -> None:
@@ -155,3 +160,13 @@ def test_snapshots_survive_the_round_trip_through_a_document_and_the_wire() -> N
     for event in _history():
         decoded = decode_account_event("accounts.events", account_event(event).model_dump_json().encode())
         assert decoded.data == event and decoded.subject == "c1"
+
+
+def test_an_event_that_does_not_follow_the_snapshot_is_a_gap_not_a_guess() -> None:
+    registered, linked = (e.data for e in account_opened("c-gap", lead_id="lead", family_id="parent"))
+    later = linked.model_copy(update={"seq": 3})
+    with pytest.raises(AccessGap, match="jump from seq 1 to seq 3"):
+        fold(None, [registered, later])
+    with pytest.raises(AccessGap, match="from no registration"):
+        fold(None, [linked])
+    assert fold(None, [registered, linked]) is not None

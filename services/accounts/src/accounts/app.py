@@ -6,8 +6,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.database import AsyncDatabase
 
-from accounts import demo, errors, handlers
+from accounts import errors, handlers
 from accounts.audit import routes as audit_routes
 from accounts.audit.models import audit_record_decoder
 from accounts.audit.store import AuditStore
@@ -23,6 +25,7 @@ from accounts.people.keys import SigningKeys
 from accounts.people.store import PeopleStore
 from accounts.settings import AccountsSettings
 from accounts.teams import routes as teams_routes
+from shared import mongo
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.auth import install_verifier, verifier_from_settings
 from shared.contracts.accounts import AccountEventEnvelope
@@ -31,6 +34,7 @@ from shared.contracts.contacts import decode_contact_event
 from shared.events import Envelope
 from shared.outbox import OutboxRelay, Publish, kafka_publisher
 from shared.service import Runtime, service_app
+from shared.topics import Topics
 
 ROUTERS = (
     people_routes.router,
@@ -51,55 +55,34 @@ def create_app(
 ) -> FastAPI:
     """The accounts app; the keyword arguments replace a store, the audit sink or the outbox's publisher."""
     settings = settings or AccountsSettings()
-    if settings.demo_seed and settings.demo_password is None:
-        raise ValueError("ACCOUNTS_DEMO_SEED needs ACCOUNTS_DEMO_PASSWORD (the demo users' password)")
     runtime = Runtime.create(settings)
     topics = runtime.topics
     store = store or ChildStore(runtime.db)
-    projections = ProjectionRefresher(store)
-    relay = OutboxRelay(
-        CommitOutbox(store),
-        outbox_publish or kafka_publisher(runtime.broker),
-        runtime.outbox_metrics,
-        poll_s=settings.outbox_poll_s,
-        after_publish=projections.published,
-    )
-    resolutions = ContactMatchStore(runtime.db)
-    resolutions_relay = OutboxRelay(
-        ResolutionOutbox(resolutions),
-        outbox_publish or kafka_publisher(runtime.broker),
-        runtime.outbox_metrics,
-        poll_s=settings.outbox_poll_s,
-    )
+    relay, projections = _commit_relay(runtime, settings, store, outbox_publish)
 
     def notify_outbox() -> None:
         relay.notify()
-        resolutions_relay.notify()
+        resolutions.notify()
 
-    ctx = _context(
-        runtime,
+    ctx = accounts_context(
         settings,
+        db=runtime.db,
+        broker=runtime.broker,
         store=store,
-        audit_store=audit_store or AuditStore(runtime.db),
-        audit_sink=audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events),
-        contacts=resolutions,
+        audit_store=audit_store,
+        audit_sink=audit_sink,
         notify_outbox=notify_outbox,
     )
-    keys = SigningKeys(ctx.people, settings)
-
-    async def seed_demo() -> None:
-        if settings.demo_seed and settings.demo_password is not None:
-            await demo.seed(ctx, password=settings.demo_password.get_secret_value())
-
-    runtime.on_start(
-        store.create_indexes,
-        ctx.people.create_indexes,
-        ctx.matches.create_indexes,
-        ctx.audit_store.create_indexes,
-        ctx.contacts.create_indexes,
-        keys.load,
-        seed_demo,
+    # A contact's resolution and its event are one document, published by a relay of their own.
+    resolutions = OutboxRelay(
+        ResolutionOutbox(ctx.contacts),
+        outbox_publish or kafka_publisher(runtime.broker),
+        runtime.outbox_metrics,
+        poll_s=settings.outbox_poll_s,
     )
+    keys = SigningKeys(ctx.people, settings)
+    stores = (store, ctx.people, ctx.matches, ctx.audit_store, ctx.contacts)
+    runtime.on_start(*(s.create_indexes for s in stores), keys.load)
     runtime.consume(
         [topics.audit_events, topics.accounts_events],
         decode=audit_record_decoder(topics),
@@ -114,7 +97,7 @@ def create_app(
         title="accounts: identify contacts without an NHS number",
     )
     runtime.run_in_background("account commits outbox", relay.run)
-    runtime.run_in_background("contact resolutions outbox", resolutions_relay.run)
+    runtime.run_in_background("contact resolutions outbox", resolutions.run)
     runtime.run_in_background("projection refresh", projections.run)
 
     app = service_app(
@@ -136,25 +119,53 @@ def create_app(
     return app
 
 
-def _context(
-    runtime: Runtime,
+def _commit_relay(
+    runtime: Runtime, settings: AccountsSettings, store: ChildStore, publish: Publish | None
+) -> tuple[OutboxRelay, ProjectionRefresher]:
+    """The relay that publishes the commit log, and the refresher it tells what it published."""
+    projections = ProjectionRefresher(store)
+    relay = OutboxRelay(
+        CommitOutbox(store),
+        publish or kafka_publisher(runtime.broker),
+        runtime.outbox_metrics,
+        poll_s=settings.outbox_poll_s,
+        after_publish=projections.published,
+    )
+    return relay, projections
+
+
+def accounts_context(
     settings: AccountsSettings,
     *,
-    store: ChildStore,
-    audit_store: AuditStore,
-    audit_sink: AuditSink,
-    contacts: ContactMatchStore,
-    notify_outbox: Callable[[], None],
+    db: AsyncDatabase[mongo.Document],
+    broker: KafkaBroker,
+    store: ChildStore | None = None,
+    audit_store: AuditStore | None = None,
+    audit_sink: AuditSink | None = None,
+    notify_outbox: Callable[[], None] | None = None,
 ) -> Accounts:
+    """What the use cases are handed, on accounts' database and a started broker (audit events go to Kafka
+    unless `audit_sink` says otherwise).
+
+    `create_app` builds it for the routes and handlers. A tool that changes accounts through the use cases
+    beside a running accounts service builds it too: without `notify_outbox`, what it commits is published by
+    that service's outbox relay at its next sweep (`outbox_poll_s`)."""
+    topics = Topics(settings.topic_prefix)
     return Accounts(
-        store=store,
-        people=PeopleStore(runtime.db),
-        matches=MatchStore(runtime.db),
-        contacts=contacts,
-        audit_store=audit_store,
-        trail=AuditTrail(audit_sink, service=settings.service_name),
-        notify_outbox=notify_outbox,
-        publish_identified=handlers.identified_publisher(runtime.broker, runtime.topics.identity_events),
+        store=store or ChildStore(db),
+        people=PeopleStore(db),
+        matches=MatchStore(db),
+        contacts=ContactMatchStore(db),
+        audit_store=audit_store or AuditStore(db),
+        trail=AuditTrail(
+            audit_sink or KafkaAuditSink(broker, topic=topics.audit_events), service=settings.service_name
+        ),
+        notify_outbox=notify_outbox or _nothing,
+        publish_identified=handlers.identified_publisher(broker, topics.identity_events),
         break_glass_for=timedelta(minutes=settings.break_glass_minutes),
-        topics=runtime.topics,
+        topics=topics,
     )
+
+
+def _nothing() -> None:
+    """No relay runs in this process to wake; the service's own relay sweeps."""

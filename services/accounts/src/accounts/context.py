@@ -1,6 +1,7 @@
 """What every accounts use case is handed: the stores, the audit trail and the outbox's doorbell.
 
-Built once in `app.create_app` and put on `app.state`, where the routes' `AccountsDep` finds it.
+Built by `app.accounts_context`, once in `app.create_app`, and put on `app.state`, where the routes' `AccountsDep`
+finds it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from shared.topics import DEFAULT, Topics
 
 @dataclass
 class Accounts:
-    """What the use cases need, built once in `create_app`."""
+    """What the use cases need, built by `app.accounts_context`."""
 
     store: ChildStore  # the children's accounts: every team change is a commit here, and the outbox
     people: PeopleStore

@@ -23,7 +23,3 @@ class AccountsSettings(ServiceSettings, AuthSettings):
     outbox_poll_s: float = Field(
         default=1.0, gt=0, le=60, description="How often unpublished events are swept."
     )
-    demo_seed: bool = Field(default=False, description="Create the demo people and children at start.")
-    demo_password: SecretStr | None = Field(
-        default=None, description="The demo users' password (local stack only); required with demo_seed."
-    )

@@ -13,12 +13,12 @@ import pytest
 
 from accounts.audit.models import entry_from_audit
 from accounts.identity import service as identity
-from accounts.testing import RunningAccounts, new_child_details, running_accounts
 from devstack.infra import Endpoints
 from shared.contracts.audit import AuditRecorded
 from shared.contracts.contacts import CONTACT_RECORDED, Author, ChildIdentifiers, ContactRecorded
 from shared.contracts.identity import ContactIdentified
 from shared.events import Envelope, make_event, utc_now
+from testsupport.accounts import RunningAccounts, new_child_details, running_accounts
 
 pytestmark = pytest.mark.integration
 

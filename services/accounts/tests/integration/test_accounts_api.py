@@ -11,10 +11,10 @@ from typing import Any
 import jwt
 import pytest
 
-from accounts.testing import RunningAccounts, new_child_details, new_nhs_number, running_accounts
 from devstack.infra import Endpoints
 from shared.contracts.audit import AuditRecorded
 from shared.events import Envelope
+from testsupport.accounts import RunningAccounts, new_child_details, new_nhs_number, running_accounts
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,6 @@ async def accounts(infra: Endpoints) -> AsyncIterator[RunningAccounts]:
     async with running_accounts(
         kafka_bootstrap=infra.kafka_bootstrap,
         mongo_url=infra.mongo_url,
-        demo_seed=True,
         demo_password="local-demo-only",
     ) as running:
         for name, kind, agency in [

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from accounts.testing import RunningAccounts, new_child_details, running_accounts
 from devstack.infra import Endpoints
 from shared import mongo
 from shared.access import AccessSnapshots
@@ -20,6 +19,7 @@ from shared.contracts.accounts import decode_account_event
 from shared.errors import SHARED_STATUSES
 from shared.service import Runtime, service_app
 from shared.settings import ServiceSettings
+from testsupport.accounts import RunningAccounts, new_child_details, running_accounts
 
 pytestmark = pytest.mark.integration
 

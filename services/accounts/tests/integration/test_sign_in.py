@@ -10,8 +10,8 @@ import pytest
 
 from accounts.people.models import Person
 from accounts.people.passwords import ScryptHasher, hash_password
-from accounts.testing import RunningAccounts, running_accounts
 from devstack.infra import Endpoints
+from testsupport.accounts import RunningAccounts, running_accounts
 
 pytestmark = pytest.mark.integration
 

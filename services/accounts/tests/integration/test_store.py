@@ -26,7 +26,6 @@ from accounts.outbox import CommitOutbox, ProjectionRefresher
 from accounts.people.models import Person
 from accounts.people.store import PeopleStore
 from accounts.teams import service as teams
-from accounts.testing import new_child_details
 from devstack.infra import Endpoints
 from shared import mongo
 from shared.audit import AuditTrail, MemoryAuditSink
@@ -35,6 +34,7 @@ from shared.contracts.identity import ContactIdentified, decode_identity_event
 from shared.events import Envelope, make_event, utc_now
 from shared.outbox import OutboxMessage, OutboxMetrics, OutboxRelay
 from shared.policy import Principal
+from testsupport.accounts import new_child_details
 
 pytestmark = pytest.mark.integration
 

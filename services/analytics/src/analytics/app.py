@@ -9,7 +9,8 @@ from analytics.deps import Analytics
 from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore, MongoAnalyticsStore
 from shared.access import AccessSnapshots, SnapshotStore
-from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
+from shared.access_history import KafkaAccountHistory
+from shared.audit import AuditSink, KafkaAuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
 from shared.contracts.contacts import ContactEnvelope, decode_contact_event
@@ -31,14 +32,10 @@ def create_app(
     if store is None:
         store = MongoAnalyticsStore(runtime.db)
     if snapshots is None:
-        snapshots = AccessSnapshots(runtime.db)
-    guard = Guard(
-        snapshots,
-        AuditTrail(
-            audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events),
-            service=settings.service_name,
-        ),
-    )
+        history = KafkaAccountHistory(settings.kafka_bootstrap, topics.accounts_events)
+        snapshots = AccessSnapshots(runtime.db, history=history)
+    audit_sink = audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events)
+    guard = Guard(snapshots, audit_sink=audit_sink, service=settings.service_name)
     feed = ContactFeed(handlers.on_contacts(store))
 
     runtime.on_start(store.create_indexes, snapshots.create_indexes)
@@ -60,6 +57,7 @@ def create_app(
         group="access",
         decode=decode_account_event,
         handle=snapshots.on_account_events,
+        on_dead_letter=snapshots.on_dead_letter,
         title="analytics: account events into the access snapshot",
     )
 

@@ -7,18 +7,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from shared.contracts.contacts import ContactRecorded
+from shared.contracts.contacts import ContactRecorded, entry_key
 from shared.events import Envelope
 
 Granularity = Literal["day", "week"]
 
 
 def point_document(event: Envelope[ContactRecorded], *, child_id: str) -> dict[str, Any]:
-    """What the graph needs of one contact, keyed by event id. Day and week are precomputed at write time:
+    """What the graph needs of one contact, keyed by agency and event id (`entry_key`, as chronology). Day and week are precomputed at write time:
     FerretDB has no `$dateTrunc` or `$dateToString` (BRIEF §5), and a read model stores what it serves."""
     day = event.data.occurred_at.date()
     return {
-        "_id": event.id,
+        "_id": entry_key(event.data.agency, event.id),
         "child_id": child_id,
         "agency": event.data.agency,
         "occurred_at": event.data.occurred_at,

@@ -7,11 +7,14 @@ from collections.abc import Sequence
 
 from analytics.models import AgencySeries, ContactGraph, Granularity, point_document
 from analytics.store import AnalyticsStore
-from shared.contact_feed import ChildContact
+from shared.contact_feed import ChildContact, refuse_foreign_corrections
 
 
 async def record_contacts(*, store: AnalyticsStore, contacts: Sequence[ChildContact]) -> int:
-    """Count each agency contact once in its child's graph; returns how many were new."""
+    """Count each agency contact once in its child's graph; returns how many were new. A correction of another
+    agency's event is refused as chronology refuses it (`ForeignCorrection`, dead-lettered), so the graph never
+    counts what the chronology does not hold."""
+    await refuse_foreign_corrections(contacts, store.existing_ids)
     result = await store.add_points([point_document(c.event, child_id=c.child_id) for c in contacts])
     return result.inserted
 

@@ -22,7 +22,11 @@ class AnalyticsStore(Protocol):
     async def create_indexes(self) -> None: ...
 
     async def add_points(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
-        """Append one point per event id; a redelivered event is not counted twice."""
+        """Append one point per (agency, event id); a redelivered event is not counted twice."""
+        ...
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these point ids (`<agency>:<event id>`) are stored, whoever's child they are about."""
         ...
 
     async def counts(
@@ -42,8 +46,12 @@ class MongoAnalyticsStore:
         await mongo.ensure_indexes(self._db, INDEXES)
 
     async def add_points(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
-        """Append one point per event id; a redelivered event is not counted twice."""
+        """Append one point per (agency, event id); a redelivered event is not counted twice."""
         return await mongo.append_many(self._points, docs)
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these point ids (`<agency>:<event id>`) are stored, whoever's child they are about."""
+        return {d["_id"] async for d in self._points.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
 
     async def counts(
         self, *, child_id: str, granularity: Granularity, family_view: bool

@@ -52,6 +52,16 @@ async def test_points_are_appended_once_per_event_id(store: AnalyticsStore) -> N
     assert (again.inserted, again.duplicate_ids) == (0, [b["_id"]])
 
 
+async def test_existing_ids_are_found_whoever_the_child_is(store: AnalyticsStore) -> None:
+    a, b = point(new_nhs_number()), point(new_nhs_number(), agency="police", event_id="same")
+    await store.add_points([a, b])
+
+    found = await store.existing_ids([a["_id"], "police:same", "school:same", "nothing"])
+
+    assert found == {a["_id"], "police:same"}
+    assert await store.existing_ids([]) == set()
+
+
 async def test_counts_group_by_agency_and_period_and_the_family_sees_no_restricted_contact(
     store: AnalyticsStore,
 ) -> None:

@@ -13,13 +13,16 @@ from testsupport.memory import append_by_id
 
 class FakeAnalyticsStore:
     def __init__(self) -> None:
-        self.points: dict[str, Document] = {}  # by `_id`: the event id
+        self.points: dict[str, Document] = {}  # by `_id`: `<agency>:<event id>`
 
     async def create_indexes(self) -> None:
         pass
 
     async def add_points(self, docs: Sequence[Document]) -> AppendResult:
         return append_by_id(self.points, docs)
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        return {i for i in ids if i in self.points}
 
     async def counts(
         self, *, child_id: str, granularity: Granularity, family_view: bool

@@ -8,6 +8,7 @@ import pytest
 from analytics_fakes import FakeAnalyticsStore
 
 from analytics import service
+from shared.contact_feed import ForeignCorrection
 from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope
 from testsupport.events import child_contact, contact_event, new_nhs_number
@@ -102,3 +103,26 @@ async def test_each_child_has_a_graph_of_their_own(store: FakeAnalyticsStore) ->
     assert (await service.contact_graph(store=store, child_id=child, granularity="week")).total == 1
     empty = await service.contact_graph(store=store, child_id=new_nhs_number(), granularity="week")
     assert (empty.total, empty.series) == (0, [])
+
+
+async def test_a_correction_of_another_agencys_event_is_not_counted(store: FakeAnalyticsStore) -> None:
+    child = new_nhs_number()
+    police = contact_event(child, agency="police")
+    await record(store, police)
+
+    with pytest.raises(ForeignCorrection, match="police's, not school's"):
+        await record(store, contact_event(child, supersedes=police.id))
+
+    graph = await service.contact_graph(store=store, child_id=child, granularity="day")
+    assert graph.total == 1
+
+
+async def test_two_agencies_reusing_one_event_id_are_both_counted(store: FakeAnalyticsStore) -> None:
+    child = new_nhs_number()
+    await record(
+        store, contact_event(child, event_id="7"), contact_event(child, agency="police", event_id="7")
+    )
+    await record(store, contact_event(child, event_id="7"))  # a redelivery is still counted once
+
+    graph = await service.contact_graph(store=store, child_id=child, granularity="day")
+    assert graph.total == 2 and sorted(store.points) == ["police:7", "school:7"]

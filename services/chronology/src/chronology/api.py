@@ -22,6 +22,7 @@ from shared.auth import PrincipalDep
 from shared.contracts.contacts import ContactType
 from shared.errors import InvalidRequest
 from shared.policy import Decision
+from shared.text import Line
 
 EXPORT_LIMIT = 20_000
 router = APIRouter(tags=["chronology"])
@@ -58,12 +59,12 @@ async def get_chronology(
     ctx: ChronologyDep,
     date_from: Annotated[date | None, Query(description="On or after this day")] = None,
     date_to: Annotated[date | None, Query(description="On or before this day")] = None,
-    agency: Annotated[list[str] | None, Query(max_length=20)] = None,
+    agency: Annotated[list[Line] | None, Query(max_length=20)] = None,
     contact_type: Annotated[list[ContactType] | None, Query()] = None,
     significant_only: bool = False,
     kind: Annotated[list[EntryKind] | None, Query(description="contact (from agencies) or account")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 100,
-    cursor: Annotated[str | None, Query(max_length=20)] = None,
+    cursor: Annotated[Line | None, Query(max_length=20)] = None,
 ) -> ChronologyPage:
     """A page of the child's chronology, oldest first, as the reader may see it; pass `next_cursor` back."""
     query = _query(date_from, date_to, agency, contact_type, significant_only, kind)

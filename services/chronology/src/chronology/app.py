@@ -9,7 +9,8 @@ from chronology.deps import Chronology
 from chronology.settings import ChronologySettings
 from chronology.store import MARKS, ChronologyStore, MongoChronologyStore
 from shared.access import AccessSnapshots, SnapshotStore
-from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
+from shared.access_history import KafkaAccountHistory
+from shared.audit import AuditSink, KafkaAuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
 from shared.contracts.contacts import ContactEnvelope, decode_contact_event
@@ -33,15 +34,11 @@ def create_app(
     if store is None:
         store = MongoChronologyStore(runtime.db)
     if snapshots is None:
-        snapshots = AccessSnapshots(runtime.db)
+        history = KafkaAccountHistory(settings.kafka_bootstrap, topics.accounts_events)
+        snapshots = AccessSnapshots(runtime.db, history=history)
     marks_outbox = outbox or DocumentOutbox(runtime.db[MARKS])
-    guard = Guard(
-        snapshots,
-        AuditTrail(
-            audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events),
-            service=settings.service_name,
-        ),
-    )
+    audit_sink = audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events)
+    guard = Guard(snapshots, audit_sink=audit_sink, service=settings.service_name)
     relay = OutboxRelay(marks_outbox, kafka_publisher(runtime.broker), runtime.outbox_metrics)
     feed = ContactFeed(handlers.on_contacts(store))
 
@@ -71,6 +68,7 @@ def create_app(
         group="access",
         decode=decode_account_event,
         handle=snapshots.on_account_events,
+        on_dead_letter=snapshots.on_dead_letter,
         title="chronology: account events into the access snapshot",
     )
     runtime.run_in_background("significance outbox", relay.run)

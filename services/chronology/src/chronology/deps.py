@@ -30,4 +30,5 @@ def get_chronology(request: Request) -> Chronology:
 
 ChronologyDep = Annotated[Chronology, Depends(get_chronology)]
 ChildId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
-EntryId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+# `<agency>:<event id>`: up to 50 + 1 + 100 characters.
+EntryId = Annotated[str, Path(min_length=1, max_length=160, pattern=r"^[A-Za-z0-9_.:-]+$")]

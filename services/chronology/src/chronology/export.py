@@ -43,13 +43,22 @@ def _row(e: ChronologyEntry) -> list[str]:
     ]
 
 
+# A cell starting with one of these runs as a formula in a spreadsheet (OWASP "CSV injection"); tab and
+# carriage return count too, since spreadsheets skip them before looking for the formula sign.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value: str) -> str:
+    """The cell as text: a leading apostrophe makes spreadsheets show a would-be formula as it is written."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def to_csv(entries: list[ChronologyEntry]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for entry in entries:
-        # A leading =, +, - or @ would run as a formula in a spreadsheet: quote it as text.
-        writer.writerow([f"'{v}" if v[:1] in ("=", "+", "-", "@") else v for v in _row(entry)])
+        writer.writerow([_as_text(v) for v in _row(entry)])
     return out.getvalue()
 
 

@@ -18,8 +18,17 @@ from shared.contracts.accounts import (
     MemberRemoved,
     PersonRef,
 )
-from shared.contracts.contacts import Author, ContactRecorded, ContactType, Impact, Rag, Visibility
+from shared.contracts.contacts import (
+    Author,
+    ContactRecorded,
+    ContactType,
+    Impact,
+    Rag,
+    Visibility,
+    entry_key,
+)
 from shared.events import Envelope
+from shared.text import Prose
 
 HIDDEN_PROVIDER = "a confidential health service"
 ACCOUNT_SOURCE = "safeguarding account"
@@ -27,7 +36,9 @@ EntryKind = Literal["contact", "account"]
 
 
 class ChronologyEntry(BaseModel):
-    """One line of a child's chronology. `id` is the event id, so a redelivered event is the same entry.
+    """One line of a child's chronology. `id` is `<agency>:<event id>` for a contact (`entry_key`: two agencies
+    may reuse an event id) and the event id for an account change, so a redelivered event is the same entry;
+    `supersedes` is the id of the entry corrected, always one of the same agency's.
 
     `superseded_by` and `duplicate_group` are derived when read: a correction may arrive before or after what it
     corrects, and duplicates are only duplicates of what else is on the record."""
@@ -60,16 +71,18 @@ class ChronologyEntry(BaseModel):
 
 class SignificanceChange(BaseModel):
     significant: bool
-    reason: str = Field(min_length=3, max_length=2000, description="Why: it is recorded with the mark.")
+    reason: Prose = Field(min_length=3, max_length=2000, description="Why: it is recorded with the mark.")
 
 
 def entry_document(event: Envelope[ContactRecorded], *, child_id: str) -> dict[str, Any]:
-    """The stored form of the entry for one contact event, keyed by event id (built without a second
+    """The stored form of the entry for one contact event, keyed by agency and event id (built without a second
     model: this is the ingest hot path). Fields at their default (empty, false, restricted) are left out:
     FerretDB stores a type entry per field, so every field costs on the write path; reads fill them back in."""
     doc = event.data.model_dump(exclude={"child"}, exclude_defaults=True)
+    if event.data.supersedes is not None:
+        doc["supersedes"] = entry_key(event.data.agency, event.data.supersedes)
     doc.update(
-        _id=event.id,
+        _id=entry_key(event.data.agency, event.id),
         child_id=child_id,
         day=event.data.occurred_at.date().isoformat(),
         recorded_at=event.time,

@@ -16,7 +16,7 @@ from chronology.models import (
     entry_document,
 )
 from chronology.store import ChronologyStore
-from shared.contact_feed import ChildContact
+from shared.contact_feed import ChildContact, refuse_foreign_corrections
 from shared.contracts.accounts import AccountEvent
 from shared.contracts.chronology import SIGNIFICANCE_MARKED, SignificanceMarked
 from shared.events import Envelope, make_event
@@ -36,7 +36,9 @@ class BadCursor(ValueError):
 
 
 async def record_contacts(*, store: ChronologyStore, contacts: Sequence[ChildContact]) -> int:
-    """Add each agency contact to its child's chronology once; returns how many were new."""
+    """Add each agency contact to its child's chronology once; returns how many were new. A correction of
+    another agency's event is refused (`ForeignCorrection`: the consumer dead-letters it)."""
+    await refuse_foreign_corrections(contacts, store.existing_ids)
     result = await store.add_entries([entry_document(c.event, child_id=c.child_id) for c in contacts])
     return result.inserted
 

@@ -32,7 +32,11 @@ class ChronologyStore(Protocol):
     async def create_indexes(self) -> None: ...
 
     async def add_entries(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
-        """Append entry documents keyed by event id; one already stored is left as it is (idempotent)."""
+        """Append entry documents keyed by entry id (`<agency>:<event id>`, or an account event's id); one already stored is left as it is (idempotent)."""
+        ...
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these entry ids are stored, whoever's child they are about."""
         ...
 
     async def page(
@@ -74,8 +78,12 @@ class MongoChronologyStore:
         await mongo.ensure_indexes(self._db, INDEXES)
 
     async def add_entries(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
-        """Append entry documents keyed by event id; one already stored is left as it is (idempotent)."""
+        """Append entry documents keyed by entry id (`<agency>:<event id>`, or an account event's id); one already stored is left as it is (idempotent)."""
         return await mongo.append_many(self._entries, docs)
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these entry ids are stored, whoever's child they are about."""
+        return {d["_id"] async for d in self._entries.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
 
     async def page(
         self,

@@ -84,6 +84,16 @@ async def test_appending_is_idempotent_by_event_id(store: ChronologyStore) -> No
     assert (await store.add_entries([])).inserted == 0
 
 
+async def test_existing_ids_are_found_whoever_the_child_is(store: ChronologyStore) -> None:
+    a, b = doc(new_nhs_number()), doc(new_nhs_number(), agency="police", event_id="same")
+    await store.add_entries([a, b])
+
+    found = await store.existing_ids([a["_id"], "police:same", "school:same", "nothing"])
+
+    assert found == {a["_id"], "police:same"}
+    assert await store.existing_ids([]) == set()
+
+
 async def test_entries_come_in_time_order_with_skip_limit_and_total(store: ChronologyStore) -> None:
     child = new_nhs_number()
     await store.add_entries(
@@ -152,8 +162,14 @@ async def test_the_leads_latest_mark_overrides_the_agencys_flag(store: Chronolog
 async def test_corrections_are_found_for_the_entries_asked_about(store: ChronologyStore) -> None:
     child = new_nhs_number()
     original, hidden_original = doc(child, summary="original"), doc(child, summary="other")
-    correction = doc(child, summary="correction", supersedes=original["_id"])
-    restricted = doc(child, summary="restricted", visibility="restricted", supersedes=hidden_original["_id"])
+    # `supersedes` names the agency's own event id; the stored entry keys it within the agency
+    correction = doc(child, summary="correction", supersedes=original["_id"].removeprefix("school:"))
+    restricted = doc(
+        child,
+        summary="restricted",
+        visibility="restricted",
+        supersedes=hidden_original["_id"].removeprefix("school:"),
+    )
     await store.add_entries([correction, original, hidden_original, restricted])
 
     asked = [original["_id"], hidden_original["_id"]]

@@ -30,6 +30,9 @@ class FakeChronologyStore:
     async def add_entries(self, docs: Sequence[Document]) -> AppendResult:
         return append_by_id(self.entries, docs)
 
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        return {i for i in ids if i in self.entries}
+
     async def page(
         self,
         *,

@@ -3,6 +3,8 @@ snapshots and audit sink; Kafka handlers driven by FastStream's in-memory broker
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +28,7 @@ from shared.kafka.broker import publish_event
 from shared.policy import PrincipalKind
 from shared.service import Runtime
 from shared.topics import Topics, dead_letter_topic
-from testsupport.events import account_opened, contact_event, new_nhs_number, person
+from testsupport.events import account_opened, contact_event, entry_id_of, new_nhs_number, person
 from testsupport.identities import Identities
 from testsupport.memory import MemoryAccessSnapshots, MemoryOutbox
 from testsupport.offline import Sent, eventually, offline_settings, record_published, running_in_background
@@ -97,7 +99,7 @@ async def test_the_same_event_published_twice_is_stored_once(chronology: Chronol
 
     await chronology.publish(TOPICS.contact("school"), event, event)
 
-    assert list(chronology.store.entries) == [event.id]
+    assert list(chronology.store.entries) == [entry_id_of(event)]
 
 
 async def test_a_batch_of_records_is_stored_together_and_its_bad_records_dead_lettered(
@@ -114,7 +116,7 @@ async def test_a_batch_of_records_is_stored_together_and_its_bad_records_dead_le
 
     await chronology.broker.publish_batch(*batch, topic=TOPICS.contact("school"))
 
-    assert sorted(chronology.store.entries) == sorted(e.id for e in good)
+    assert sorted(chronology.store.entries) == sorted(entry_id_of(e) for e in good)
     reasons = [s.headers["x-error"] for s in chronology.sent_to(dead_letter_topic(TOPICS.contact("school")))]
     assert len(reasons) == 2
     assert any("json" in r.lower() for r in reasons) and any("agency mismatch" in r for r in reasons)
@@ -138,11 +140,38 @@ async def test_a_contact_without_an_nhs_number_waits_until_accounts_identifies_t
 
     await chronology.publish(TOPICS.contact("school"), unnamed)
     assert await chronology.summaries(child, kind="contact") == []
-    assert unnamed.id not in chronology.store.entries  # not under the agency's reference either
+    assert entry_id_of(unnamed) not in chronology.store.entries  # not under the agency's reference either
 
     identified = contact_identified(ContactIdentified(child_id=child, how="exact_match", contact=unnamed))
     await chronology.publish(TOPICS.identity_events, identified, identified)
     assert await chronology.summaries(child, kind="contact") == ["Known to the school by name only."]
+
+
+async def test_identified_contacts_of_two_agencies_with_one_event_id_both_land(
+    chronology: Chronology,
+) -> None:
+    child = new_nhs_number()
+    await chronology.open_account(child)
+    by_name = {
+        "given_name": "Sam",
+        "family_name": "Test",
+        "date_of_birth": "2016-05-04",
+        "postcode": "AB1 2CD",
+    }
+    school = contact_event("ref-1", event_id="7", summary="School, by name.", child=by_name)
+    health = contact_event("ref-2", agency="health", event_id="7", summary="Health, by name.", child=by_name)
+    identified = [
+        contact_identified(ContactIdentified(child_id=child, how="exact_match", contact=c))
+        for c in (school, health)
+    ]
+    assert identified[0].id != identified[1].id
+
+    await chronology.publish(TOPICS.identity_events, *identified)
+
+    assert sorted(await chronology.summaries(child, kind="contact")) == [
+        "Health, by name.",
+        "School, by name.",
+    ]
 
 
 async def test_only_the_childs_team_reads_it_and_the_family_sees_only_family_visible_entries(
@@ -211,7 +240,7 @@ async def test_the_leads_significance_mark_is_published_by_the_outbox_relay(chro
     await chronology.open_account(child)
     event = contact_event(child, summary="Disclosed worries about home at school.")
     await chronology.publish(TOPICS.contact("school"), event)
-    path = f"/children/{child}/chronology/{event.id}/significance"
+    path = f"/children/{child}/chronology/{entry_id_of(event)}/significance"
     body = {"significant": True, "reason": "First disclosure: a turning point in the case."}
 
     async with running_in_background(chronology.runtime, "significance outbox"):
@@ -228,7 +257,8 @@ async def test_the_leads_significance_mark_is_published_by_the_outbox_relay(chro
     (published,) = chronology.sent_to(TOPICS.chronology_events)
     assert published.json()["type"] == SIGNIFICANCE_MARKED and published.json()["subject"] == child
     assert (
-        published.json()["data"]["entry_id"] == event.id and published.json()["data"]["by_person_id"] == LEAD
+        published.json()["data"]["entry_id"] == entry_id_of(event)
+        and published.json()["data"]["by_person_id"] == LEAD
     )
     only = await chronology.summaries(child, significant_only="true")
     assert only == ["Disclosed worries about home at school."]
@@ -298,3 +328,42 @@ async def test_a_team_member_sees_a_sensitive_services_entry_without_its_provide
     lead = await chronology.get(f"/children/{child}/chronology", kind="contact")
     assert providers(member) == [(HIDDEN_PROVIDER, None)]
     assert providers(lead) == [("health", {"name": "Ms Patel", "role": "Designated safeguarding lead"})]
+
+
+async def test_a_control_character_in_a_request_is_refused_with_422_naming_the_field(
+    chronology: Chronology,
+) -> None:
+    child = new_nhs_number()
+    await chronology.open_account(child)
+    event = contact_event(child)
+    await chronology.publish(TOPICS.contact("school"), event)
+    path = f"/children/{child}/chronology/{entry_id_of(event)}/significance"
+
+    marked = await chronology.http.put(
+        path, json={"significant": True, "reason": "Turning\x00 point."}, headers=IDS.headers(LEAD)
+    )
+    filtered = await chronology.get(f"/children/{child}/chronology", agency="school\x1b")
+
+    for response, loc in ((marked, ["body", "reason"]), (filtered, ["query", "agency", 0])):
+        assert response.status_code == 422, response.text
+        (problem,) = response.json()["detail"]
+        assert problem["loc"] == loc and "control character" in problem["msg"]
+    assert chronology.store.marks == []
+
+
+async def test_the_csv_export_quotes_every_cell_a_spreadsheet_would_run_as_a_formula(
+    chronology: Chronology,
+) -> None:
+    child = new_nhs_number()
+    await chronology.open_account(child)
+    starts = ["=1+1", "+1", "-1", "@SUM(A1)", "\tcmd", "\r=cmd", "plain"]
+    for i, start in enumerate(starts):
+        await chronology.publish(
+            TOPICS.contact("school"),
+            contact_event(child, summary=start, occurred_at=datetime(2026, 3, 2, 9, i, tzinfo=UTC)),
+        )
+
+    export = await chronology.get(f"/children/{child}/chronology/export.csv")
+
+    rows = [r for r in csv.DictReader(io.StringIO(export.text)) if r["type"] == "home visit"]
+    assert [r["summary"] for r in rows] == [f"'{s}" for s in starts[:-1]] + ["plain"]

@@ -10,6 +10,7 @@ from chronology_fakes import FakeChronologyStore
 
 from chronology import service
 from chronology.models import HIDDEN_PROVIDER, ChronologyQuery, Lens
+from shared.contact_feed import ForeignCorrection
 from shared.contracts.accounts import (
     Actor,
     ChildFlagsChanged,
@@ -26,6 +27,7 @@ from testsupport.events import (
     account_opened,
     child_contact,
     contact_event,
+    entry_id_of,
     new_nhs_number,
     person,
 )
@@ -64,7 +66,11 @@ async def test_an_agency_contact_becomes_an_entry_in_its_childs_chronology(
 
     page = await service.read_chronology(store=store, child_id=child, lens=LEAD)
     (entry,) = page.entries
-    assert (entry.id, entry.agency, entry.summary) == (event.id, "school", "Attended school nurse drop-in.")
+    assert (entry.id, entry.agency, entry.summary) == (
+        entry_id_of(event),
+        "school",
+        "Attended school nurse drop-in.",
+    )
     assert entry.author is not None and entry.author.name == "Ms Patel"
     assert entry.day == "2026-03-02" and entry.kind == "contact"
     assert page.total == 1 and page.next_cursor is None
@@ -103,9 +109,55 @@ async def test_a_correction_supersedes_what_it_corrects_even_when_it_arrives_fir
 
     page = await service.read_chronology(store=store, child_id=child, lens=LEAD)
     entries = {e.id: e for e in page.entries}
-    assert entries[original.id].superseded_by == correction.id
-    assert entries[correction.id].supersedes == original.id
-    assert entries[correction.id].superseded_by is None
+    assert entries[entry_id_of(original)].superseded_by == entry_id_of(correction)
+    assert entries[entry_id_of(correction)].supersedes == entry_id_of(original)
+    assert entries[entry_id_of(correction)].superseded_by is None
+
+
+async def test_a_correction_of_another_agencys_event_is_refused_and_the_original_stays(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    police = contact_event(child, agency="police", summary="Police attended.")
+    await record(store, police)
+    school = contact_event(child, summary="This did not happen.", supersedes=police.id)
+
+    with pytest.raises(ForeignCorrection, match="police's, not school's"):
+        await record(store, school)
+    with pytest.raises(ForeignCorrection):  # nor when both arrive in one batch
+        await record(store, contact_event(child, agency="health", event_id="h-1"), school)
+
+    page = await service.read_chronology(store=store, child_id=child, lens=LEAD)
+    assert [(e.id, e.superseded_by) for e in page.entries] == [(entry_id_of(police), None)]
+
+
+async def test_a_correction_that_arrives_before_another_agencys_original_corrects_nothing(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    police = contact_event(child, agency="police", summary="Police attended.")
+    school = contact_event(child, summary="Correction of an event not yet seen.", supersedes=police.id)
+    await record(store, school)
+    await record(store, police)
+
+    page = await service.read_chronology(store=store, child_id=child, lens=LEAD)
+    entries = {e.id: e for e in page.entries}
+    assert entries[entry_id_of(police)].superseded_by is None
+    assert entries[entry_id_of(school)].supersedes == f"school:{police.id}"
+
+
+async def test_two_agencies_reusing_one_event_id_both_land_and_corrections_stay_within_each(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    school = contact_event(child, event_id="42", summary="School's event 42.")
+    police = contact_event(child, agency="police", event_id="42", summary="Police's event 42.")
+    fix = contact_event(child, agency="police", summary="Police correct their 42.", supersedes="42")
+    assert await record(store, school, police, fix) == 3
+
+    page = await service.read_chronology(store=store, child_id=child, lens=LEAD)
+    corrected = {e.id: e.superseded_by for e in page.entries}
+    assert corrected == {"school:42": None, "police:42": entry_id_of(fix), entry_id_of(fix): None}
 
 
 async def test_the_same_kind_of_contact_from_two_agencies_on_one_day_is_grouped_as_a_likely_duplicate(
@@ -120,9 +172,9 @@ async def test_the_same_kind_of_contact_from_two_agencies_on_one_day_is_grouped_
 
     page = await service.read_chronology(store=store, child_id=child, lens=LEAD)
     groups = {e.id: e.duplicate_group for e in page.entries}
-    assert groups[police.id] == groups[correction.id] == "2026-03-02/home_visit"
-    assert groups[original.id] is None  # a superseded entry is not a duplicate of anything
-    assert groups[other_day.id] is None
+    assert groups[entry_id_of(police)] == groups[entry_id_of(correction)] == "2026-03-02/home_visit"
+    assert groups[entry_id_of(original)] is None  # a superseded entry is not a duplicate of anything
+    assert groups[entry_id_of(other_day)] is None
 
 
 async def test_two_contacts_from_one_agency_on_one_day_are_not_duplicates(store: FakeChronologyStore) -> None:
@@ -145,7 +197,10 @@ async def test_the_family_never_sees_restricted_entries(store: FakeChronologySto
 
     assert await summaries(store, child, FAMILY) == ["Visited; the family was welcoming."]
     assert (await service.read_chronology(store=store, child_id=child, lens=FAMILY)).total == 1
-    assert await service.read_entry(store=store, child_id=child, entry_id=restricted.id, lens=FAMILY) is None
+    assert (
+        await service.read_entry(store=store, child_id=child, entry_id=entry_id_of(restricted), lens=FAMILY)
+        is None
+    )
     assert len(await summaries(store, child, LEAD)) == 2
 
 
@@ -158,11 +213,13 @@ async def test_the_family_does_not_learn_of_a_restricted_correction(store: FakeC
     await record(store, original, correction)
 
     (seen,) = (await service.read_chronology(store=store, child_id=child, lens=FAMILY)).entries
-    assert seen.id == original.id and seen.superseded_by is None
-    entry = await service.read_entry(store=store, child_id=child, entry_id=original.id, lens=FAMILY)
+    assert seen.id == entry_id_of(original) and seen.superseded_by is None
+    entry = await service.read_entry(store=store, child_id=child, entry_id=entry_id_of(original), lens=FAMILY)
     assert entry is not None and entry.superseded_by is None
-    lead_view = await service.read_entry(store=store, child_id=child, entry_id=original.id, lens=LEAD)
-    assert lead_view is not None and lead_view.superseded_by == correction.id
+    lead_view = await service.read_entry(
+        store=store, child_id=child, entry_id=entry_id_of(original), lens=LEAD
+    )
+    assert lead_view is not None and lead_view.superseded_by == entry_id_of(correction)
 
 
 async def test_a_sensitive_services_provider_is_hidden_unless_the_policy_allows(
@@ -191,7 +248,7 @@ async def test_the_leads_mark_is_stored_with_the_event_the_outbox_publishes(
         store=store,
         topics=TOPICS,
         child_id=child,
-        entry_id=event.id,
+        entry_id=entry_id_of(event),
         significant=True,
         reason="First disclosure: a turning point.",
         by=LEAD_PERSON,
@@ -201,9 +258,11 @@ async def test_the_leads_mark_is_stored_with_the_event_the_outbox_publishes(
     assert stored["pending"] is True and stored["outbox_topic"] == TOPICS.chronology_events
     published = json.loads(stored["outbox_event"])
     assert published["type"] == SIGNIFICANCE_MARKED and published["subject"] == child
-    assert published["data"]["entry_id"] == event.id and published["data"]["by_person_id"] == "lead-1"
+    assert (
+        published["data"]["entry_id"] == entry_id_of(event) and published["data"]["by_person_id"] == "lead-1"
+    )
     assert mark.significant and mark.by_name == "Lee Lead"
-    entry = await service.read_entry(store=store, child_id=child, entry_id=event.id, lens=LEAD)
+    entry = await service.read_entry(store=store, child_id=child, entry_id=entry_id_of(event), lens=LEAD)
     assert entry is not None and entry.significant and entry.significance_marked
 
 
@@ -225,9 +284,9 @@ async def test_the_leads_latest_mark_wins_over_the_agencys_own_flag(store: FakeC
         )
 
     assert await summaries(store, child, significant_only=True) == ["Flagged by the school."]
-    await mark(flagged.id, False)
-    await mark(plain.id, False)
-    await mark(plain.id, True)
+    await mark(entry_id_of(flagged), False)
+    await mark(entry_id_of(plain), False)
+    await mark(entry_id_of(plain), True)
     assert await summaries(store, child, significant_only=True) == ["Not flagged."]
     page = await service.read_chronology(store=store, child_id=child, lens=LEAD)
     assert [(e.significant, e.significance_marked) for e in page.entries] == [(False, True), (True, True)]
@@ -240,7 +299,7 @@ async def test_marking_an_entry_of_another_child_is_refused_and_stores_nothing(
     event = contact_event(child)
     await record(store, event)
 
-    for child_id, entry_id in ((other, event.id), (child, "no-such-entry")):
+    for child_id, entry_id in ((other, entry_id_of(event)), (child, "no-such-entry")):
         with pytest.raises(service.EntryNotFound):
             await service.mark_significance(
                 store=store,

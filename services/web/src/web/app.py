@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -24,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.app import Lifecycle, build_app
 from shared.auth import TokenVerifier, verifier_from_settings
+from shared.errors import amend_openapi, operations
 from web import labels, pages, security
 from web.clients import (
     AccountsClient,
@@ -109,7 +111,7 @@ def create_app(
         api_docs=False,
     )
     app.state.web = web
-    app.include_router(pages.router())
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app, settings)
     install_middleware(app, registry)
@@ -184,6 +186,18 @@ def install_error_pages(app: FastAPI, settings: WebSettings) -> None:
     app.add_exception_handler(BackendError, on_backend_error)
     app.add_exception_handler(StarletteHTTPException, on_not_found)
     app.add_exception_handler(RequestValidationError, on_not_found)
+    amend_openapi(app, _malformed_is_not_found)
+
+
+def _malformed_is_not_found(document: dict[str, Any]) -> None:
+    """The document says what a browser gets for a malformed address or form: the not-found page (a 404 in
+    HTML), not FastAPI's 422 list of problems, which this app never answers."""
+    for op in operations(document):
+        if op.get("responses", {}).pop("422", None) is not None:
+            op["responses"]["404"] = {
+                "description": "Page not found: also the answer to a malformed address, query or form",
+                "content": {"text/html": {"schema": {"type": "string"}}},
+            }
 
 
 def install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:

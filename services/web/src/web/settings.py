@@ -6,11 +6,19 @@ with the signed-in person's token, so it needs their addresses, not Kafka or Mon
 service, only to know who is signed in; the backends decide what that person may see.
 """
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.auth import AuthSettings
 from shared.settings import ServiceSettings
+
+
+class DemoUser(BaseModel):
+    """A demo user the sign-in page offers on the local stack."""
+
+    username: str = Field(max_length=100)
+    name: str = Field(max_length=200)
+    who: str = Field(max_length=300)
 
 
 class WebSettings(ServiceSettings, AuthSettings):
@@ -33,4 +41,10 @@ class WebSettings(ServiceSettings, AuthSettings):
         default=None,
         description="The local stack's demo password: when set, the sign-in page lists the demo users with it. "
         "Never set it in production.",
+    )
+    demo_users: tuple[DemoUser, ...] = Field(
+        default=(),
+        description="The local stack's demo users for the sign-in page (JSON; the dev stack sets it from the "
+        "people it seeds). Empty in production.",
+        max_length=50,
     )

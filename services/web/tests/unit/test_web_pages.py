@@ -139,6 +139,7 @@ def client(backends: Backends) -> Iterator[TestClient]:
         auth_jwks=json.dumps(IDS.issuer.jwks()),
         cookie_secure=False,
         demo_password="demo-password-1",
+        demo_users=[{"username": "sam.okafor", "name": "Sam Okafor", "who": "Social worker"}],
     )
     app = create_app(settings, transport=httpx.MockTransport(backends.handle))
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as test_client:

@@ -7,7 +7,6 @@ from datetime import date
 from starlette.requests import Request
 
 from web import security
-from web.demo import DEMO_USERS
 from web.models import ChronologyEntry
 from web.timeline import arrange, impact_of
 
@@ -76,11 +75,3 @@ def test_impact_is_in_words_with_an_icon_and_plainer_words_for_the_family() -> N
     assert impact_of("negative", family=False, child_name="Amy").text == "Negative impact"
     assert impact_of("negative", family=True, child_name="Amy").text == "A worry for Amy"
     assert impact_of("positive", family=True, child_name="Amy").icon == "▲"
-
-
-def test_the_demo_users_on_the_sign_in_page_are_the_ones_accounts_seeds() -> None:
-    from accounts.demo import BY_USERNAME  # the two lists are copies (services import no other service)
-
-    for user in DEMO_USERS:
-        assert user.username in BY_USERNAME, user.username
-        assert BY_USERNAME[user.username].name == user.name

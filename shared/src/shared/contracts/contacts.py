@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.events import Envelope, RawEnvelope
 from shared.identity import nhs_number_problem, normalise_nhs_number
+from shared.text import Line, Prose
 from shared.topics import agency_of_topic
 
 CONTACT_RECORDED = "contact.recorded"
@@ -45,8 +46,8 @@ class Author(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
+    role: Line = Field(min_length=1, max_length=200)
 
 
 class ChildIdentifiers(BaseModel):
@@ -55,10 +56,10 @@ class ChildIdentifiers(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     nhs_number: str | None = Field(default=None, description="10 digits with a modulus-11 check digit.")
-    given_name: str | None = Field(default=None, max_length=100)
-    family_name: str | None = Field(default=None, max_length=100)
+    given_name: Line | None = Field(default=None, max_length=100)
+    family_name: Line | None = Field(default=None, max_length=100)
     date_of_birth: date | None = None
-    postcode: str | None = Field(default=None, max_length=10)
+    postcode: Line | None = Field(default=None, max_length=10)
 
     @field_validator("nhs_number")
     @classmethod
@@ -86,17 +87,17 @@ class ContactRecorded(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agency: str = Field(min_length=1, max_length=50, description="Must match the topic's agency.")
+    agency: Line = Field(min_length=1, max_length=50, description="Must match the topic's agency.")
     author: Author
     child: ChildIdentifiers
     occurred_at: datetime = Field(description="When it happened (the start, for a period).")
     period_end: datetime | None = Field(default=None, description="The end, when the contact spans a period.")
     date_uncertain: bool = Field(default=False, description="True when the date is an estimate.")
     contact_type: ContactType
-    summary: str = Field(min_length=1, max_length=4000, description="Plain-language summary.")
+    summary: Prose = Field(min_length=1, max_length=4000, description="Plain-language summary.")
     impact: Impact = Field(description="Impact on the child.")
-    action_taken: str | None = Field(default=None, max_length=4000)
-    outcome: str | None = Field(default=None, max_length=4000)
+    action_taken: Prose | None = Field(default=None, max_length=4000)
+    outcome: Prose | None = Field(default=None, max_length=4000)
     significant: bool = False
     rag: Rag | None = None
     visibility: Visibility = Field(
@@ -105,7 +106,7 @@ class ContactRecorded(BaseModel):
     sensitive_service: bool = Field(
         default=False, description="Sexual health, mental health or substance misuse: the provider is hidden."
     )
-    supersedes: str | None = Field(
+    supersedes: Line | None = Field(
         default=None,
         max_length=100,
         description="The id of an earlier event of this agency that this one corrects; history is never edited.",
@@ -141,7 +142,21 @@ def decode_contact_event(topic: str, value: bytes) -> Envelope[ContactRecorded]:
             f"agency mismatch: topic {topic} accepts events from agency {agency!r} only, "
             f"got source {event.source!r} and data.agency {event.data.agency!r}"
         )
+    nhs = event.data.child.nhs_number
+    if nhs is not None and normalise_nhs_number(event.subject) != nhs:
+        # The subject is the partition key and, for a child with an NHS number, the child the entry is
+        # filed under: two different children in one event is a mistake the agency must correct.
+        raise ValueError(
+            f"child mismatch: subject {event.subject!r} names a different child than "
+            f"data.child.nhs_number {nhs!r}; they must be the same NHS number"
+        )
     return event
+
+
+def entry_key(agency: str, event_id: str) -> str:
+    """The id of a contact's entry in every read model: an event id is unique only within its agency, so two
+    agencies that reuse one never overwrite each other, and `supersedes` resolves within the agency."""
+    return f"{agency}:{event_id}"
 
 
 def _explain(topic: str, value: bytes) -> None:

@@ -12,8 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.contacts import ContactEnvelope
+from shared.contracts.contacts import ContactEnvelope, entry_key
 from shared.events import Envelope, RawEnvelope, make_event
+from shared.text import Line
 
 CONTACT_IDENTIFIED = "contact.identified"
 
@@ -21,15 +22,17 @@ CONTACT_IDENTIFIED = "contact.identified"
 class ContactIdentified(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    child_id: str = Field(min_length=1, max_length=100)
+    child_id: Line = Field(min_length=1, max_length=100)
     how: Literal["exact_match", "confirmed_by_person"]
-    confirmed_by: str | None = Field(default=None, max_length=100)
-    contact: ContactEnvelope  # the agency's event, unchanged: its id stays the entry's id downstream
+    confirmed_by: Line | None = Field(default=None, max_length=100)
+    contact: ContactEnvelope  # the agency's event, unchanged: downstream its entry is `<agency>:<event id>`
 
 
 def contact_identified(data: ContactIdentified) -> Envelope[ContactIdentified]:
-    """The event, with an id derived from the contact and the child, so publishing it twice is harmless."""
-    event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"identified/{data.contact.id}/{data.child_id}"))
+    """The event, with an id derived from the contact (its agency and id: an id is unique only within an
+    agency) and the child, so publishing it twice is harmless."""
+    contact = entry_key(data.contact.data.agency, data.contact.id)
+    event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"identified/{contact}/{data.child_id}"))
     return make_event(
         type=CONTACT_IDENTIFIED, source="accounts", subject=data.child_id, data=data, event_id=event_id
     )

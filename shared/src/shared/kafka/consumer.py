@@ -60,6 +60,8 @@ class Incoming(Generic[T]):
 
 Decoder = Callable[[str, bytes], T]
 BatchHandler = Callable[[Sequence[Incoming[T]]], Awaitable[None]]
+# Told of each record sent to the dead-letter topic, with the reason (the access snapshots mark the child stale).
+DeadLetterHook = Callable[[ConsumerRecord[Any, Any], str], Awaitable[None]]
 
 # Faults that mean "a dependency is away", not "this event is bad": never dead-letter for these.
 OUTAGES: tuple[type[BaseException], ...] = (ConnectionFailure, ConnectionError, asyncio.TimeoutError)
@@ -112,7 +114,9 @@ class BatchProcessor(Generic[T]):
         dead_letters: DeadLetters,
         retry: RetryPolicy,
         metrics: ConsumerMetrics,
+        on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
+        self._on_dead_letter = on_dead_letter
         self._decode = decode
         self._handle = handle
         self._dead = dead_letters
@@ -208,6 +212,8 @@ class BatchProcessor(Generic[T]):
             },
         )
         await self._dead.send(record, reason=reason, attempts=attempts)
+        if self._on_dead_letter is not None:
+            await self._on_dead_letter(record, reason)
 
 
 def _reason(err: BaseException) -> str:

@@ -136,10 +136,17 @@ def _where_to_look(endpoints: Endpoints) -> None:
     print()
 
 
-def _load_demo(endpoints: Endpoints) -> str:
+def _load_demo(endpoints: Endpoints) -> list[str]:
+    """Seed the running accounts service with the demo people and children, then publish their contacts."""
     from devstack.demo import load_demo
+    from devstack.demo_accounts import seed_service, settings_of
 
-    return asyncio.run(load_demo(endpoints))
+    accounts = settings_of(services.service_env(services.select(["accounts"])[0], endpoints))
+
+    async def load() -> list[str]:
+        return [await seed_service(accounts, password=services.demo_password()), await load_demo(endpoints)]
+
+    return asyncio.run(load())
 
 
 def _watch(names: list[str]) -> None:
@@ -163,7 +170,8 @@ def cmd_up() -> int:
         endpoints, started_infra = infra.ensure_infra()
         started_services = services.start_services(endpoints)
         say("every service is ready; loading demo data")
-        say(_load_demo(endpoints))
+        for line in _load_demo(endpoints):
+            say(line)
         _where_to_look(endpoints)
         say("running — Ctrl-C stops what this command started")
         _watch([s.name for s in services.all_services()])

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 
+from devstack.demo_accounts import CHILDREN
 from devstack.infra import Endpoints
 from shared.contracts.contacts import (
     CONTACT_RECORDED,
@@ -24,11 +25,8 @@ from shared.contracts.contacts import (
 from shared.events import Envelope, make_event
 from shared.topics import contact_topic
 
-DEMO_CHILDREN = {
-    "9434765919": "Amy Example",
-    "4010232137": "Ben Sample",
-    "4857773457": "Cara Demo",
-}
+# the demo children accounts is seeded with (`devstack.demo_accounts`): NHS number → name
+DEMO_CHILDREN = {nhs: f"{details.given_name} {details.family_name}" for nhs, (details, _) in CHILDREN.items()}
 AGENCY_CONTACTS: dict[str, list[tuple[ContactType, str, Impact]]] = {
     "school": [
         (

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from devstack import infra, paths, procs
+from devstack import demo_accounts, infra, paths, procs
 from devstack.errors import DevStackError
 from devstack.infra import Endpoints
 
@@ -91,7 +91,7 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
-    env.update(_local_wiring(service))
+    env.update(local_wiring(service))
     return env
 
 
@@ -100,20 +100,21 @@ def demo_password() -> str:
     return os.environ.get("SG_DEMO_PASSWORD", "safeguarding-demo")
 
 
-def _local_wiring(service: Service) -> dict[str, str]:
-    """How the local stack's services find each other: every service trusts accounts' keys, accounts seeds the
-    demo people and children, and the web knows where its backends are."""
+def local_wiring(service: Service) -> dict[str, str]:
+    """How the local stack's services find each other: every service trusts accounts' keys (accounts its own),
+    and the web knows where its backends are and lists the demo users."""
+    if service.name == "accounts":
+        return {}
     urls = {s.name: s.url for s in REGISTRY}
     prefix = service.env_prefix
     wiring = {f"{prefix}AUTH_JWKS_URL": f"{urls['accounts']}/.well-known/jwks.json"}
-    if service.name == "accounts":
-        wiring = {f"{prefix}DEMO_SEED": "true", f"{prefix}DEMO_PASSWORD": demo_password()}
     if service.name == "web":
         wiring |= {
             f"{prefix}ACCOUNTS_URL": urls["accounts"],
             f"{prefix}CHRONOLOGY_URL": urls["chronology"],
             f"{prefix}ANALYTICS_URL": urls["analytics"],
             f"{prefix}DEMO_PASSWORD": demo_password(),
+            f"{prefix}DEMO_USERS": demo_accounts.sign_in_page_users(),
         }
     return wiring
 

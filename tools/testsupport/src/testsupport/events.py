@@ -16,7 +16,7 @@ from shared.contracts.accounts import (
     PersonRef,
     account_event,
 )
-from shared.contracts.contacts import CONTACT_RECORDED, ContactRecorded
+from shared.contracts.contacts import CONTACT_RECORDED, ContactRecorded, entry_key
 from shared.events import Envelope, make_event
 from shared.identity import with_check_digit
 
@@ -59,6 +59,11 @@ def contact_event(
     return make_event(
         type=CONTACT_RECORDED, source=agency, subject=nhs_number, data=contact, event_id=event_id
     )
+
+
+def entry_id_of(event: Envelope[ContactRecorded]) -> str:
+    """The id of the entry (or graph point) a read model keeps for this contact."""
+    return entry_key(event.data.agency, event.id)
 
 
 def child_contact(event: Envelope[ContactRecorded]) -> ChildContact:

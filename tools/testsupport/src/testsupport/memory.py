@@ -10,9 +10,10 @@ from collections.abc import MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka import ConsumerRecord
 from pydantic import ValidationError
 
-from shared.access import fold
+from shared.access import AccessGap, SnapshotStale, fold
 from shared.contracts.accounts import AccountEvent
 from shared.events import Envelope
 from shared.kafka.consumer import Incoming
@@ -51,11 +52,14 @@ class MemoryAccessSnapshots:
 
     def __init__(self) -> None:
         self.children: dict[str, ChildAccess] = {}
+        self.stale: dict[str, str] = {}  # child id → why it is refused until rebuilt
 
     async def create_indexes(self) -> None:
         pass
 
     async def get(self, child_id: str) -> ChildAccess | None:
+        if child_id in self.stale:
+            raise SnapshotStale(self.stale[child_id])
         return self.children.get(child_id)
 
     async def children_of(self, person_id: str, *, limit: int = 500) -> list[ChildAccess]:
@@ -64,7 +68,11 @@ class MemoryAccessSnapshots:
     async def decide(
         self, principal: Principal, action: Action, child_id: str, *, now: datetime | None = None
     ) -> Decision:
-        return decide(principal, action, self.children.get(child_id), now=now or datetime.now(UTC))
+        return decide(principal, action, await self.get(child_id), now=now or datetime.now(UTC))
+
+    async def on_dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
+        if isinstance(record.key, bytes):
+            self.stale[record.key.decode()] = reason
 
     async def on_account_events(self, batch: Sequence[Incoming[Envelope[AccountEvent]]]) -> None:
         await self.apply([i.event.data for i in batch])
@@ -76,7 +84,11 @@ class MemoryAccessSnapshots:
         changed = 0
         for child_id, child_events in by_child.items():
             before = self.children.get(child_id)
-            after = fold(before, child_events)
+            try:
+                after = fold(before, child_events)
+            except AccessGap as gap:  # no history to rebuild from in memory: refused from now on
+                self.stale[child_id] = str(gap)
+                continue
             if after is not None and after != before:
                 self.children[child_id] = after
                 changed += 1

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,3 +84,14 @@ async def eventually(check: Callable[[], bool], *, what: str, within: float = 5.
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
         await asyncio.sleep(0.005)
+
+
+async def eventually_async(
+    check: Callable[[], Awaitable[bool]], *, what: str, within: float = 30.0, every: float = 0.2
+) -> None:
+    """Poll an async `check` until it holds, or fail saying what never happened."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}")
+        await asyncio.sleep(every)

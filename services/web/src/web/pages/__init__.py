@@ -1,12 +1,9 @@
-"""The pages, one module per part of the site."""
+"""The pages, one module per part of the site, each a module-level router."""
 
 from fastapi import APIRouter
 
 from web.pages import child, children, requests, signin
 
-
-def router() -> APIRouter:
-    pages = APIRouter()
-    for part in (signin, children, requests, child):
-        pages.include_router(part.router())
-    return pages
+router = APIRouter()
+for part in (signin, children, requests, child):
+    router.include_router(part.router)

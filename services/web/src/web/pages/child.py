@@ -22,7 +22,7 @@ from web.clients import BackendError, Forbidden, Rejected, SignedOut
 from web.graph import line_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.models import ChildHeader
-from web.pages.common import FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
+from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
 from web.timeline import arrange, corrections, impact_of
 
 T = TypeVar("T")
@@ -141,107 +141,106 @@ def can_mark_significance(user: SignedIn, header: ChildHeader) -> bool:
     return user.principal.kind == "manager" and header.relationship == "member"
 
 
-def router() -> APIRouter:
-    pages = APIRouter()
+router = APIRouter()
 
-    @pages.get("/children/{child_id}", summary="The child's page")
-    async def child_page(
-        request: Request,
-        child_id: SafeId,
-        user: SignedInDep,
-        date_from: Text = "",
-        date_to: Text = "",
-        agency: Text = "",
-        contact_type: Text = "",
-        significant_only: Text = "",
-        kind: Text = "",
-        cursor: Text = "",
-        granularity: Text = "",
-    ) -> Response:
-        """Everything about the child this person may see, on one page."""
-        web = web_of(request)
-        filters = read_filters(
-            date_from, date_to, agency, contact_type, significant_only, kind, cursor, granularity
+
+@router.get("/children/{child_id}", summary="The child's page")
+async def child_page(
+    request: Request,
+    child_id: SafeId,
+    user: SignedInDep,
+    date_from: Text = "",
+    date_to: Text = "",
+    agency: Text = "",
+    contact_type: Text = "",
+    significant_only: Text = "",
+    kind: Text = "",
+    cursor: Text = "",
+    granularity: Text = "",
+) -> Response:
+    """Everything about the child this person may see, on one page."""
+    web = web_of(request)
+    filters = read_filters(
+        date_from, date_to, agency, contact_type, significant_only, kind, cursor, granularity
+    )
+    header, viewers, chronology, graph = await asyncio.gather(
+        _attempt(web.accounts.child(child_id, token=user.token)),
+        _attempt(web.accounts.viewers(child_id, token=user.token)),
+        _attempt(web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())),
+        _attempt(web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)),
+    )
+    if isinstance(header, BackendError):
+        raise header  # who the child is decides whether there is a page at all
+    family = header.view == "family"
+    entries = [] if isinstance(chronology, BackendError) else chronology.entries
+    return render(
+        request,
+        "child.html",
+        child=header,
+        family=family,
+        today=date.today(),
+        viewers=viewers,
+        chronology=chronology,
+        days=arrange(entries),
+        by_id=corrections(entries),
+        impact=lambda code: impact_of(code, family=family, child_name=header.given_name),
+        chart=None if isinstance(graph, BackendError) else line_chart(graph.series, graph.granularity),
+        graph_error=graph if isinstance(graph, BackendError) else None,
+        filters=filters,
+        agencies=AGENCIES,
+        contact_types=CONTACT_TYPE_LABELS,
+        entry_kinds=ENTRY_KINDS,
+        can_mark=can_mark_significance(user, header),
+    )
+
+
+@router.post("/children/{child_id}/entries/{entry_id}/significance", summary="Mark an entry significant")
+async def mark_significance(
+    request: Request,
+    child_id: SafeId,
+    entry_id: EntryId,
+    user: FormUserDep,
+    significant: Annotated[str, Form(max_length=5)] = "true",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The lead professional marks an entry as significant, or takes the mark off, saying why."""
+    web = web_of(request)
+    mark = significant == "true"
+    reason = reason.strip() or ("marked significant" if mark else "no longer significant")
+    try:
+        await web.chronology.mark_significance(
+            child_id, entry_id, token=user.token, significant=mark, reason=reason
         )
-        header, viewers, chronology, graph = await asyncio.gather(
-            _attempt(web.accounts.child(child_id, token=user.token)),
-            _attempt(web.accounts.viewers(child_id, token=user.token)),
-            _attempt(web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())),
-            _attempt(
-                web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)
-            ),
-        )
-        if isinstance(header, BackendError):
-            raise header  # who the child is decides whether there is a page at all
-        family = header.view == "family"
-        entries = [] if isinstance(chronology, BackendError) else chronology.entries
+    except (Rejected, Forbidden) as err:
         return render(
             request,
-            "child.html",
-            child=header,
-            family=family,
-            today=date.today(),
-            viewers=viewers,
-            chronology=chronology,
-            days=arrange(entries),
-            by_id=corrections(entries),
-            impact=lambda code: impact_of(code, family=family, child_name=header.given_name),
-            chart=None if isinstance(graph, BackendError) else line_chart(graph.series, graph.granularity),
-            graph_error=graph if isinstance(graph, BackendError) else None,
-            filters=filters,
-            agencies=AGENCIES,
-            contact_types=CONTACT_TYPE_LABELS,
-            entry_kinds=ENTRY_KINDS,
-            can_mark=can_mark_significance(user, header),
+            "error.html",
+            status_code=err.status,
+            title="The entry could not be changed",
+            message=err.detail,
+            back=f"/children/{child_id}",
         )
+    done = "marked" if mark else "unmarked"
+    return RedirectResponse(f"/children/{child_id}?done={done}#entry-{entry_id}", status_code=303)
 
-    @pages.post("/children/{child_id}/entries/{entry_id}/significance", summary="Mark an entry significant")
-    async def mark_significance(
-        request: Request,
-        child_id: SafeId,
-        entry_id: SafeId,
-        user: FormUserDep,
-        significant: Annotated[str, Form(max_length=5)] = "true",
-        reason: Annotated[str, Form(max_length=2000)] = "",
-    ) -> Response:
-        """The lead professional marks an entry as significant, or takes the mark off, saying why."""
-        web = web_of(request)
-        mark = significant == "true"
-        reason = reason.strip() or ("marked significant" if mark else "no longer significant")
-        try:
-            await web.chronology.mark_significance(
-                child_id, entry_id, token=user.token, significant=mark, reason=reason
-            )
-        except (Rejected, Forbidden) as err:
-            return render(
-                request,
-                "error.html",
-                status_code=err.status,
-                title="The entry could not be changed",
-                message=err.detail,
-                back=f"/children/{child_id}",
-            )
-        done = "marked" if mark else "unmarked"
-        return RedirectResponse(f"/children/{child_id}?done={done}#entry-{entry_id}", status_code=303)
 
-    @pages.get("/children/{child_id}/chronology.csv", summary="The chronology as CSV")
-    async def export_csv(request: Request, child_id: SafeId, user: SignedInDep) -> Response:
-        """Download the chronology as a spreadsheet (CSV), exactly as chronology exports it for this person."""
-        answer = await web_of(request).chronology.export(child_id, token=user.token, printable=False)
-        return Response(
-            answer.content,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="chronology-{child_id}.csv"'},
-        )
+@router.get("/children/{child_id}/chronology.csv", summary="The chronology as CSV")
+async def export_csv(request: Request, child_id: SafeId, user: SignedInDep) -> Response:
+    """Download the chronology as a spreadsheet (CSV), exactly as chronology exports it for this person."""
+    answer = await web_of(request).chronology.export(child_id, token=user.token, printable=False)
+    return Response(
+        answer.content,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="chronology-{child_id}.csv"'},
+    )
 
-    @pages.get("/children/{child_id}/chronology/print", summary="The chronology, printable")
-    async def export_printable(request: Request, child_id: SafeId, user: SignedInDep) -> Response:
-        """The chronology as a printable page, as chronology renders it for this person."""
-        answer = await web_of(request).chronology.export(child_id, token=user.token, printable=True)
-        return Response(
-            answer.content,
-            media_type="text/html; charset=utf-8",
-            headers={"Content-Security-Policy": PRINT_CSP},
-        )
 
-    return pages
+@router.get("/children/{child_id}/chronology/print", summary="The chronology, printable")
+async def export_printable(request: Request, child_id: SafeId, user: SignedInDep) -> Response:
+    """The chronology as a printable page, as chronology renders it for this person."""
+    answer = await web_of(request).chronology.export(child_id, token=user.token, printable=True)
+    return Response(
+        answer.content,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Security-Policy": PRINT_CSP},
+    )

@@ -16,108 +16,110 @@ from web.pages.common import FormUserDep, SafeId, SignedInDep, render, web_of
 REASON_MIN = 3
 
 
-def router() -> APIRouter:
-    pages = APIRouter()
+router = APIRouter()
 
-    @pages.get("/", summary="Home")
-    async def home(user: SignedInDep) -> Response:
-        """Signed in: my children; otherwise the sign-in page."""
-        return RedirectResponse("/children", status_code=303)
 
-    @pages.get("/children", summary="My children")
-    async def my_children(request: Request, user: SignedInDep) -> Response:
-        """The children whose team I am in, or whose family I am."""
-        web = web_of(request)
-        children: list[ChildHeader] = []
-        if user.practitioner or user.family:
-            children = await web.accounts.my_children(token=user.token)
-        waiting = sum(c.pending_requests or 0 for c in children)
-        return render(request, "my_children.html", children=children, waiting=waiting, today=date.today())
+@router.get("/", summary="Home")
+async def home(user: SignedInDep) -> Response:
+    """Signed in: my children; otherwise the sign-in page."""
+    return RedirectResponse("/children", status_code=303)
 
-    @pages.get("/find", summary="Find a child")
-    async def show_find(request: Request, user: SignedInDep) -> Response:
-        """The search form."""
-        return render(request, "find.html", form={}, results=None, errors={})
 
-    @pages.post("/find", summary="Find a child")
-    async def find(
-        request: Request,
-        user: FormUserDep,
-        nhs_number: Annotated[str, Form(max_length=20)] = "",
-        given_name: Annotated[str, Form(max_length=200)] = "",
-        family_name: Annotated[str, Form(max_length=200)] = "",
-        date_of_birth: Annotated[str, Form(max_length=10)] = "",
-    ) -> Response:
-        """Search by NHS number, or by name and date of birth (posted, so identifiers stay out of URLs)."""
-        web = web_of(request)
-        form = {
-            "nhs_number": nhs_number.strip(),
-            "given_name": given_name.strip(),
-            "family_name": family_name.strip(),
-            "date_of_birth": date_of_birth.strip(),
-        }
-        errors: dict[str, str] = {}
-        born: date | None = None
-        number: str | None = None
-        if form["nhs_number"]:
-            problem = nhs_number_problem(form["nhs_number"])
-            if problem:
-                errors["nhs_number"] = f"Check the NHS number: {problem}."
-            number = normalise_nhs_number(form["nhs_number"])
-        else:
-            if not form["given_name"]:
-                errors["given_name"] = "Enter the child's first name, or search by NHS number."
-            if not form["family_name"]:
-                errors["family_name"] = "Enter the child's last name, or search by NHS number."
-            try:
-                born = date.fromisoformat(form["date_of_birth"])
-            except ValueError:
-                errors["date_of_birth"] = "Enter the child's date of birth, for example 14/05/2014."
-        if errors:
-            return render(request, "find.html", status_code=400, form=form, results=None, errors=errors)
+@router.get("/children", summary="My children")
+async def my_children(request: Request, user: SignedInDep) -> Response:
+    """The children whose team I am in, or whose family I am."""
+    web = web_of(request)
+    children: list[ChildHeader] = []
+    if user.practitioner or user.family:
+        children = await web.accounts.my_children(token=user.token)
+    waiting = sum(c.pending_requests or 0 for c in children)
+    return render(request, "my_children.html", children=children, waiting=waiting, today=date.today())
+
+
+@router.get("/find", summary="Find a child")
+async def show_find(request: Request, user: SignedInDep) -> Response:
+    """The search form."""
+    return render(request, "find.html", form={}, results=None, errors={})
+
+
+@router.post("/find", summary="Find a child")
+async def find(
+    request: Request,
+    user: FormUserDep,
+    nhs_number: Annotated[str, Form(max_length=20)] = "",
+    given_name: Annotated[str, Form(max_length=200)] = "",
+    family_name: Annotated[str, Form(max_length=200)] = "",
+    date_of_birth: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Search by NHS number, or by name and date of birth (posted, so identifiers stay out of URLs)."""
+    web = web_of(request)
+    form = {
+        "nhs_number": nhs_number.strip(),
+        "given_name": given_name.strip(),
+        "family_name": family_name.strip(),
+        "date_of_birth": date_of_birth.strip(),
+    }
+    errors: dict[str, str] = {}
+    born: date | None = None
+    number: str | None = None
+    if form["nhs_number"]:
+        problem = nhs_number_problem(form["nhs_number"])
+        if problem:
+            errors["nhs_number"] = f"Check the NHS number: {problem}."
+        number = normalise_nhs_number(form["nhs_number"])
+    else:
+        if not form["given_name"]:
+            errors["given_name"] = "Enter the child's first name, or search by NHS number."
+        if not form["family_name"]:
+            errors["family_name"] = "Enter the child's last name, or search by NHS number."
         try:
-            results = await web.accounts.search(
-                token=user.token,
-                nhs_number=number,
-                given_name=None if number else form["given_name"],
-                family_name=None if number else form["family_name"],
-                date_of_birth=None if number else born,
-            )
-        except Rejected as err:
-            return render(
-                request, "find.html", status_code=400, form=form, results=None, errors={"search": err.detail}
-            )
-        return render(request, "find.html", form=form, results=results, errors={})
+            born = date.fromisoformat(form["date_of_birth"])
+        except ValueError:
+            errors["date_of_birth"] = "Enter the child's date of birth, for example 14/05/2014."
+    if errors:
+        return render(request, "find.html", status_code=400, form=form, results=None, errors=errors)
+    try:
+        results = await web.accounts.search(
+            token=user.token,
+            nhs_number=number,
+            given_name=None if number else form["given_name"],
+            family_name=None if number else form["family_name"],
+            date_of_birth=None if number else born,
+        )
+    except Rejected as err:
+        return render(
+            request, "find.html", status_code=400, form=form, results=None, errors={"search": err.detail}
+        )
+    return render(request, "find.html", form=form, results=results, errors={})
 
-    @pages.post("/children/{child_id}/join", summary="Ask to join a child's team")
-    async def ask_to_join(
-        request: Request,
-        child_id: SafeId,
-        user: FormUserDep,
-        reason: Annotated[str, Form(max_length=2000)] = "",
-    ) -> Response:
-        """Ask the lead professional to let me into the child's team, saying why."""
-        web = web_of(request)
-        if len(reason.strip()) < REASON_MIN:
-            return render(
-                request,
-                "find.html",
-                status_code=400,
-                form={},
-                results=None,
-                errors={"search": "Say why you need to join the child's team, then ask again."},
-            )
-        try:
-            await web.accounts.ask_to_join(child_id, token=user.token, reason=reason.strip())
-        except (Rejected, Forbidden) as err:
-            return render(
-                request,
-                "find.html",
-                status_code=err.status,
-                form={},
-                results=None,
-                errors={"search": err.detail},
-            )
-        return RedirectResponse("/children?done=asked", status_code=303)
 
-    return pages
+@router.post("/children/{child_id}/join", summary="Ask to join a child's team")
+async def ask_to_join(
+    request: Request,
+    child_id: SafeId,
+    user: FormUserDep,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Ask the lead professional to let me into the child's team, saying why."""
+    web = web_of(request)
+    if len(reason.strip()) < REASON_MIN:
+        return render(
+            request,
+            "find.html",
+            status_code=400,
+            form={},
+            results=None,
+            errors={"search": "Say why you need to join the child's team, then ask again."},
+        )
+    try:
+        await web.accounts.ask_to_join(child_id, token=user.token, reason=reason.strip())
+    except (Rejected, Forbidden) as err:
+        return render(
+            request,
+            "find.html",
+            status_code=err.status,
+            form={},
+            results=None,
+            errors={"search": err.detail},
+        )
+    return RedirectResponse("/children?done=asked", status_code=303)

@@ -18,6 +18,8 @@ from web.settings import WebSettings
 
 # Child, request and entry ids go into backend URLs: only characters that cannot change the path.
 SafeId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
+# An entry id is `<agency>:<event id>` (chronology's key); a colon cannot change a path either.
+EntryId = Annotated[str, Path(min_length=1, max_length=160, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 # Shown after a redirect (`?done=<code>`): fixed texts, so nothing a visitor types is reflected.
 DONE_MESSAGES: dict[str, str] = {

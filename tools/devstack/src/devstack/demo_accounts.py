@@ -1,21 +1,29 @@
-"""Demo people and children for the local stack (`ACCOUNTS_DEMO_SEED=true` with `ACCOUNTS_DEMO_PASSWORD`).
+"""Demo people and children for the local stack, written into a running accounts service's database.
 
-Every demo user signs in with the one demo password. The children are opened and their teams formed through the
-same use cases as a real user's, so their account events reach every service's access snapshot. Running it
-again changes nothing.
+Every demo user signs in with the one demo password. The children are opened and their teams formed through
+accounts' own use cases, as a real user's are, so their account events (published by the service's outbox
+relay) reach every service's access snapshot. Seeding again changes nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Mapping
 from datetime import date
 
+from prometheus_client import CollectorRegistry
+
+from accounts.app import accounts_context
 from accounts.children import service as children
 from accounts.children.models import ChildDetails
 from accounts.context import Accounts
 from accounts.people.models import Person
 from accounts.people.passwords import hash_password
+from accounts.settings import AccountsSettings
 from accounts.teams import service as teams
+from shared import mongo
+from shared.kafka.broker import make_broker
 from shared.policy import FamilyRelationship, Principal
 
 
@@ -59,8 +67,27 @@ PEOPLE: tuple[Person, ...] = (
     _person("school.mis", "Park Hill Academy MIS", "agency_system", "school"),
 )
 BY_USERNAME = {p.username: p for p in PEOPLE}
+# Who each demo user is, for the web's sign-in page on the local stack (handed over as WEB_DEMO_USERS, so no
+# service image carries demo data).
+SIGN_IN_PAGE: tuple[tuple[str, str], ...] = (
+    ("sam.okafor", "Social worker; lead professional for Amy, Ben and Cara"),
+    ("tess.morgan", "Designated safeguarding lead at school; in Amy's team"),
+    ("hana.begum", "Health visitor; in no team yet (try asking to join)"),
+    ("pete.walsh", "Police officer; in Cara's team"),
+    ("rae.lindqvist", "Sexual health nurse (a confidential service); in Amy's team"),
+    ("mia.clarke", "Team manager, children's social care"),
+    ("kerry.example", "Parent of Amy (family view)"),
+    ("amy.example", "Amy herself (family view)"),
+    ("dan.sample", "Parent of Ben, a shielded child (family view)"),
+)
 
-# The children of the demo contact events (devstack.demo), so their chronologies show on their pages;
+
+def sign_in_page_users() -> str:
+    """The demo users the web's sign-in page lists, as the JSON its `WEB_DEMO_USERS` setting takes."""
+    return json.dumps([{"username": u, "name": BY_USERNAME[u].name, "who": who} for u, who in SIGN_IN_PAGE])
+
+
+# The children of the demo contact events (`devstack.demo`), so their chronologies show on their pages;
 # a child's id is their NHS number.
 AMY = "9434765919"
 BEN = "4010232137"
@@ -165,3 +192,27 @@ async def seed(ctx: Accounts, *, password: str) -> None:
                     person_id=person.person_id,
                     relationship=relationship,
                 )
+
+
+def settings_of(env: Mapping[str, str]) -> AccountsSettings:
+    """The settings an accounts process started with the environment `env` runs with (its database, topics,
+    broker): exactly its `ACCOUNTS_` variables, whatever this process's own environment holds."""
+    prefix = AccountsSettings.model_config.get("env_prefix", "")
+    values = {name[len(prefix) :].lower(): value for name, value in env.items() if name.startswith(prefix)}
+    return AccountsSettings.model_validate(values)
+
+
+async def seed_service(settings: AccountsSettings, *, password: str) -> str:
+    """Seed the database of the running accounts service configured by `settings`; returns a summary line.
+
+    The use cases run here, on that database, with a broker of this process for the audit trail; the service's
+    outbox relay publishes the commits they write (within its `outbox_poll_s`), exactly as for its own."""
+    broker = make_broker(settings.kafka_bootstrap, service="accounts-demo-seed", registry=CollectorRegistry())
+    client = mongo.connect(settings.mongo_url, app_name="accounts-demo-seed")
+    try:
+        await broker.start()
+        await seed(accounts_context(settings, db=client[settings.database], broker=broker), password=password)
+    finally:
+        await broker.stop()
+        await client.close()
+    return f"seeded {len(PEOPLE)} demo people and {len(CHILDREN)} demo children into accounts"

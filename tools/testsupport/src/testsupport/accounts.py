@@ -1,8 +1,10 @@
-"""Accounts running in-process for tests: the real app against the real broker and MongoDB-wire server, people
-made directly in its store, tokens signed by its own key, and a child's team set up in every relationship."""
+"""Accounts for tests: the real app run in-process against the real broker and MongoDB-wire server, people made
+directly in its store, tokens signed by its own key, a child's team set up in every relationship, and the demo
+people and children seeded the way `./dev up` seeds them (`devstack.demo_accounts`)."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -22,11 +24,13 @@ from accounts.people.keys import SigningKeys
 from accounts.people.models import Person
 from accounts.settings import AccountsSettings
 from accounts.teams import service as teams
+from devstack import demo_accounts
 from shared import mongo
 from shared.audit import AuditSink, MemoryAuditSink
 from shared.identity import with_check_digit
 from shared.policy import Principal, PrincipalKind
 from shared.topics import ensure_topics
+from testsupport.services import ServiceProcess
 
 
 def new_nhs_number() -> str:
@@ -63,6 +67,11 @@ class RunningAccounts:
     def ctx(self) -> Accounts:
         ctx: Accounts = self.app.state.accounts
         return ctx
+
+    @property
+    def settings(self) -> AccountsSettings:
+        settings: AccountsSettings = self.app.state.runtime.settings
+        return settings
 
     @property
     def keys(self) -> SigningKeys:
@@ -102,10 +111,12 @@ async def running_accounts(
     memory_audit: bool = True,
     audit_sink: AuditSink | None = None,
     keep_database: bool = False,
+    demo_password: str | None = None,
     **settings: Any,
 ) -> AsyncIterator[RunningAccounts]:
     """Accounts started (Mongo, broker, consumers, outbox relay) with a fresh database, dropped afterwards
-    (unless `keep_database`). `memory_audit` keeps audit events in memory instead of publishing them."""
+    (unless `keep_database`). `memory_audit` keeps audit events in memory instead of publishing them;
+    `demo_password` seeds the demo people and children once it is started, with that password."""
     await ensure_topics(kafka_bootstrap)
     database = database or f"test_{uuid.uuid4().hex}"
     config = AccountsSettings(
@@ -119,6 +130,8 @@ async def running_accounts(
     app = create_app(config, audit_sink=audit_sink or sink)
     try:
         async with app.router.lifespan_context(app):
+            if demo_password is not None:
+                await demo_accounts.seed_service(config, password=demo_password)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://accounts") as client:
                 yield RunningAccounts(app=app, client=client, audit=sink, database=database)
@@ -127,6 +140,11 @@ async def running_accounts(
             mongo_client = mongo.connect(mongo_url, app_name="accounts-tests")
             await mongo_client.drop_database(database)
             await mongo_client.close()
+
+
+def seed_demo(accounts: ServiceProcess, *, password: str) -> None:
+    """Seed the demo people and children into a started accounts process's database, as `./dev up` does."""
+    asyncio.run(demo_accounts.seed_service(demo_accounts.settings_of(accounts.env), password=password))
 
 
 # Every relationship a person can have with a child (issue 4, "Done when").
