@@ -155,7 +155,11 @@ def _changes(access: ChildAccess, event: AccountEvent) -> dict[str, Any]:
         return {"lead_id": new_lead.person_id, "lead_agency": new_lead.agency, "members": members}
     if isinstance(event, FamilyLinked):
         link = FamilyLink(
-            person_id=event.person_id, name=event.name, relationship=event.relationship, linked_at=event.at
+            person_id=event.person_id,
+            name=event.name,
+            relationship=event.relationship,
+            linked_at=event.at,
+            views_shown_to_family=event.views_shown_to_family,
         )
         return {"family": (*(f for f in access.family if f.person_id != event.person_id), link)}
     if isinstance(event, FamilyUnlinked):

@@ -133,6 +133,7 @@ class FamilyLink(BaseModel):
     name: str
     relationship: FamilyRelationship
     linked_at: datetime
+    views_shown_to_family: bool = False  # the other family members see this person's views by name
 
 
 class BreakGlassGrant(BaseModel):
@@ -327,7 +328,7 @@ def _practitioner(
             return deny("you already have an active break-glass grant for this child")
         return Decision(
             allowed=True,
-            reason="emergency access with a recorded reason; the lead professional is alerted",
+            reason="emergency access with a recorded purpose and reason, shown to the lead professional",
             relationship=rel,
         )
     if action == "leave":

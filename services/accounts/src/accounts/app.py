@@ -17,6 +17,7 @@ from accounts.children import routes as children_routes
 from accounts.children.store import ChildStore
 from accounts.context import Accounts
 from accounts.identity import routes as identity_routes
+from accounts.identity.outbox import ResolutionOutbox
 from accounts.identity.store import ContactMatchStore, MatchStore
 from accounts.outbox import CommitOutbox, ProjectionRefresher
 from accounts.people import routes as people_routes
@@ -58,6 +59,11 @@ def create_app(
     topics = runtime.topics
     store = store or ChildStore(runtime.db)
     relay, projections = _commit_relay(runtime, settings, store, outbox_publish)
+
+    def notify_outbox() -> None:
+        relay.notify()
+        resolutions.notify()
+
     ctx = accounts_context(
         settings,
         db=runtime.db,
@@ -65,7 +71,14 @@ def create_app(
         store=store,
         audit_store=audit_store,
         audit_sink=audit_sink,
-        notify_outbox=relay.notify,
+        notify_outbox=notify_outbox,
+    )
+    # A contact's resolution and its event are one document, published by a relay of their own.
+    resolutions = OutboxRelay(
+        ResolutionOutbox(ctx.contacts),
+        outbox_publish or kafka_publisher(runtime.broker),
+        runtime.outbox_metrics,
+        poll_s=settings.outbox_poll_s,
     )
     keys = SigningKeys(ctx.people, settings)
     stores = (store, ctx.people, ctx.matches, ctx.audit_store, ctx.contacts)
@@ -84,6 +97,7 @@ def create_app(
         title="accounts: identify contacts without an NHS number",
     )
     runtime.run_in_background("account commits outbox", relay.run)
+    runtime.run_in_background("contact resolutions outbox", resolutions.run)
     runtime.run_in_background("projection refresh", projections.run)
 
     app = service_app(

@@ -17,7 +17,9 @@ class AccountsSettings(ServiceSettings, AuthSettings):
         description="PEM private key (RSA or EC P-256) that signs tokens; without it a key is generated at "
         "first start and kept in the database, so restarts and replicas share it.",
     )
-    break_glass_minutes: int = Field(default=240, ge=5, le=24 * 60, description="How long break-glass lasts.")
+    break_glass_minutes: int = Field(
+        default=30, ge=5, le=120, description="How long break-glass lasts: an emergency, not a shift."
+    )
     outbox_poll_s: float = Field(
         default=1.0, gt=0, le=60, description="How often unpublished events are swept."
     )

@@ -97,21 +97,23 @@ async def test_without_an_nhs_number_the_postcode_is_needed_to_match(accounts: R
     assert child_id.startswith("c-")
 
 
-async def test_a_second_account_for_the_same_nhs_number_is_refused_with_the_existing_child(
+async def test_a_second_account_for_the_same_nhs_number_is_refused_with_the_existing_child_to_its_team(
     accounts: RunningAccounts,
 ) -> None:
     child_id = await _open(accounts)
-    again = await _post(accounts, "teacher", "/children", _body(nhs_number=child_id))
+    again = await _post(accounts, "lead", "/children", _body(nhs_number=child_id))
     assert again.status_code == 409
     assert again.json()["child_id"] == child_id
+    stranger = await _post(accounts, "teacher", "/children", _body(nhs_number=child_id))
+    assert stranger.status_code == 202 and stranger.json()["child_id"] is None
 
 
-async def test_an_exact_match_without_nhs_number_points_to_the_existing_child(
+async def test_an_exact_match_without_nhs_number_points_its_team_to_the_existing_child(
     accounts: RunningAccounts,
 ) -> None:
     body = _body(nhs_number=None)
     child_id = await _open(accounts, **body)
-    again = await _post(accounts, "teacher", "/children", {**body, "given_name": body["given_name"].upper()})
+    again = await _post(accounts, "lead", "/children", {**body, "given_name": body["given_name"].upper()})
     assert again.status_code == 409 and again.json()["child_id"] == child_id
 
 
@@ -216,11 +218,14 @@ async def test_break_glass_is_recorded_time_limited_read_only_and_alerts_the_lea
 ) -> None:
     child_id = await _open(accounts)
     granted = await _post(
-        accounts, "officer", f"/children/{child_id}/break-glass", {"reason": "child found alone at night"}
+        accounts,
+        "officer",
+        f"/children/{child_id}/break-glass",
+        {"purpose": "immediate_risk_of_harm", "reason": "child found alone at night"},
     )
     assert granted.status_code == 201
     expires = datetime.fromisoformat(granted.json()["expires_at"])
-    assert abs(expires - (datetime.now(UTC) + timedelta(minutes=240))) < timedelta(minutes=1)
+    assert abs(expires - (datetime.now(UTC) + timedelta(minutes=30))) < timedelta(minutes=1)
     header = (await _get(accounts, "officer", f"/children/{child_id}")).json()
     assert header["relationship"] == "break_glass" and header["break_glass_until"] is not None
     post = await _post(

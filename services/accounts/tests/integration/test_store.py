@@ -19,6 +19,8 @@ from accounts.audit.store import AuditStore
 from accounts.children import service as children
 from accounts.children.store import ChildStore
 from accounts.context import Accounts
+from accounts.identity import service as identity
+from accounts.identity.outbox import ResolutionOutbox
 from accounts.identity.store import ContactMatchStore, MatchStore
 from accounts.outbox import CommitOutbox, ProjectionRefresher
 from accounts.people.models import Person
@@ -27,9 +29,11 @@ from accounts.teams import service as teams
 from devstack.infra import Endpoints
 from shared import mongo
 from shared.audit import AuditTrail, MemoryAuditSink
-from shared.contracts.identity import ContactIdentified
-from shared.events import Envelope
+from shared.contracts.contacts import CONTACT_RECORDED, Author, ChildIdentifiers, ContactRecorded
+from shared.contracts.identity import ContactIdentified, decode_identity_event
+from shared.events import Envelope, make_event, utc_now
 from shared.outbox import OutboxMessage, OutboxMetrics, OutboxRelay
+from shared.policy import Principal
 from testsupport.accounts import new_child_details
 
 pytestmark = pytest.mark.integration
@@ -214,3 +218,60 @@ async def test_two_changes_from_the_same_state_cannot_both_be_committed(
     assert [c.seq for c in commits] == [1, 2, 3]
     current = await ctx.store.child(child.child_id)
     assert current is not None and len(current.access.pending) == 2
+
+
+async def test_a_contact_resolved_just_before_a_crash_is_published_once_the_relay_runs(
+    db: AsyncDatabase[mongo.Document],
+) -> None:
+    ctx = await _ctx(db)
+    await ctx.contacts.create_indexes()
+    details = new_child_details().model_copy(update={"nhs_number": None})
+    opened = await children.register_child(
+        ctx=ctx, principal=LEAD.principal(), details=details, shielded=False, sensitive_service=False
+    )
+    assert opened.child is not None
+    data = ContactRecorded(
+        agency="health",
+        author=Author(name="A Nurse", role="school nurse"),
+        child=ChildIdentifiers(
+            given_name=details.given_name + "a",
+            family_name=details.family_name,
+            date_of_birth=details.date_of_birth,
+            postcode=details.postcode,
+        ),
+        occurred_at=utc_now(),
+        contact_type="health_appointment",
+        summary="Missed appointment",
+        impact="negative",
+    )
+    contact = make_event(type=CONTACT_RECORDED, source="health", subject="-", data=data)
+    assert (
+        await ctx.contacts.hold(
+            [(identity.waiting_match(contact, (opened.child.child_id,)), contact.model_dump_json())]
+        )
+        == 1
+    )
+    manager = Principal(subject="p-manager", name="Manager", kind="manager", agency="socialcare")
+    # resolved, and the process dies before anything is published (notify_outbox wakes no relay here)
+    await identity.identify_contact(
+        ctx=ctx, principal=manager, match_id=contact.id, child_id=opened.child.child_id
+    )
+    published: list[OutboxMessage] = []
+    away = True
+
+    async def publish(message: OutboxMessage) -> None:
+        if away:
+            raise ConnectionError("broker away")
+        published.append(message)
+
+    relay = OutboxRelay(ResolutionOutbox(ctx.contacts), publish, OutboxMetrics.create(CollectorRegistry()))
+    with pytest.raises(ConnectionError):
+        await relay.run_once()
+    away = False
+    assert await relay.run_once() == 1
+    [message] = published
+    identified = decode_identity_event(message.topic, message.value)
+    assert identified.data.child_id == opened.child.child_id and identified.data.contact.id == contact.id
+    assert await relay.run_once() == 0
+    held = await ctx.contacts.held(contact.id)
+    assert held is not None and held[0].status == "identified"

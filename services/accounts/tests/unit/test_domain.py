@@ -178,18 +178,55 @@ def test_break_glass_is_time_limited_and_names_the_lead_to_alert() -> None:
     events = teams.break_glass(
         KNOWN.access,
         person=TEACHER,
+        purpose="emergency_medical_treatment",
         reason="A&E, unconscious",
         grant_id="g1",
-        duration=timedelta(hours=4),
+        duration=timedelta(minutes=30),
         actor=actor_of(TEACHER.principal()),
         now=NOW,
     )
     after = fold(KNOWN.access, events)
     assert after is not None
     grant = after.active_grant("p-teacher", NOW)
-    assert grant is not None and grant.expires_at == NOW + timedelta(hours=4)
-    assert after.active_grant("p-teacher", NOW + timedelta(hours=4)) is None
+    assert grant is not None and grant.expires_at == NOW + timedelta(minutes=30)
+    assert after.active_grant("p-teacher", NOW + timedelta(minutes=30)) is None
     assert events[0].model_dump()["lead_id"] == "p-lead"
+    assert events[0].model_dump()["purpose"] == "emergency_medical_treatment"
+
+
+def test_break_glass_is_never_renewed_silently() -> None:
+    def use(access: ChildAccess, reason: str, now: datetime) -> ChildAccess:
+        events = teams.break_glass(
+            access,
+            person=TEACHER,
+            purpose="missing_child",
+            reason=reason,
+            grant_id=f"g-{now.isoformat()}",
+            duration=timedelta(minutes=30),
+            actor=actor_of(TEACHER.principal()),
+            now=now,
+        )
+        after = fold(access, events)
+        assert after is not None
+        return after
+
+    first = use(KNOWN.access, "missing since last night", NOW)
+    with pytest.raises(Conflict):
+        use(first, "still missing, new sighting", NOW + timedelta(minutes=10))
+    later = NOW + timedelta(hours=1)
+    with pytest.raises(Invalid):
+        use(first, "Missing since  last night", later)
+    events = teams.break_glass(
+        first,
+        person=TEACHER,
+        purpose="missing_child",
+        reason="seen at the station, need contacts",
+        grant_id="g-2",
+        duration=timedelta(minutes=30),
+        actor=actor_of(TEACHER.principal()),
+        now=later,
+    )
+    assert events[0].model_dump()["previous_uses"] == 1
 
 
 def test_passwords_verify_only_against_their_own_hash() -> None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from shared.contracts.accounts import (
     AccountEvent,
+    BreakGlassUsed,
     ChildFlagsChanged,
     ChildRegistered,
     JoinApproved,
@@ -144,6 +145,16 @@ def _account_summary(data: AccountEvent) -> tuple[str | None, Visibility]:
         case ChildFlagsChanged():
             what = "shielded" if data.shielded else "no longer shielded"
             return f"The child's record is now {what}.", "restricted"
+        case BreakGlassUsed():
+            # For the lead and the team, never the family: the reason may say what the emergency is.
+            again = f" (used {data.previous_uses} time(s) before)" if data.previous_uses else ""
+            purpose = (data.purpose or "emergency").replace("_", " ")
+            until = data.expires_at.strftime("%H:%M UTC")
+            return (
+                f"Emergency (break-glass) access by {_who(data.person)} until {until}{again}: {purpose}. "
+                f"Reason given: {data.reason}",
+                "restricted",
+            )
     return None, "restricted"
 
 

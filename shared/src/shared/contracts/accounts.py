@@ -125,6 +125,10 @@ class FamilyLinked(AccountEvent):
     person_id: Id
     name: Name
     relationship: FamilyRelationship
+    views_shown_to_family: bool = Field(
+        default=False,
+        description="The other family members see by name when this person viewed the record (else a count).",
+    )
 
 
 class FamilyUnlinked(AccountEvent):
@@ -132,14 +136,31 @@ class FamilyUnlinked(AccountEvent):
     reason: Reason
 
 
+BreakGlassPurpose = Literal[
+    "immediate_risk_of_harm",
+    "emergency_medical_treatment",
+    "missing_child",
+    "police_protection",
+    "out_of_hours_safeguarding",
+]
+BREAK_GLASS_PURPOSES: tuple[str, ...] = BreakGlassPurpose.__args__  # type: ignore[attr-defined]
+
+
 class BreakGlassUsed(AccountEvent):
-    """Emergency read access without membership: recorded with its reason, limited in time; alerts the lead."""
+    """Emergency read access without membership: recorded with its purpose and reason, limited in time; what
+    the lead professional is alerted by (on the timeline now, and for notifications)."""
 
     grant_id: Id
     person: PersonRef
     reason: Reason
     expires_at: datetime
     lead_id: str | None = Field(description="The lead professional to alert.")
+    purpose: BreakGlassPurpose | None = Field(
+        default=None, description="Why, from the list; None before v1.1."
+    )
+    previous_uses: int = Field(
+        default=0, ge=0, description="Earlier grants to the same person for this child."
+    )
 
 
 class AccessDecisionRecorded(AccountEvent):

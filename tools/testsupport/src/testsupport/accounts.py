@@ -216,6 +216,7 @@ async def build_world(ctx: Accounts, people: dict[str, Person]) -> World:
         ctx=ctx,
         principal=people["break_glass"].principal(),
         child_id=child_id,
+        purpose="emergency_medical_treatment",
         reason="A&E: injuries, need history",
     )
     for name, relationship in (("parent", "parent"), ("the_child", "child")):

@@ -23,12 +23,15 @@ async def viewers(*, ctx: Accounts, principal: Principal, child_id: str) -> list
     child = await load_child(ctx, principal, "read_viewers", child_id)
     decision = await check(ctx, principal, "read_viewers", child.access, child_id=child_id)
     entries = await ctx.audit_store.query(child_id=child_id, allowed=True, actions=VIEW_ACTIONS, limit=5000)
-    return viewers_of(entries, access=child.access, decision=decision)
+    return viewers_of(entries, access=child.access, decision=decision, viewer_id=principal.subject)
 
 
-def viewers_of(entries: Sequence[AuditEntry], *, access: ChildAccess, decision: Decision) -> list[Viewer]:
+def viewers_of(
+    entries: Sequence[AuditEntry], *, access: ChildAccess, decision: Decision, viewer_id: str | None = None
+) -> list[Viewer]:
     """Who viewed the child's record, most recent first (`entries` are newest first); confidential-service
-    staff are hidden from viewers who may not see them."""
+    staff are hidden from viewers who may not see them. To the family, other family members are counted,
+    not named (a foster carer is never named to a birth parent), unless their link says to show them."""
     by_actor: dict[str, Viewer] = {}
     for entry in entries:
         seen = by_actor.get(entry.actor_id)
@@ -55,7 +58,37 @@ def viewers_of(entries: Sequence[AuditEntry], *, access: ChildAccess, decision: 
                 update={"person_id": None, "name": HIDDEN_PROVIDER, "agency": None, "role": None}
             )
         result.append(viewer)
+    if decision.family_view:
+        return _for_family(result, access=access, viewer_id=viewer_id)
     return result
+
+
+def _for_family(viewers: list[Viewer], *, access: ChildAccess, viewer_id: str | None) -> list[Viewer]:
+    """The practitioners who looked and the viewer themself by name; the other family members as one count."""
+
+    def named(viewer: Viewer) -> bool:
+        if viewer.kind != "family" or viewer.person_id == viewer_id:
+            return True
+        link = access.family_link(viewer.person_id or "")
+        return link is not None and link.views_shown_to_family
+
+    shown = [v for v in viewers if named(v)]
+    counted = [v for v in viewers if not named(v)]
+    if counted:
+        shown.append(
+            Viewer(
+                person_id=None,
+                name=f"Other family members ({len(counted)})",
+                kind="family",
+                agency=None,
+                role=None,
+                last_viewed=max(v.last_viewed for v in counted),
+                times=sum(v.times for v in counted),
+                break_glass=False,
+            )
+        )
+        shown.sort(key=lambda v: v.last_viewed, reverse=True)
+    return shown
 
 
 async def audit_log(

@@ -26,8 +26,9 @@ async def list_my_children(principal: PrincipalDep, ctx: AccountsDep) -> list[Ch
 async def create_child(
     body: ChildCreate, principal: PrincipalDep, ctx: AccountsDep, response: Response
 ) -> RegistrationRead:
-    """Open a child's account (I become the lead professional); 409 with `child_id` if the child has one,
-    202 with `match_id` if a manager must first confirm the child is not someone already known."""
+    """Open a child's account (I become the lead professional). If the child may already have one, 202 with
+    `match_id`: a manager confirms, and the answer is the same for an exact and a near match; 409 with
+    `child_id` only to someone who may already see that child."""
     outcome = await service.register_child(
         ctx=ctx,
         principal=principal,
@@ -40,7 +41,10 @@ async def create_child(
         return RegistrationRead(
             status="pending_match",
             match_id=outcome.match.match_id,
-            message="this may be a child who already has an account: a manager will confirm",
+            message=(
+                "submitted: a manager will confirm whether this child already has an account; if so, this "
+                "becomes your request to join the child's team"
+            ),
         )
     assert outcome.child is not None
     return RegistrationRead(status="created", child_id=outcome.child.child_id, message="account opened")

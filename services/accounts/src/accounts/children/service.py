@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -173,34 +173,65 @@ async def register_child(
     sensitive_service: bool,
     child_id: str | None = None,
 ) -> Registration:
-    """Open a child's account with the practitioner as lead — unless the child may already have one."""
-    await check(ctx, principal, "register_child", None, child_id=None, record_allowed=False)
+    """Open a child's account with the practitioner as lead — unless the child may already have one: then the
+    details wait for a manager, and the answer is the same for an exact and a near match (no identity oracle).
+    Every attempt is audited."""
+    decision = await check(ctx, principal, "register_child", None, child_id=None, record_allowed=False)
     details = _valid_details(details)
     outcome = match_child(details, await ctx.store.candidates(details))
-    if outcome.kind == "match":
-        raise AlreadyRegistered(outcome.child_ids[0])
-    if outcome.kind == "uncertain":
-        match = PendingMatch(
-            match_id=f"m-{uuid.uuid4().hex}",
+    if outcome.kind == "new":
+        child = await open_account(
+            ctx,
+            child_id=child_id or details.nhs_number or f"c-{uuid.uuid4().hex}",
             details=details,
+            lead=await person_of(ctx, principal),
+            actor=actor_of(principal),
             shielded=shielded,
             sensitive_service=sensitive_service,
-            requested_by=principal.subject,
-            candidates=outcome.child_ids,
-            created_at=utc_now(),
         )
-        await ctx.matches.insert_match(match)
-        return Registration(status="pending_match", match=match)
-    child = await open_account(
-        ctx,
-        child_id=child_id or details.nhs_number or f"c-{uuid.uuid4().hex}",
+        # The account's first event is its record: the audit log reads accounts.events too.
+        return Registration(status="created", child=child)
+    known = await _known_to(ctx, principal, outcome.child_ids)
+    if outcome.kind == "match" and known:
+        await record(
+            ctx,
+            principal=principal,
+            action="register_child",
+            child_id=known,
+            decision=decision,
+            detail="already has an account the registrant may see",
+        )
+        raise AlreadyRegistered(known)
+    match = PendingMatch(
+        match_id=f"m-{uuid.uuid4().hex}",
         details=details,
-        lead=await person_of(ctx, principal),
-        actor=actor_of(principal),
         shielded=shielded,
         sensitive_service=sensitive_service,
+        requested_by=principal.subject,
+        candidates=outcome.child_ids,
+        created_at=utc_now(),
     )
-    return Registration(status="created", child=child)
+    await ctx.matches.insert_match(match)
+    # On each candidate's own trail (for its lead and the auditors), and once without a child for the asker's.
+    for candidate in (*outcome.child_ids, None):
+        await record(
+            ctx,
+            principal=principal,
+            action="register_child",
+            child_id=candidate,
+            decision=decision,
+            detail=f"held for a manager as possible match {match.match_id}",
+        )
+    return Registration(status="pending_match", match=match)
+
+
+async def _known_to(ctx: Accounts, principal: Principal, child_ids: Sequence[str]) -> str | None:
+    """The first of these children that `principal` may already see (a relationship), if any."""
+    for child_id in child_ids:
+        child = await ctx.store.child(child_id)
+        if child is not None and decide(principal, "view_header", child.access, now=utc_now()).allowed:
+            return child_id
+    return None
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
@@ -280,7 +311,8 @@ async def search(
     family_name: str | None,
     date_of_birth: date | None,
 ) -> list[ChildHeader]:
-    """Find a child by NHS number, or by full name and date of birth; never a list to browse."""
+    """Find a child by NHS number, or by full name and date of birth; never a list to browse. A shielded child
+    is found only by someone with a relationship; to anyone else the answer is as if there were none."""
     how = "by NHS number" if nhs_number else "by name and date of birth"
     await check(ctx, principal, "search", None, child_id=None, record_allowed=False)
     children = await _found(
@@ -291,8 +323,12 @@ async def search(
         date_of_birth=date_of_birth,
     )
     results = []
+    withheld = []
     for child in children:
         decision = decide(principal, "view_header", child.access, now=utc_now())
+        if child.access.shielded and not decision.allowed:
+            withheld.append(child.child_id)  # a shielded child is found only by those who know them
+            continue
         results.append((child, decision, search_view(decision, child.access)))
     search_decision = decide(principal, "search", None, now=utc_now())
     if not results:
@@ -304,14 +340,15 @@ async def search(
             decision=search_decision,
             detail=f"{how}: none",
         )
-    for child, _, view in results:
+    shown = [(child.child_id, f"{how}: shown {view}") for child, _, view in results]
+    for child_id, detail in [*shown, *((c, f"{how}: shielded, not shown") for c in withheld)]:
         await record(
             ctx,
             principal=principal,
             action="search",
-            child_id=child.child_id,
+            child_id=child_id,
             decision=search_decision,
-            detail=f"{how}: shown {view}",
+            detail=detail,
         )
     return [header_for(child, decision, principal, view=view) for child, decision, view in results]
 

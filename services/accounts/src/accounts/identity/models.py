@@ -103,7 +103,7 @@ class ContactMatch(BaseModel):
     """A contact waiting for a person to say which child it was about."""
 
     id: str  # the contact event's id
-    status: Literal["waiting", "identified"]
+    status: Literal["waiting", "identified", "no_match"]
     agency: str
     given_name: str
     family_name: str

@@ -19,7 +19,7 @@ router = APIRouter(tags=["children"])
 
 @router.get("/matches", response_model=list[MatchRead])
 async def list_matches(principal: PrincipalDep, ctx: AccountsDep) -> list[MatchRead]:
-    """Registrations waiting for a manager to confirm they are not a child already known."""
+    """Registrations waiting for a manager responsible for one of their candidates (only those are shown)."""
     found = await service.open_matches(ctx=ctx, principal=principal)
     return [MatchRead.of(match, candidates) for match, candidates in found]
 
@@ -28,7 +28,8 @@ async def list_matches(principal: PrincipalDep, ctx: AccountsDep) -> list[MatchR
 async def resolve_match(
     match_id: Id, body: MatchResolve, principal: PrincipalDep, ctx: AccountsDep
 ) -> MatchRead:
-    """The same child as `same_child_id` (no new account), or a new child (its account is opened)."""
+    """One of the candidates, `same_child_id` (the registration becomes a request to join it), or none of
+    these (null: a new child, its account is opened)."""
     match = await service.resolve_match(
         ctx=ctx, principal=principal, match_id=match_id, same_child_id=body.same_child_id
     )
@@ -37,7 +38,8 @@ async def resolve_match(
 
 @router.get("/contact-matches", response_model=list[ContactMatch])
 async def list_contact_matches(principal: PrincipalDep, ctx: AccountsDep) -> list[ContactMatch]:
-    """Agency contacts without an NHS number that no child matched exactly, oldest first."""
+    """Agency contacts without an NHS number that no child matched exactly, oldest first, for the managers
+    responsible for their candidates."""
     return await service.waiting_contacts(ctx=ctx, principal=principal)
 
 
@@ -45,6 +47,9 @@ async def list_contact_matches(principal: PrincipalDep, ctx: AccountsDep) -> lis
 async def resolve_contact_match(
     match_id: MatchId, body: ContactResolution, principal: PrincipalDep, ctx: AccountsDep
 ) -> ContactResolved:
-    """Say which child a waiting contact was about; it then joins that child's chronology and graph."""
-    await service.identify_contact(ctx=ctx, principal=principal, match_id=match_id, child_id=body.child_id)
-    return ContactResolved(contact_id=match_id, child_id=body.child_id)
+    """Say which candidate a waiting contact was about (it then joins that child's chronology and graph), or
+    none of them."""
+    resolved = await service.identify_contact(
+        ctx=ctx, principal=principal, match_id=match_id, child_id=body.child_id
+    )
+    return ContactResolved(contact_id=match_id, status=resolved.status, child_id=resolved.child_id)

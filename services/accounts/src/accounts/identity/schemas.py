@@ -50,9 +50,14 @@ class MatchResolve(BaseModel):
 
 
 class ContactResolution(BaseModel):
-    child_id: str = Field(min_length=1, max_length=100, description="The child the contact was about.")
+    child_id: str | None = Field(
+        min_length=1,
+        max_length=100,
+        description="The candidate the contact was about; null: none of the candidates (it goes nowhere).",
+    )
 
 
 class ContactResolved(BaseModel):
     contact_id: str
-    child_id: str
+    status: str = Field(description="identified, or no_match (none of the candidates).")
+    child_id: str | None

@@ -23,6 +23,9 @@ class Person(BaseModel):
     contact: str | None = None
     sensitive_service: bool = False
     password_hash: str | None = Field(default=None, repr=False)
+    # Who made this account (None: council IT, the identity provider or the demo seed). Nobody approves access
+    # for an account they made, since they may hold its password.
+    created_by: str | None = None
 
     def principal(self) -> Principal:
         return Principal(

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import uuid
 
-from accounts.checks import check
+from accounts.checks import check, record
 from accounts.context import Accounts
 from accounts.errors import AccessDenied, Invalid, Unauthenticated
 from accounts.people import passwords
@@ -43,9 +43,13 @@ async def me(*, ctx: Accounts, principal: Principal) -> Person:
 
 
 def _refusal(principal: Principal, kind: PrincipalKind, agency: str | None) -> str | None:
-    """Why `principal` may not add a `kind` person of `agency`, if they may not."""
-    if kind in ("auditor", "agency_system"):
-        return "auditors and agency systems are set up by council IT"
+    """Why `principal` may not add a `kind` person of `agency`, if they may not.
+
+    Whoever makes an account may know its password, so no one makes an account that could approve their own
+    access: managers (who approve joining) come from council IT, as auditors and agency systems do.
+    """
+    if kind in ("auditor", "agency_system", "manager"):
+        return "managers, auditors and agency systems are set up by council IT"
     if kind == "family":
         return None
     if principal.kind != "manager":
@@ -68,11 +72,18 @@ async def create_person(
     sensitive_service: bool,
     password: str | None,
 ) -> Person:
-    """Add a family member (any practitioner) or a member of staff of the manager's own agency."""
-    decision = await check(ctx, principal, "manage_people", None, child_id=None, record_allowed=False)
+    """Add a family member (any practitioner) or a practitioner of the manager's own agency; audited."""
+    asked = f"add a {kind} account {username!r}" + (f" of {agency}" if agency else "")
+    decision = await check(
+        ctx, principal, "manage_people", None, child_id=None, record_allowed=False, detail=asked
+    )
     refusal = _refusal(principal, kind, agency)
     if refusal is not None:
-        raise AccessDenied(Decision(allowed=False, reason=refusal, relationship=decision.relationship))
+        refused = Decision(allowed=False, reason=refusal, relationship=decision.relationship)
+        await record(
+            ctx, principal=principal, action="manage_people", child_id=None, decision=refused, detail=asked
+        )
+        raise AccessDenied(refused)
     if kind == "family" and (agency is not None or sensitive_service):
         raise Invalid("a family member has no agency")
     person = Person(
@@ -85,8 +96,17 @@ async def create_person(
         contact=contact,
         sensitive_service=sensitive_service,
         password_hash=await asyncio.to_thread(passwords.hash_password, password) if password else None,
+        created_by=principal.subject,
     )
     await ctx.people.insert_person(person)
+    await record(
+        ctx,
+        principal=principal,
+        action="manage_people",
+        child_id=None,
+        decision=decision,
+        detail=f"added {kind} account {person.person_id} ({username})",
+    )
     return person
 
 

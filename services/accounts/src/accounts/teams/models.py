@@ -15,6 +15,7 @@ from shared.contracts.accounts import (
     AccessDecisionRecorded,
     AccountEvent,
     Actor,
+    BreakGlassPurpose,
     BreakGlassUsed,
     FamilyLinked,
     FamilyUnlinked,
@@ -203,7 +204,13 @@ def hand_over_lead(
 
 
 def link_family(
-    access: ChildAccess, *, person: Person, relationship: FamilyRelationship, actor: Actor, now: datetime
+    access: ChildAccess,
+    *,
+    person: Person,
+    relationship: FamilyRelationship,
+    actor: Actor,
+    now: datetime,
+    views_shown_to_family: bool = False,
 ) -> list[AccountEvent]:
     if person.kind != "family":
         raise Invalid("only a family member's account can be linked as family")
@@ -218,6 +225,7 @@ def link_family(
             person_id=person.person_id,
             name=person.name,
             relationship=relationship,
+            views_shown_to_family=views_shown_to_family,
         ),
         _decision(
             access,
@@ -263,12 +271,20 @@ def break_glass(
     access: ChildAccess,
     *,
     person: Person,
+    purpose: BreakGlassPurpose,
     reason: str,
     grant_id: str,
     duration: timedelta,
     actor: Actor,
     now: datetime,
 ) -> list[AccountEvent]:
+    """A short read-only grant. Never a silent renewal: while one is live the policy refuses another, and a
+    later one must give its own reason (not the last one's again); the event counts the earlier ones."""
+    earlier = [g for g in access.break_glass if g.person_id == person.person_id]
+    if any(g.expires_at > now for g in earlier):
+        raise Conflict("you already have emergency access to this child; it is not renewed")
+    if earlier and _same_words(max(earlier, key=lambda g: g.granted_at).reason, reason):
+        raise Invalid("say why this emergency needs access now: the reason given last time is not enough")
     return [
         BreakGlassUsed(
             child_id=access.child_id,
@@ -280,6 +296,8 @@ def break_glass(
             reason=reason,
             expires_at=now + duration,
             lead_id=access.lead_id,
+            purpose=purpose,
+            previous_uses=len(earlier),
         ),
         _decision(
             access,
@@ -289,6 +307,10 @@ def break_glass(
             person_id=person.person_id,
             shared=True,
             what="break_glass",
-            why=reason,
+            why=f"{purpose}: {reason}",
         ),
     ]
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())

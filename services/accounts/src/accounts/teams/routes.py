@@ -8,6 +8,7 @@ from accounts.children.schemas import ChangeRead
 from accounts.deps import AccountsDep, Id
 from accounts.teams import service
 from accounts.teams.schemas import (
+    BreakGlassAsk,
     BreakGlassRead,
     ChildRequestsRead,
     DecisionReason,
@@ -108,6 +109,7 @@ async def link_family(
         child_id=child_id,
         person_id=body.person_id,
         relationship=body.relationship,
+        views_shown_to_family=body.views_shown_to_family,
     )
     return ChangeRead(child_id=child.child_id, seq=child.seq)
 
@@ -125,13 +127,20 @@ async def unlink_family(
 
 @router.post("/children/{child_id}/break-glass", response_model=BreakGlassRead, status_code=201)
 async def use_break_glass(
-    child_id: Id, body: RequiredReason, principal: PrincipalDep, ctx: AccountsDep
+    child_id: Id, body: BreakGlassAsk, principal: PrincipalDep, ctx: AccountsDep
 ) -> BreakGlassRead:
-    """Emergency read access without membership: the reason is recorded and the lead is alerted."""
-    grant = await service.break_glass(ctx=ctx, principal=principal, child_id=child_id, reason=body.reason)
+    """Emergency read access without membership, for a purpose from the list and a reason: short, read-only,
+    not renewed while it lasts; recorded on the audit log and on the child's timeline for the lead."""
+    grant = await service.break_glass(
+        ctx=ctx, principal=principal, child_id=child_id, purpose=body.purpose, reason=body.reason
+    )
+    until = grant.expires_at.strftime("%H:%M UTC")
     return BreakGlassRead(
         child_id=child_id,
         grant_id=grant.grant_id,
         expires_at=grant.expires_at,
-        message="read-only access granted; the lead professional has been alerted",
+        message=(
+            f"read-only access until {until}; your purpose and reason are recorded on the audit log and shown "
+            "to the lead professional on the child's timeline"
+        ),
     )

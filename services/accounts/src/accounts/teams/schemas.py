@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from accounts.children.schemas import Reason
+from shared.contracts.accounts import BreakGlassPurpose
 from shared.policy import FamilyRelationship, JoinRequest
 
 
@@ -40,6 +41,30 @@ class FamilyLinkCreate(BaseModel):
 
     person_id: str = Field(min_length=1, max_length=100)
     relationship: FamilyRelationship
+    views_shown_to_family: bool = Field(
+        default=False,
+        description="Show this person's views of the record to the other family members by name; "
+        "otherwise they are counted, not named.",
+    )
+
+
+class BreakGlassAsk(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: BreakGlassPurpose = Field(description="The kind of emergency.")
+    reason: str = Field(
+        min_length=20,
+        max_length=2000,
+        description="What is happening and why the child's record is needed now, in a sentence or more.",
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if len(value) < 20 or len(value.split()) < 4:
+            raise ValueError("say what is happening and why the record is needed now, in a sentence")
+        return value
 
 
 class BreakGlassRead(BaseModel):

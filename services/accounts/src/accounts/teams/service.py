@@ -4,19 +4,29 @@ which checks the shared policy first."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
-from accounts.checks import check, load_child
+from accounts.checks import check, load_child, record
 from accounts.children.models import Child
 from accounts.children.service import change
 from accounts.context import Accounts
-from accounts.errors import NotFound
+from accounts.errors import AccessDenied, NotFound
 from accounts.people.models import Person
 from accounts.people.service import person_of
 from accounts.teams import models
+from shared.contracts.accounts import BreakGlassPurpose
 from shared.events import utc_now
-from shared.policy import BreakGlassGrant, FamilyRelationship, JoinRequest, Principal, decide
+from shared.policy import (
+    Action,
+    BreakGlassGrant,
+    Decision,
+    FamilyRelationship,
+    JoinRequest,
+    Principal,
+    decide,
+)
 
 
 @dataclass(frozen=True)
@@ -52,18 +62,67 @@ async def join_requests(*, ctx: Accounts, principal: Principal, child_id: str) -
 
 
 async def requests_to_decide(*, ctx: Accounts, principal: Principal) -> list[ChildRequests]:
-    """Every child's waiting requests that the signed-in lead professional or manager may decide."""
+    """Every child's waiting requests that the signed-in lead professional or manager may decide (not their
+    own); each child listed is recorded as a read."""
     found = []
     for child in await ctx.store.awaiting_decision(person_id=principal.subject, agency=principal.agency):
-        if decide(principal, "approve_join", child.access, now=utc_now()).allowed:
-            found.append(ChildRequests(child.child_id, child.access.display_name, child.access.pending))
-    return found
+        decision = decide(principal, "approve_join", child.access, now=utc_now())
+        requests = tuple(r for r in child.access.pending if r.person_id != principal.subject)
+        if decision.allowed and requests:
+            found.append((ChildRequests(child.child_id, child.access.display_name, requests), decision))
+    await asyncio.gather(
+        *(
+            record(
+                ctx,
+                principal=principal,
+                action="list_join_requests",
+                child_id=c.child_id,
+                decision=decision,
+                detail=f"{len(c.requests)} waiting",
+            )
+            for c, decision in found
+        )
+    )
+    return [c for c, _ in found]
+
+
+async def _refuse(ctx: Accounts, principal: Principal, action: Action, child: Child, reason: str) -> None:
+    """Record and raise a refusal the policy cannot make (it knows relationships, not who made an account)."""
+    allowed = decide(principal, action, child.access, now=utc_now())
+    if not allowed.allowed:
+        return  # the policy refuses it anyway, with its own reason, when the change is tried
+    decision = Decision(allowed=False, reason=reason, relationship=allowed.relationship)
+    await record(ctx, principal=principal, action=action, child_id=child.child_id, decision=decision)
+    raise AccessDenied(decision)
+
+
+async def _not_their_own(ctx: Accounts, principal: Principal, child_id: str, request_id: str) -> None:
+    """Nobody approves their own request, nor one from an account they made (they may hold its password)."""
+    child = await load_child(ctx, principal, "approve_join", child_id)
+    request = child.access.request(request_id)
+    if request is None:
+        return  # the domain answers: no longer waiting
+    if request.person_id == principal.subject:
+        await _refuse(
+            ctx, principal, "approve_join", child, "nobody approves their own request to join a team"
+        )
+    requester = await ctx.people.person(request.person_id)
+    if requester is not None and requester.created_by == principal.subject:
+        await _refuse(
+            ctx,
+            principal,
+            "approve_join",
+            child,
+            "you made this person's account: someone else in the team must approve their request",
+        )
 
 
 async def approve_join(
     *, ctx: Accounts, principal: Principal, child_id: str, request_id: str, reason: str | None
 ) -> Child:
-    """Let a practitioner into the child's team."""
+    """Let a practitioner into the child's team; someone other than the requester (and their account's maker)
+    decides."""
+    await _not_their_own(ctx, principal, child_id, request_id)
     return await change(
         ctx,
         principal,
@@ -155,20 +214,40 @@ async def hand_over_lead(
 
 
 async def link_family(
-    *, ctx: Accounts, principal: Principal, child_id: str, person_id: str, relationship: FamilyRelationship
+    *,
+    ctx: Accounts,
+    principal: Principal,
+    child_id: str,
+    person_id: str,
+    relationship: FamilyRelationship,
+    views_shown_to_family: bool = False,
 ) -> Child:
-    """Link a parent, carer or the child themself to the account: they see the family view."""
+    """Link a parent, carer or the child themself to the account: they see the family view. Whoever made the
+    family account does not link it (they may hold its password)."""
     person = await ctx.people.person(person_id)
     if person is None:
         await load_child(ctx, principal, "manage_team", child_id)
         raise NotFound("there is no such person")
+    if person.created_by == principal.subject:
+        await _refuse(
+            ctx,
+            principal,
+            "manage_team",
+            await load_child(ctx, principal, "manage_team", child_id),
+            "you made this family account: someone else in the team must link it to the child",
+        )
     return await change(
         ctx,
         principal,
         "manage_team",
         child_id,
         lambda access, actor, now: models.link_family(
-            access, person=person, relationship=relationship, actor=actor, now=now
+            access,
+            person=person,
+            relationship=relationship,
+            actor=actor,
+            now=now,
+            views_shown_to_family=views_shown_to_family,
         ),
     )
 
@@ -188,8 +267,11 @@ async def unlink_family(
     )
 
 
-async def break_glass(*, ctx: Accounts, principal: Principal, child_id: str, reason: str) -> BreakGlassGrant:
-    """Emergency read access without membership: recorded with the reason, time-limited, the lead alerted."""
+async def break_glass(
+    *, ctx: Accounts, principal: Principal, child_id: str, purpose: BreakGlassPurpose, reason: str
+) -> BreakGlassGrant:
+    """Emergency read access without membership: recorded with its purpose and reason, short, never renewed
+    silently; on the child's timeline for the lead."""
     person = await person_of(ctx, principal)
     grant_id = f"g-{uuid.uuid4().hex}"
     child = await change(
@@ -200,6 +282,7 @@ async def break_glass(*, ctx: Accounts, principal: Principal, child_id: str, rea
         lambda access, actor, now: models.break_glass(
             access,
             person=person,
+            purpose=purpose,
             reason=reason,
             grant_id=grant_id,
             duration=ctx.break_glass_for,
