@@ -25,7 +25,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 async def accounts(infra: Endpoints) -> AsyncIterator[RunningAccounts]:
-    async with running_accounts(kafka_bootstrap=infra.kafka_bootstrap, mongo_url=infra.mongo_url) as running:
+    async with running_accounts(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        mongo_url=infra.mongo_url,
+        kafka_admin=infra.kafka_admin,
+        kafka_credentials=infra.kafka_user("accounts"),
+    ) as running:
         for name, kind, agency in [
             ("lead", "practitioner", "socialcare"),
             ("teacher", "practitioner", "school"),
