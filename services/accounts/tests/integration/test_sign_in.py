@@ -80,3 +80,15 @@ async def test_a_wrong_password_fails_against_either_hash_and_replaces_nothing(
     assert await _sign_in(accounts, argon_user, "not the password") == 401
     assert await _stored_hash(accounts, scrypt_user) == old
     assert await _stored_hash(accounts, argon_user) == current
+
+
+async def test_a_nul_in_a_user_name_is_refused_naming_the_field_not_a_crash(
+    accounts: RunningAccounts,
+) -> None:
+    response = await accounts.client.post(
+        "/auth/token", json={"username": "lead\u0000admin", "password": PASSWORD}
+    )
+    assert response.status_code == 422, response.text
+    problem = response.json()["detail"][0]
+    assert problem["loc"] == ["body", "username"]
+    assert "control character" in problem["msg"]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts.people.models import Person
 from shared.policy import PrincipalKind
+from shared.text import Line
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -16,8 +17,9 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=100)
-    password: str = Field(min_length=1, max_length=200)
+    # Control characters are refused naming the field (a NUL cannot even be stored: it used to be a 500).
+    username: Line = Field(min_length=1, max_length=100)
+    password: Line = Field(min_length=1, max_length=200)
 
 
 class TokenRead(BaseModel):
