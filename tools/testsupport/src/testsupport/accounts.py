@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import string
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,7 +46,9 @@ def new_child_details(nhs_number: str | None = None, **overrides: Any) -> ChildD
     values: dict[str, Any] = {
         "nhs_number": nhs_number if nhs_number is not None else new_nhs_number(),
         "given_name": "Test",
-        "family_name": f"Child{uuid.uuid4().hex[:8]}",
+        # Random letters, so that two test children never look alike to the matcher (it compares letters
+        # only, and a shared "Child" prefix made names "close" and a registration a pending match).
+        "family_name": "".join(random.choices(string.ascii_lowercase, k=12)).capitalize(),
         "date_of_birth": date(2010 + random.randrange(12), random.randrange(1, 13), random.randrange(1, 29)),
         "address": "1 Test Street, Leeds",
         "postcode": f"LS{random.randrange(1, 30)} {random.randrange(1, 10)}XY",

@@ -27,6 +27,13 @@ def free_port() -> int:
         return port
 
 
+PORT_ATTEMPTS = 3
+
+
+class PortTaken(Exception):
+    """The port picked for a service was taken by another process before the service could bind it."""
+
+
 class ServiceProcess:
     """`python -m <module>` with settings in the environment; logs to `<log_dir>/<name>.log`. It signs in to
     the broker as its own local-stack user (devstack.service_users)."""
@@ -65,13 +72,28 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, ready_within: float = 60.0) -> ServiceProcess:
+        """Start and wait for readiness. The free port was only free when it was picked: if another process
+        took it meanwhile, start again on a new one (a few times), rather than fail the test."""
+        for _ in range(PORT_ATTEMPTS - 1):
+            try:
+                return self._start(ready_within)
+            except PortTaken:
+                self.port = free_port()
+                self.env[self.module.upper() + "_HTTP_PORT"] = str(self.port)
+        return self._start(ready_within)
+
+    def _start(self, ready_within: float) -> ServiceProcess:
         self._log = self.log_path.open("ab")
+        logged_from = self.log_path.stat().st_size
         self._proc = subprocess.Popen(
             [sys.executable, "-m", self.module], env=self.env, stdout=self._log, stderr=subprocess.STDOUT
         )
         deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
+                self._log.close()
+                if b"address already in use" in self.log_path.read_bytes()[logged_from:]:
+                    raise PortTaken(self.port)
                 raise RuntimeError(f"{self.module} exited with {self._proc.returncode}; see {self.log_path}")
             try:
                 if httpx.get(self.url + "/readyz", timeout=1.0).status_code == 200:
