@@ -27,18 +27,31 @@ async def end_offsets(bootstrap: str, topics: Topics) -> dict[TopicPartition, in
         await consumer.stop()
 
 
+# The project's own modules, as py-spy names their files.
+PROJECT_MODULES = ("web/", "chronology/", "accounts/", "analytics/", "shared/", "bench/")
+
+
 def print_profile(folded: Path, top: int = 12, *, name: str = "chronology") -> None:
-    """Where a process's time went: the functions its samples were in (self time), from py-spy's stacks."""
+    """Where a process's time went, from py-spy's stacks: the functions its samples were in (self time), then
+    the project's own functions by the share of samples they were on the stack for (inclusive)."""
     own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
     total = 0
     for line in folded.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         total += int(count)
-        leaf = stack.rsplit(";", 1)[-1]
-        own[leaf] = own.get(leaf, 0) + int(count)
-    print(f"{name} profile ({total} samples, self time; flame data in {folded}):")
+        frames = stack.split(";")
+        own[frames[-1]] = own.get(frames[-1], 0) + int(count)
+        mine = {f.rsplit(":", 1)[0] + ")" for f in frames if f.partition(" (")[2].startswith(PROJECT_MODULES)}
+        for frame in mine:
+            inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    print(f"{name} profile ({total} samples; flame data in {folded})")
+    print("  self time:")
     for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"  {100 * n / total:5.1f}%  {frame[:110]}")
+        print(f"  {100 * n / max(total, 1):5.1f}%  {frame[:110]}")
+    print("  project functions, inclusive:")
+    for frame, n in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {100 * n / max(total, 1):5.1f}%  {frame[:110]}")
 
 
 def cpu_by_program() -> dict[str, float]:
