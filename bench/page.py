@@ -35,7 +35,7 @@ import httpx
 
 from bench import vegeta
 from bench.common import LOGS, lag, print_profile
-from bench.page_data import Dataset, open_accounts, wait_until_known
+from bench.page_data import AUDIT_VIEWS, Dataset, open_accounts, wait_until_known
 from bench.produce import publish
 from devstack.infra import Endpoints, ensure_infra
 from shared import mongo
@@ -70,6 +70,16 @@ async def start_stack(endpoints: Endpoints, *, children: int, entries: int) -> S
         kafka_bootstrap=endpoints.kafka_bootstrap, mongo_url=endpoints.mongo_url, topics=topics, log_dir=LOGS
     )
     stack = Stack(run=run, data=Dataset(identities=identities))
+    try:
+        await _load(endpoints, stack, children=children, entries=entries)
+    except BaseException:
+        await stop_stack(endpoints, stack)  # nothing left running or stored behind an interrupted load
+        raise
+    return stack
+
+
+async def _load(endpoints: Endpoints, stack: Stack, *, children: int, entries: int) -> None:
+    run, identities = stack.run, stack.data.identities
     jwks = identities.jwks_json()
     pem = identities.issuer.signing_key.private_pem
     stack.services["accounts"] = run.service("accounts", SIGNING_KEY_PEM=pem, AUTH_JWKS=jwks)
@@ -87,19 +97,18 @@ async def start_stack(endpoints: Endpoints, *, children: int, entries: int) -> S
     )
     await wait_until_known(stack.services["chronology"].url, stack.services["analytics"].url, stack.data)
     t0 = time.perf_counter()
-    await publish(endpoints.kafka_bootstrap, entries, children, first, topics.prefix)
+    await publish(endpoints.kafka_bootstrap, entries, children, first, run.topics.prefix)
     groups = [f"{n}-test-{run.id}" for n in ("chronology", "analytics")]
     deadline = time.monotonic() + max(300.0, entries / 500)
-    while [await lag(endpoints.kafka_bootstrap, g, topics) for g in groups] != [0, 0]:
+    while [await lag(endpoints.kafka_bootstrap, g, run.topics) for g in groups] != [0, 0]:
         if time.monotonic() > deadline:
             raise TimeoutError(f"chronology and analytics still lag after {time.perf_counter() - t0:.0f}s")
         await asyncio.sleep(1)
     stack.notes.append(
-        f"{children} children (each with a lead, a member, a parent and {3} audited views) opened through "
+        f"{children} children (each with a lead, a member, a parent and {AUDIT_VIEWS} audited views) opened through "
         f"accounts' API in {accounts_s:.0f}s; {entries} entries published and in both read models in "
         f"{time.perf_counter() - t0:.0f}s"
     )
-    return stack
 
 
 async def stop_stack(endpoints: Endpoints, stack: Stack) -> None:
