@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,7 +179,7 @@ async def find_saturation(url: str, targets: list[tuple[str, str]], step_s: floa
         else:
             bad = rate
             break
-    for _ in range(3 if bad else 0):
+    for _ in range(3 if good and bad else 0):  # not even 1/s: the figure is "below 1/s"
         rate = round((good + bad) / 2, 1)
         if rate in (good, bad):
             break
@@ -258,8 +259,22 @@ def profilers(stack: Stack, names: list[str], seconds: float) -> dict[str, subpr
     return out
 
 
+class Lines(list[str]):
+    """The figures of one dataset, printed as they come (a later step failing loses none) and kept for the summary."""
+
+    def append(self, line: str) -> None:
+        print(line, flush=True)
+        super().append(line)
+
+    def __iadd__(self, lines: Iterable[str]) -> Lines:  # type: ignore[override,misc]
+        for line in lines:
+            self.append(line)
+        return self
+
+
 async def measure(stack: Stack, args: argparse.Namespace, label: str) -> list[str]:
-    lines = [f"== {label}: " + "; ".join(stack.notes)]
+    lines = Lines()
+    lines.append(f"== {label}: " + "; ".join(stack.notes))
     pairs = stack.data.page_targets(args.sample)
     targets = [(path, stack.data.token(who)) for path, who in pairs]
     lines.append("  " + await one_user(stack, targets))
@@ -283,8 +298,6 @@ async def measure(stack: Stack, args: argparse.Namespace, label: str) -> list[st
             f"saturation (highest rate with p99 < {TARGET_P99_MS:.0f} ms, no errors): {saturation:g}/s"
         )
         lines += await overload(stack.web.url, targets, max(2 * saturation, 2.0), args.duration)
-    for line in lines:
-        print(line, flush=True)
     return lines
 
 

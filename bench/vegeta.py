@@ -100,7 +100,7 @@ def attack(targets: Path, *, rate: float, duration_s: float, timeout_s: float = 
                 "attack",
                 "-format=json",
                 f"-targets={targets}",
-                f"-rate={rate:g}/1s",
+                f"-rate={max(1, round(rate * 10))}/10s",  # vegeta takes whole numbers: tenths of a page/s
                 f"-duration={duration_s:g}s",
                 f"-timeout={timeout_s:g}s",
                 f"-max-workers={workers}",
