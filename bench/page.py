@@ -225,7 +225,7 @@ def start_baseline(stack: Stack, targets: list[tuple[str, str]]) -> tuple[subpro
     log = (LOGS / f"baseline-{stack.run.id}.log").open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "bench.page_baseline", str(path)], stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 900
+    deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the baseline exited with {proc.returncode}; see {log.name}")
@@ -236,7 +236,7 @@ def start_baseline(stack: Stack, targets: list[tuple[str, str]]) -> tuple[subpro
             pass
         time.sleep(0.5)
     proc.kill()
-    raise TimeoutError("the baseline did not load its pages within 900s")
+    raise TimeoutError("the baseline did not load its pages within 600s")
 
 
 def profilers(stack: Stack, names: list[str], seconds: float) -> dict[str, subprocess.Popen[bytes]]:
@@ -284,13 +284,17 @@ async def measure(stack: Stack, args: argparse.Namespace, label: str) -> list[st
     for name, proc in spies.items():
         await asyncio.to_thread(proc.wait, 60)
         print_profile(LOGS / f"page-{name}-{stack.run.id}.folded", name=name)
-    baseline, base_url = await asyncio.to_thread(start_baseline, stack, targets)
     try:
-        raw = await attack(base_url, targets, args.rate, args.duration)
-        lines.append(raw.line(f"BASELINE bare FastAPI at {args.rate:g}/s"))
-    finally:
-        baseline.terminate()
-        baseline.wait(30)
+        baseline, base_url = await asyncio.to_thread(start_baseline, stack, targets)
+    except (RuntimeError, TimeoutError) as exc:
+        lines.append(f"BASELINE not measured: {exc}")
+    else:
+        try:
+            raw = await attack(base_url, targets, args.rate, args.duration)
+            lines.append(raw.line(f"BASELINE bare FastAPI at {args.rate:g}/s"))
+        finally:
+            baseline.terminate()
+            baseline.wait(30)
     if args.find_saturation:
         saturation, steps = await find_saturation(stack.web.url, targets, args.step_duration)
         lines += steps

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -92,9 +93,20 @@ def create_app(config: dict[str, Any]) -> FastAPI:
         async def one(path: str, token: str) -> None:
             async with gate:
                 user = SignedIn(principal=await verifier.verify(token), token=token)
-                pages[(path, token)] = (user, await _load(web, user, path.rsplit("/", 1)[1]))
+                for attempt in range(3):  # the backends may still be draining the benchmark's backlog
+                    try:
+                        pages[(path, token)] = (user, await _load(web, user, path.rsplit("/", 1)[1]))
+                        return
+                    except RuntimeError:
+                        if attempt == 2:
+                            raise
+                        await asyncio.sleep(2)
 
-        await asyncio.gather(*(one(t["path"], t["token"]) for t in config["targets"]))
+        try:
+            await asyncio.gather(*(one(t["path"], t["token"]) for t in config["targets"]))
+        except BaseException as exc:  # a baseline without its pages must say so, not wait forever
+            print(f"baseline preload failed: {exc!r}", file=sys.stderr, flush=True)
+            os._exit(1)
         ready.set()
 
     @asynccontextmanager
