@@ -29,7 +29,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -163,8 +163,8 @@ async def attack(url: str, targets: list[tuple[str, str]], rate: float, duration
         report = await asyncio.to_thread(vegeta.attack, path, rate=rate, duration_s=duration)
     finally:
         path.unlink(missing_ok=True)
-    await recovered_after(url, targets[0], since=time.monotonic())  # let a backlog drain before the next step
-    return report
+    # Let a backlog drain before the next step; how long that takes is part of the figure.
+    return replace(report, recovered_s=await recovered_after(url, targets[0], since=time.monotonic()))
 
 
 async def find_saturation(url: str, targets: list[tuple[str, str]], step_s: float) -> tuple[float, list[str]]:
@@ -205,11 +205,15 @@ async def overload(url: str, targets: list[tuple[str, str]], rate: float, durati
         seconds = await recovery
     finally:
         path.unlink(missing_ok=True)
-    after = f"{seconds:.1f}s" if seconds is not None else f"not within {RECOVERY_LIMIT_S:.0f}s"
+    after = _recovery(seconds)
     return [
         report.line(f"overload {rate:g}/s"),
         f"  recovered (page and /readyz answer 200) {after} after the load stopped",
     ]
+
+
+def _recovery(seconds: float | None) -> str:
+    return f"{seconds:.1f}s" if seconds is not None else f"not within {RECOVERY_LIMIT_S:.0f}s"
 
 
 def start_baseline(stack: Stack, targets: list[tuple[str, str]]) -> tuple[subprocess.Popen[bytes], str]:
@@ -281,6 +285,9 @@ async def measure(stack: Stack, args: argparse.Namespace, label: str) -> list[st
     spies = profilers(stack, args.profile, args.duration) if args.profile else {}
     system = await attack(stack.web.url, targets, args.rate, args.duration)
     lines.append(system.line(f"web page at {args.rate:g}/s, {args.duration:g}s"))
+    lines.append(
+        f"  then answering again (page and /readyz) {_recovery(system.recovered_s)} after vegeta's last answer"
+    )
     for name, proc in spies.items():
         await asyncio.to_thread(proc.wait, 60)
         print_profile(LOGS / f"page-{name}-{stack.run.id}.folded", name=name)
@@ -298,9 +305,8 @@ async def measure(stack: Stack, args: argparse.Namespace, label: str) -> list[st
     if args.find_saturation:
         saturation, steps = await find_saturation(stack.web.url, targets, args.step_duration)
         lines += steps
-        lines.append(
-            f"saturation (highest rate with p99 < {TARGET_P99_MS:.0f} ms, no errors): {saturation:g}/s"
-        )
+        found = f"{saturation:g}/s" if saturation else "below 1/s"
+        lines.append(f"saturation (highest rate with p99 < {TARGET_P99_MS:.0f} ms, no errors): {found}")
         lines += await overload(stack.web.url, targets, max(2 * saturation, 2.0), args.duration)
     return lines
 

@@ -61,6 +61,8 @@ class Report:
     success: float  # share of 2xx answers
     status: dict[str, int]
     errors: list[str]
+    # Seconds after the load stopped until the page and /readyz answered again (None: not measured or never).
+    recovered_s: float | None = None
 
     @property
     def unavailable(self) -> int:
