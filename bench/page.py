@@ -8,12 +8,14 @@ For the dataset asked for, then for one ten times smaller (same entries per chil
    the run's own, trusting (and accounts signing with) a key of the run's own; opens the children's accounts
    through accounts' API, each with a lead, a team member, a parent and a few audited views; publishes the
    entries as agency contact events (bench.produce) and waits until chronology and analytics hold them all;
-2. loads a few pages one after another (one user), then drives the page at `--rate` for `--duration` with
-   vegeta (open loop) for the lead's, a member's and a parent's views of many children, mixed;
-3. drives the same targets at the same rate against the raw baseline (bench.page_baseline): the same page
-   rendered from memory by a bare FastAPI app, the framework's ceiling;
-4. with `--find-saturation`: the highest rate with p99 < 250 ms (doubling, then bisecting; bounded), then
-   twice that rate: its 503s and how long after the load stops the page and /readyz answer again.
+2. loads a few pages one after another (one user);
+3. with `--find-saturation`: the highest rate with p99 < 250 ms (doubling from 1/s, then bisecting;
+   bounded), then twice that rate: its 503s and how long after the load stops the page and /readyz answer
+   again (first, while the web is fresh: an overloaded web can take minutes to drain);
+4. drives the page at `--rate` for `--duration` with vegeta (open loop) for the lead's, a member's and a
+   parent's views of many children, mixed, and reports how long the web takes to answer again afterwards;
+5. drives the same targets at the same rate against the raw baseline (bench.page_baseline): the same page
+   rendered from memory by a bare FastAPI app, the framework's ceiling.
 Everything runs on 127.0.0.1; every step is bounded in time.
 """
 
@@ -277,11 +279,19 @@ class Lines(list[str]):
 
 
 async def measure(stack: Stack, args: argparse.Namespace, label: str) -> list[str]:
+    """One user, then (asked for) the saturation search and its overload while the web is still fresh, then
+    the main rate and the baseline: an overloaded web may take minutes to drain, and would spoil what follows."""
     lines = Lines()
     lines.append(f"== {label}: " + "; ".join(stack.notes))
     pairs = stack.data.page_targets(args.sample)
     targets = [(path, stack.data.token(who)) for path, who in pairs]
     lines.append("  " + await one_user(stack, targets))
+    if args.find_saturation:
+        saturation, steps = await find_saturation(stack.web.url, targets, args.step_duration)
+        lines += steps
+        found = f"{saturation:g}/s" if saturation else "below 1/s"
+        lines.append(f"saturation (highest rate with p99 < {TARGET_P99_MS:.0f} ms, no errors): {found}")
+        lines += await overload(stack.web.url, targets, max(2 * saturation, 2.0), args.duration)
     spies = profilers(stack, args.profile, args.duration) if args.profile else {}
     system = await attack(stack.web.url, targets, args.rate, args.duration)
     lines.append(system.line(f"web page at {args.rate:g}/s, {args.duration:g}s"))
@@ -291,24 +301,21 @@ async def measure(stack: Stack, args: argparse.Namespace, label: str) -> list[st
     for name, proc in spies.items():
         await asyncio.to_thread(proc.wait, 60)
         print_profile(LOGS / f"page-{name}-{stack.run.id}.folded", name=name)
+    lines += await _baseline(stack, targets, args)
+    return lines
+
+
+async def _baseline(stack: Stack, targets: list[tuple[str, str]], args: argparse.Namespace) -> list[str]:
     try:
         baseline, base_url = await asyncio.to_thread(start_baseline, stack, targets)
     except (RuntimeError, TimeoutError) as exc:
-        lines.append(f"BASELINE not measured: {exc}")
-    else:
-        try:
-            raw = await attack(base_url, targets, args.rate, args.duration)
-            lines.append(raw.line(f"BASELINE bare FastAPI at {args.rate:g}/s"))
-        finally:
-            baseline.terminate()
-            baseline.wait(30)
-    if args.find_saturation:
-        saturation, steps = await find_saturation(stack.web.url, targets, args.step_duration)
-        lines += steps
-        found = f"{saturation:g}/s" if saturation else "below 1/s"
-        lines.append(f"saturation (highest rate with p99 < {TARGET_P99_MS:.0f} ms, no errors): {found}")
-        lines += await overload(stack.web.url, targets, max(2 * saturation, 2.0), args.duration)
-    return lines
+        return [f"BASELINE not measured: {exc}"]
+    try:
+        raw = await attack(base_url, targets, args.rate, args.duration)
+        return [raw.line(f"BASELINE bare FastAPI at {args.rate:g}/s")]
+    finally:
+        baseline.terminate()
+        baseline.wait(30)
 
 
 async def main(args: argparse.Namespace) -> int:
