@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
 import signal
 import subprocess
@@ -31,34 +30,15 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
+from bench.common import LOGS, cpu_by_program, end_offsets, lag, print_profile, rss_mb
 from devstack import service_users
 from devstack.infra import Endpoints, ensure_infra
-from devstack.kafka import admin_credentials
 from shared import mongo
-from shared.kafka.lag import LagMonitor
-from shared.topics import PARTITIONS, Topics, ensure_topics
+from shared.topics import Topics, ensure_topics
 from testsupport.identities import Identities, open_account
 from testsupport.services import ServiceProcess
 
 HERE = Path(__file__).resolve().parent
-LOGS = HERE.parent / ".cache" / "bench-logs"
-
-
-async def lag(bootstrap: str, group: str, topics: Topics) -> int:
-    monitor = LagMonitor(bootstrap, credentials=admin_credentials(), group=group, topics=topics.contacts)
-    return await monitor.measure()
-
-
-async def end_offsets(bootstrap: str, topics: Topics) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, **admin_credentials().aiokafka()
-    )
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(t, p) for t in topics.contacts for p in range(PARTITIONS)]
-        return dict(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
 
 
 async def baseline(endpoints: Endpoints, start: dict[TopicPartition, int], total: int, batch: int) -> float:
@@ -102,41 +82,6 @@ async def baseline(endpoints: Endpoints, start: dict[TopicPartition, int], total
         await client.close()
 
 
-def print_profile(folded: Path, top: int = 12) -> None:
-    """Where chronology's time went: the functions its samples were in (self time), from py-spy's stacks."""
-    own: dict[str, int] = {}
-    total = 0
-    for line in folded.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        total += int(count)
-        leaf = stack.rsplit(";", 1)[-1]
-        own[leaf] = own.get(leaf, 0) + int(count)
-    print(f"chronology profile ({total} samples, self time; flame data in {folded}):")
-    for frame, n in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
-        print(f"  {100 * n / total:5.1f}%  {frame[:110]}")
-
-
-def cpu_by_program() -> dict[str, float]:
-    """CPU seconds used so far by every process on the machine, grouped by program (java = Kafka)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    out: dict[str, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        comm = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        name = comm
-        if comm.startswith("python") and len(cmdline) > 2:
-            name = "python " + cmdline[2].decode(errors="replace").rsplit("/", 1)[-1]
-        elif comm == "postgres":
-            name = "postgres"
-        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
-    return out
-
-
 def batch_stats(metrics: str) -> str:
     values = {}
     for line in metrics.splitlines():
@@ -149,13 +94,6 @@ def batch_stats(metrics: str) -> str:
         f"{1000 * values.get('sg_batch_seconds_sum', 0) / batches:.0f} ms each, "
         f"{values.get('sg_batch_seconds_sum', 0):.1f}s handling in all"
     )
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 async def main(args: argparse.Namespace) -> int:

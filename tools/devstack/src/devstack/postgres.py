@@ -15,7 +15,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from devstack import paths, procs
+from devstack import gin, paths, procs
 from devstack.errors import DevStackError
 from devstack.paths import Ports
 
@@ -42,6 +42,9 @@ SERVER_SETTINGS = {
     "wal_buffers": "16MB",
     "log_min_messages": "warning",
     "log_connections": "off",
+    # FerretDB's prepared statements pass the field name as a parameter (`_jsonb -> $1 @> $2`); a generic plan
+    # cannot match that to an index expression, a custom plan can (devstack.gin; the project brief, §5).
+    "plan_cache_mode": "force_custom_plan",
 }
 
 
@@ -219,7 +222,7 @@ def healthy(port: int, timeout: float = 3.0) -> bool:
     return result.returncode == 0
 
 
-def _psql(bindir: Path, ports: Ports, sql: str, what: str) -> str:
+def _psql(bindir: Path, ports: Ports, sql: str, what: str, database: str = "postgres") -> str:
     return procs.run_logged(
         [
             str(bindir / "psql"),
@@ -230,7 +233,7 @@ def _psql(bindir: Path, ports: Ports, sql: str, what: str) -> str:
             "-U",
             "postgres",
             "-d",
-            "postgres",
+            database,
             "-v",
             "ON_ERROR_STOP=1",
             "-tAc",
@@ -243,6 +246,11 @@ def _psql(bindir: Path, ports: Ports, sql: str, what: str) -> str:
     ).strip()
 
 
+def query(ports: Ports, sql: str, *, what: str) -> str:
+    """Run SQL as `postgres` in FerretDB's database; returns psql's unaligned output (`|` between columns)."""
+    return _psql(ensure_installed(), ports, sql, what, database=DATABASE)
+
+
 def ensure_database(ports: Ports) -> None:
     bindir = ensure_installed()
     exists = _psql(
@@ -250,6 +258,14 @@ def ensure_database(ports: Ports) -> None:
     )
     if exists != "1":
         _psql(bindir, ports, f"CREATE DATABASE {DATABASE}", f"creating the {DATABASE} database")
+    for what, sql in gin.statements():
+        _psql(bindir, ports, sql, what, database=DATABASE)
+    mode = _psql(bindir, ports, "SHOW plan_cache_mode", "checking plan_cache_mode", database=DATABASE)
+    if mode != SERVER_SETTINGS["plan_cache_mode"]:
+        procs.say(
+            f"warning: PostgreSQL on port {ports.postgres} runs with plan_cache_mode={mode} (started with an "
+            "older configuration), so FerretDB's queries cannot use indexes: ./dev down && ./dev infra restarts it"
+        )
 
 
 def start(ports: Ports) -> procs.Proc | None:
