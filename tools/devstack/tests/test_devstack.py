@@ -281,7 +281,9 @@ def test_a_process_ignoring_sigterm_is_killed_after_the_timeout(run_dirs: Path) 
     started = time.monotonic()
     assert procs.stop("stubborn", timeout=0.5)
     assert not proc.alive()
-    assert time.monotonic() - started < 5
+    # Killed, not waited out: the process would sleep 60 s. The margin is wide because a loaded CI machine
+    # once took 5 s to reap it.
+    assert time.monotonic() - started < 30
 
 
 def test_a_process_that_dies_while_starting_is_reported_with_its_log(run_dirs: Path) -> None:
