@@ -35,6 +35,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
 from devstack.browser import FLAGS, ensure_browser
+from devstack.demo_accounts import sign_in_page_users
 from devstack.infra import Endpoints
 from shared.topics import Topics
 from testsupport.accounts import seed_demo
@@ -212,6 +213,7 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
             CHRONOLOGY_URL=chronology.url,
             ANALYTICS_URL=analytics.url,
             DEMO_PASSWORD=PASSWORD,
+            DEMO_USERS=sign_in_page_users(),  # as the local stack hands them over
         )
         started.append(web.start())
         stack = Stack(accounts=accounts, chronology=chronology, web=web)
