@@ -6,11 +6,13 @@ A service builds its guard in its composition root from its access snapshots and
 
 from __future__ import annotations
 
-from shared.access import SnapshotStale, SnapshotStore
-from shared.audit import AuditSink, AuditTrail
+from shared.access import AccessSnapshots, SnapshotStale, SnapshotStore
+from shared.access_history import KafkaAccountHistory
+from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.errors import AccessRefused, AccessUnavailable, AuditUnavailable
 from shared.logs import correlation_id
 from shared.policy import Action, Decision, Principal
+from shared.service import Runtime
 
 
 class Guard:
@@ -56,3 +58,21 @@ class Guard:
         if not decision.allowed:
             raise AccessRefused(decision.reason)
         return decision
+
+
+def local_guard(
+    runtime: Runtime, *, snapshots: SnapshotStore | None = None, audit_sink: AuditSink | None = None
+) -> Guard:
+    """The guard of a service that keeps its own access snapshots (rebuilt from `accounts.events` when one
+    missed a change) and audits every access on `audit.events`; either part can be replaced in tests.
+
+    It subscribes nothing: the composition root consumes `accounts.events` into `guard.snapshots`."""
+    settings = runtime.settings
+    topics = runtime.topics
+    if snapshots is None:
+        history = KafkaAccountHistory(
+            settings.kafka_bootstrap, topics.accounts_events, credentials=settings.kafka_credentials()
+        )
+        snapshots = AccessSnapshots(runtime.db, history=history)
+    sink = audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events)
+    return Guard(snapshots, audit_sink=sink, service=settings.service_name)

@@ -8,14 +8,13 @@ from analytics import api, errors, handlers
 from analytics.deps import Analytics
 from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore, MongoAnalyticsStore
-from shared.access import AccessSnapshots, SnapshotStore
-from shared.access_history import KafkaAccountHistory
-from shared.audit import AuditSink, KafkaAuditSink
+from shared.access import SnapshotStore
+from shared.audit import AuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
 from shared.contracts.contacts import ContactEnvelope, decode_contact_event
 from shared.contracts.identity import decode_identity_event
-from shared.guard import Guard
+from shared.guard import local_guard
 from shared.service import Runtime, service_app
 
 
@@ -31,13 +30,8 @@ def create_app(
     topics = runtime.topics
     if store is None:
         store = MongoAnalyticsStore(runtime.db)
-    if snapshots is None:
-        history = KafkaAccountHistory(
-            settings.kafka_bootstrap, topics.accounts_events, credentials=settings.kafka_credentials()
-        )
-        snapshots = AccessSnapshots(runtime.db, history=history)
-    audit_sink = audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events)
-    guard = Guard(snapshots, audit_sink=audit_sink, service=settings.service_name)
+    guard = local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink)
+    snapshots = guard.snapshots
     feed = ContactFeed(handlers.on_contacts(store))
 
     runtime.on_start(store.create_indexes, snapshots.create_indexes)
