@@ -162,6 +162,16 @@ def install_error_pages(app: FastAPI, settings: WebSettings) -> None:
 
     async def on_not_found(request: Request, err: Exception) -> Response:
         status = err.status_code if isinstance(err, StarletteHTTPException) else 404
+        problems = field_problems(err) if isinstance(err, RequestValidationError) else []
+        if problems:
+            return render(
+                request,
+                "error.html",
+                status_code=400,
+                title="That could not be used",
+                message="; ".join(problems) + ". Go back, correct it and try again.",
+                back=None,
+            )
         if status == 404 or isinstance(err, RequestValidationError):
             return render(
                 request,
@@ -189,15 +199,35 @@ def install_error_pages(app: FastAPI, settings: WebSettings) -> None:
     amend_openapi(app, _malformed_is_not_found)
 
 
+def field_problems(err: RequestValidationError) -> list[str]:
+    """What is wrong with each form or query field, in words a person can act on ("reason: contains the
+    control character U+0000 at position 3"); none when it is the address itself that is malformed."""
+    problems = []
+    for error in err.errors():
+        loc = error.get("loc", ())
+        if len(loc) >= 2 and loc[0] in ("query", "body"):
+            message = str(error.get("msg", "")).removeprefix("Value error, ")
+            problems.append(f"{loc[-1]}: {message}")
+    return problems
+
+
 def _malformed_is_not_found(document: dict[str, Any]) -> None:
-    """The document says what a browser gets for a malformed address or form: the not-found page (a 404 in
-    HTML), not FastAPI's 422 list of problems, which this app never answers."""
+    """The document says what a browser gets instead of FastAPI's 422 list of problems, which this app never
+    answers: a page naming the field for a form or query field it cannot use (400), the not-found page for a
+    malformed address (404), both in HTML."""
+    html = {"text/html": {"schema": {"type": "string"}}}
     for op in operations(document):
         if op.get("responses", {}).pop("422", None) is not None:
             op["responses"]["404"] = {
-                "description": "Page not found: also the answer to a malformed address, query or form",
-                "content": {"text/html": {"schema": {"type": "string"}}},
+                "description": "Page not found: the address is malformed",
+                "content": html,
             }
+            if op.get("requestBody") or any(p.get("in") == "query" for p in op.get("parameters", [])):
+                op["responses"]["400"] = {
+                    "description": "A form or query field that cannot be used (too long, a control character): "
+                    "the page names it",
+                    "content": html,
+                }
 
 
 def install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:

@@ -11,7 +11,7 @@ from accounts.people.models import Person
 from shared.policy import PrincipalKind
 from shared.text import Line
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class SignIn(BaseModel):
@@ -32,14 +32,14 @@ class TokenRead(BaseModel):
 class PersonCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9._-]+$")
+    username: Line = Field(min_length=3, max_length=100, pattern=r"^[a-z0-9._-]+$")
     name: Text
     kind: PrincipalKind
-    agency: str | None = Field(default=None, max_length=100)
-    role: str | None = Field(default=None, max_length=100)
-    contact: str | None = Field(default=None, max_length=200, description="Work email or phone.")
+    agency: Line | None = Field(default=None, max_length=100)
+    role: Line | None = Field(default=None, max_length=100)
+    contact: Line | None = Field(default=None, max_length=200, description="Work email or phone.")
     sensitive_service: bool = False
-    password: str | None = Field(
+    password: Line | None = Field(
         default=None, min_length=12, max_length=200, description="For the built-in sign-in only."
     )
 

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from shared.text import Line, Prose
 from shared.topics import AGENCIES
 from web.clients import BackendError, Forbidden, Rejected, SignedOut
 from web.graph import line_chart
@@ -27,7 +28,7 @@ from web.timeline import arrange, corrections, impact_of
 
 T = TypeVar("T")
 ENTRY_KINDS = {"contact": "Contacts from agencies", "account": "Changes to the team and the record"}
-Text = Annotated[str, Query(max_length=40)]
+Text = Annotated[Line, Query(max_length=40)]
 PAGE_SIZE = 100
 PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
@@ -200,8 +201,8 @@ async def mark_significance(
     child_id: SafeId,
     entry_id: EntryId,
     user: FormUserDep,
-    significant: Annotated[str, Form(max_length=5)] = "true",
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    significant: Annotated[Line, Form(max_length=5)] = "true",
+    reason: Annotated[Prose, Form(max_length=2000)] = "",
 ) -> Response:
     """The lead professional marks an entry as significant, or takes the mark off, saying why."""
     web = web_of(request)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from shared.auth import TokenRejected
+from shared.text import Line
 from web import security
 from web.clients import Rejected, SignedOut
 from web.pages.common import FormUserDep, render, web_of
@@ -33,7 +34,7 @@ def sign_in_page(request: Request, *, next_path: str, error: str | None, status_
 
 
 @router.get("/sign-in", summary="The sign-in page")
-async def show_sign_in(request: Request, next: str | None = None) -> Response:
+async def show_sign_in(request: Request, next: Line | None = None) -> Response:
     """Sign in, or go straight on if already signed in."""
     web = web_of(request)
     token = request.cookies.get(security.SESSION_COOKIE)
@@ -49,10 +50,10 @@ async def show_sign_in(request: Request, next: str | None = None) -> Response:
 @router.post("/sign-in", summary="Sign in with a user name and password")
 async def sign_in(
     request: Request,
-    username: Annotated[str, Form(max_length=100)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
+    username: Annotated[Line, Form(max_length=100)] = "",
+    password: Annotated[Line, Form(max_length=200)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=500)] = "",
+    next: Annotated[Line, Form(max_length=500)] = "",
 ) -> Response:
     """Exchange the user name and password for a token, kept in the session cookie."""
     web = web_of(request)
