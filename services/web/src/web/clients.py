@@ -25,6 +25,8 @@ from web.models import (
     ChronologyPage,
     ContactGraph,
     JoinRequest,
+    KeywordCloud,
+    KeywordEntries,
     Me,
     Token,
     Viewer,
@@ -262,7 +264,7 @@ class ChronologyClient(Backend):
 
 
 class AnalyticsClient(Backend):
-    """The line graph of agency contact over time."""
+    """The line graph of agency contact over time, and the keyword cloud."""
 
     service = "analytics"
 
@@ -272,4 +274,12 @@ class AnalyticsClient(Backend):
             f"/children/{child_id}/contact-graph",
             token=token,
             params={"granularity": granularity},
+        )
+
+    async def keyword_cloud(self, child_id: str, *, token: str) -> KeywordCloud:
+        return await self.get(KeywordCloud, f"/children/{child_id}/keyword-cloud", token=token)
+
+    async def keyword_entries(self, child_id: str, term: str, *, token: str) -> KeywordEntries:
+        return await self.get(
+            KeywordEntries, f"/children/{child_id}/keyword-cloud/entries", token=token, params={"term": term}
         )

@@ -157,3 +157,27 @@ class ContactGraph(Read):
     granularity: str
     total: int
     series: list[AgencySeries]
+
+
+class CloudTerm(Read):
+    term: str
+    documents: int
+
+
+class KeywordCloud(Read):
+    child_id: str
+    view: str
+    documents: int
+    terms: list[CloudTerm]
+
+
+class KeywordEntry(Read):
+    entry_id: str
+    occurred_at: datetime
+    agency: str
+
+
+class KeywordEntries(Read):
+    child_id: str
+    term: str
+    entries: list[KeywordEntry]

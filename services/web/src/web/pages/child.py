@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse
 from shared.text import Line, Prose
 from shared.topics import AGENCIES
 from web.clients import BackendError, Forbidden, Rejected, SignedOut
+from web.cloud import cloud_section
 from web.graph import line_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.models import ChildHeader
@@ -158,17 +159,19 @@ async def child_page(
     kind: Text = "",
     cursor: Text = "",
     granularity: Text = "",
+    keyword: Annotated[Line, Query(max_length=200)] = "",
 ) -> Response:
     """Everything about the child this person may see, on one page."""
     web = web_of(request)
     filters = read_filters(
         date_from, date_to, agency, contact_type, significant_only, kind, cursor, granularity
     )
-    header, viewers, chronology, graph = await asyncio.gather(
+    header, viewers, chronology, graph, cloud = await asyncio.gather(
         _attempt(web.accounts.child(child_id, token=user.token)),
         _attempt(web.accounts.viewers(child_id, token=user.token)),
         _attempt(web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())),
         _attempt(web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)),
+        cloud_section(web.analytics, child_id, keyword.strip(), token=user.token),
     )
     if isinstance(header, BackendError):
         raise header  # who the child is decides whether there is a page at all
@@ -187,6 +190,7 @@ async def child_page(
         impact=lambda code: impact_of(code, family=family, child_name=header.given_name),
         chart=None if isinstance(graph, BackendError) else line_chart(graph.series, graph.granularity),
         graph_error=graph if isinstance(graph, BackendError) else None,
+        cloud=cloud,
         filters=filters,
         agencies=AGENCIES,
         contact_types=CONTACT_TYPE_LABELS,
