@@ -48,7 +48,9 @@ async def test_documents_are_kept_once_and_read_back_per_child(store: CloudStore
 
     first = await store.add_documents([a, b, c, a])
     assert (first.inserted, first.duplicate_ids) == (3, [a["_id"]])
-    docs = sorted(await store.documents_of(child), key=lambda d: d["_id"])
+    docs = sorted(await store.documents_of([child]), key=lambda d: d["_id"])
+    both = await store.documents_of([child, other])
+    assert sorted(d["_id"] for d in both) == sorted([a["_id"], b["_id"], c["_id"]])
     assert [d["_id"] for d in docs] == sorted([a["_id"], b["_id"]])
     assert {d["_id"]: (d["terms"], d["visibility"]) for d in docs}[a["_id"]] == (
         ["home visit"],

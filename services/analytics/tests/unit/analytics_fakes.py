@@ -55,8 +55,8 @@ class FakeCloudStore:
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return {i for i in ids if i in self.documents}
 
-    async def documents_of(self, child_id: str) -> list[Document]:
-        return [dict(d) for d in self.documents.values() if d["child_id"] == child_id]
+    async def documents_of(self, child_ids: Sequence[str]) -> list[Document]:
+        return [dict(d) for d in self.documents.values() if d["child_id"] in child_ids]
 
     async def save_clouds(self, clouds: Mapping[str, Document]) -> None:
         for key, cloud in clouds.items():

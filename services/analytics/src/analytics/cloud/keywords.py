@@ -3,13 +3,15 @@
 YAKE is pure Python and CPU-bound (about 150-470 short documents/s per core here): run on the event loop it
 would stall every request and the consumer's heartbeats, and a thread would hold the GIL. The pool's workers
 are started with `spawn` (forking a process that runs an event loop and client threads is unsafe), import only
-this module, and keep one extractor each.
+this module, and keep one extractor each. They run at a lower priority: the cloud may lag behind a burst of
+contacts, the chronology and the graph must not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -17,6 +19,7 @@ from typing import Protocol
 
 import yake
 
+NICENESS = 10  # added to the workers' scheduling priority
 MAX_NGRAM = 2
 PER_DOCUMENT = 5  # keyphrases kept per document: enough for a case's themes, few enough to read
 Keywords = list[tuple[str, float]]  # (keyphrase, YAKE score: lower is more relevant)
@@ -24,7 +27,36 @@ Keywords = list[tuple[str, float]]  # (keyphrase, YAKE score: lower is more rele
 # Words YAKE keeps from case notes that say nothing about the case on their own (kept as phrases: "missed two
 # weeks" stays, "weeks" alone goes).
 NOISE = frozenset(
-    ["day", "days", "week", "weeks", "month", "months", "year", "years", "hour", "hours", "minute", "minutes", "today", "yesterday", "tomorrow", "morning", "afternoon", "evening", "night", "time", "times", "called", "said", "says", "told", "asked", "noted", "seen"]
+    [
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "month",
+        "months",
+        "year",
+        "years",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+        "today",
+        "yesterday",
+        "tomorrow",
+        "morning",
+        "afternoon",
+        "evening",
+        "night",
+        "time",
+        "times",
+        "called",
+        "said",
+        "says",
+        "told",
+        "asked",
+        "noted",
+        "seen",
+    ]
 )
 
 _extractor: yake.KeywordExtractor | None = None
@@ -63,6 +95,10 @@ def without_names(keywords: Keywords, names: frozenset[str]) -> Keywords:
     return [(term, score) for term, score in keywords if not names.intersection(term.split())][:PER_DOCUMENT]
 
 
+def _lower_priority() -> None:
+    os.nice(NICENESS)
+
+
 class Extractor(Protocol):
     """Keywords for a batch of texts: `KeywordPool` in the service, `extract_batch` inline in unit tests."""
 
@@ -82,7 +118,9 @@ class KeywordPool:
 
     async def start(self) -> None:
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+        self._pool = ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=context, initializer=_lower_priority
+        )
         await self.extract(["warm up the workers"])  # the first import of YAKE takes a second or two
 
     async def extract(self, texts: Sequence[str]) -> list[Keywords]:

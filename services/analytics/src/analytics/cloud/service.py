@@ -3,6 +3,7 @@ and the entries a word came up in, as the reader may see them."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -38,9 +39,10 @@ async def record_contacts(
     known = await store.existing_ids([c.key for c in contacts])
     fresh = [c for c in contacts if c.key not in known]
     extracted = await pool.extract([models.document_text(c) for c in fresh])
+    people = {child: people_of(await snapshots.get(child)) for child in {c.child_id for c in fresh}}
     docs = []
     for contact, keywords in zip(fresh, extracted, strict=True):
-        names = people_of(await snapshots.get(contact.child_id)) | name_words(models.contact_names(contact))
+        names = people[contact.child_id] | name_words(models.contact_names(contact))
         docs.append(models.keyword_document(contact, without_names(keywords, names)))
     added = await store.add_documents(docs)
     await rebuild_clouds(store=store, snapshots=snapshots, child_ids={c.child_id for c in contacts})
@@ -51,8 +53,11 @@ async def rebuild_clouds(*, store: CloudStore, snapshots: SnapshotStore, child_i
     """Each child's two clouds from its kept documents: O(that child's documents), nothing extracted again."""
     clouds: dict[str, dict[str, Any]] = {}
     now = datetime.now(UTC)
+    by_child: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for doc in await store.documents_of(sorted(child_ids)):
+        by_child[doc["child_id"]].append(doc)
     for child_id in sorted(child_ids):
-        docs = models.current(await store.documents_of(child_id))
+        docs = models.current(by_child[child_id])
         names = people_of(await snapshots.get(child_id))
         for view in ("full", "family"):
             shown = models.visible(docs, view)
@@ -91,7 +96,7 @@ async def entries_with(
     """The entries `term` came up in, newest first, as far as this view shows them; a sensitive service's
     entries carry no agency for a reader who may not know it."""
     term = " ".join(term.lower().split())
-    docs = models.visible(models.current(await store.documents_of(child_id)), view)
+    docs = models.visible(models.current(await store.documents_of([child_id])), view)
     found = sorted((d for d in docs if term in d["terms"]), key=lambda d: d["occurred_at"], reverse=True)
     return KeywordEntries(
         child_id=child_id,

@@ -35,8 +35,9 @@ class CloudStore(Protocol):
         """Which of these document ids are stored, whoever's child they are about."""
         ...
 
-    async def documents_of(self, child_id: str) -> list[mongo.Document]:
-        """Every document of the child: its keywords, visibility, what it corrects, when and from whom."""
+    async def documents_of(self, child_ids: Sequence[str]) -> list[mongo.Document]:
+        """Every document of these children (one query for a batch's children): its keywords, visibility,
+        what it corrects, when and from whom."""
         ...
 
     async def save_clouds(self, clouds: Mapping[str, mongo.Document]) -> None:
@@ -61,8 +62,9 @@ class MongoCloudStore:
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return {d["_id"] async for d in self._documents.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
 
-    async def documents_of(self, child_id: str) -> list[mongo.Document]:
-        return [d async for d in self._documents.find({"child_id": child_id}, _KEPT)]
+    async def documents_of(self, child_ids: Sequence[str]) -> list[mongo.Document]:
+        query = {"child_id": child_ids[0]} if len(child_ids) == 1 else {"child_id": {"$in": list(child_ids)}}
+        return [d async for d in self._documents.find(query, {**_KEPT, "child_id": 1})]
 
     async def save_clouds(self, clouds: Mapping[str, mongo.Document]) -> None:
         await mongo.update_by_id(self._clouds, {k: {"$set": v} for k, v in clouds.items()}, upsert=True)
