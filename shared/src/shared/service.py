@@ -76,6 +76,8 @@ class Runtime:
     consumer_metrics: ConsumerMetrics
     outbox_metrics: OutboxMetrics
     subscriptions: list[Subscription] = field(default_factory=list)
+    # Topics every replica reads whole, with no consumer group (the token revocations on accounts.events).
+    follows: list[str] = field(default_factory=list)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
     @classmethod
@@ -192,6 +194,7 @@ def service_app(
         lifecycle.on_start.append(feed.catch_up)
         lifecycle.run_in_background("token revocations", feed.follow)
         lifecycle.on_stop.append(feed.stop)
+        runtime.follows.append(runtime.topics.accounts_events)
     # Stop consuming first: an in-flight batch is awaited (graceful_timeout) or, if cancelled, left
     # uncommitted and redelivered; then close Mongo.
     lifecycle.on_stop.extend([runtime.broker.stop, close_mongo])

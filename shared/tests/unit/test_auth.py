@@ -91,7 +91,11 @@ async def test_a_token_from_the_issuer_names_its_principal(
     issued = issuer.issue(ALICE)
     assert await verifier.verify(issued.access_token) == ALICE
     # Short-lived by default (issue 9, rule 9): minutes, which the web refreshes unseen.
-    assert datetime.now(UTC) + timedelta(minutes=4) < issued.expires_at < datetime.now(UTC) + timedelta(minutes=6)
+    assert (
+        datetime.now(UTC) + timedelta(minutes=4)
+        < issued.expires_at
+        < datetime.now(UTC) + timedelta(minutes=6)
+    )
 
 
 async def test_an_rsa_key_signs_rs256_tokens_that_verify() -> None:

@@ -133,7 +133,7 @@ def create_app(
     app.state.accounts = ctx  # what the routes' dependencies read (and tests that set up teams directly)
     app.state.signing_keys = keys
     app.state.throttle = Throttle(settings)
-    app.state.trusted_proxies = frozenset(settings.trusted_proxies)
+    app.state.trusted_proxies = frozenset(a.strip() for a in settings.trusted_proxies.split(",") if a.strip())
     return app
 
 

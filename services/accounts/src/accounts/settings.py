@@ -45,7 +45,9 @@ class AccountsSettings(ServiceSettings, AuthSettings):
     username_conflicts_limit: str = Field(
         default="5/hour", description="How many taken user names one person may be told of."
     )
-    trusted_proxies: tuple[str, ...] = Field(
-        default=(),
-        description="Addresses (the web's) whose X-Forwarded-For names the client that sign-in is limited by.",
+    trusted_proxies: str = Field(
+        default="",
+        max_length=2000,
+        description="Comma-separated addresses (the web's) whose X-Forwarded-For names the client that sign-in "
+        "is limited by.",
     )
