@@ -110,8 +110,11 @@ class Backend:
         token: str | None,
         params: Params | None = None,
         json: Any = None,
+        client: str | None = None,
     ) -> httpx.Response:
         headers = {"Accept": "application/json"}
+        if client:
+            headers["X-Forwarded-For"] = client  # accounts limits sign-in per browser, not per web replica
         if token:
             headers["Authorization"] = f"Bearer {token}"
         cid = correlation_id.get()
@@ -183,11 +186,24 @@ class AccountsClient(Backend):
 
     service = "accounts"
 
-    async def sign_in(self, *, username: str, password: str) -> Token:
+    async def sign_in(self, *, username: str, password: str, client: str | None = None) -> Token:
         response = await self.request(
-            "POST", "/auth/token", token=None, json={"username": username, "password": password}
+            "POST",
+            "/auth/token",
+            token=None,
+            json={"username": username, "password": password},
+            client=client,
         )
         return self._parse(Token, response)
+
+    async def refresh(self, *, refresh_token: str, client: str | None = None) -> Token:
+        response = await self.request(
+            "POST", "/auth/refresh", token=None, json={"refresh_token": refresh_token}, client=client
+        )
+        return self._parse(Token, response)
+
+    async def sign_out(self, *, token: str) -> None:
+        await self.request("POST", "/auth/sign-out", token=token)
 
     async def me(self, *, token: str) -> Me:
         return await self.get(Me, "/me", token=token)

@@ -18,6 +18,9 @@ class Read(BaseModel):
 class Token(Read):
     access_token: str
     expires_in: int
+    # accounts' built-in sign-in gives one (a refresh token is good once, see accounts.people.sessions)
+    refresh_token: str | None = None
+    refresh_expires_at: datetime | None = None
 
 
 class Me(Read):
