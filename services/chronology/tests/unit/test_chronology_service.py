@@ -32,9 +32,9 @@ from testsupport.events import (
     person,
 )
 
-LEAD = Lens(family_view=False, see_sensitive_providers=True)
-MEMBER = Lens(family_view=False, see_sensitive_providers=False)
-FAMILY = Lens(family_view=True, see_sensitive_providers=False)
+LEAD = Lens(family_view=False, see_sensitive_providers=True, see_location=True)
+MEMBER = Lens(family_view=False, see_sensitive_providers=False, see_location=True)
+FAMILY = Lens(family_view=True, see_sensitive_providers=False, see_location=True)
 LEAD_PERSON = Principal(subject="lead-1", name="Lee Lead", kind="practitioner", agency="socialcare")
 TOPICS = Topics(prefix="unit.")
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -234,7 +234,10 @@ async def test_a_sensitive_services_provider_is_hidden_unless_the_policy_allows(
     assert hidden.summary == "Attended clinic."
     (shown,) = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
     assert shown.agency == "health" and shown.author is not None and not shown.provider_hidden
-    assert await summaries(store, child, MEMBER, agencies=["health"]) == ["Attended clinic."]
+    # filtering by its agency must not say which agency the hidden provider is; its label finds it
+    assert await summaries(store, child, MEMBER, agencies=["health"]) == []
+    assert await summaries(store, child, MEMBER, agencies=[HIDDEN_PROVIDER]) == ["Attended clinic."]
+    assert await summaries(store, child, LEAD, agencies=["health"]) == ["Attended clinic."]
 
 
 async def test_the_leads_mark_is_stored_with_the_event_the_outbox_publishes(
@@ -352,7 +355,7 @@ async def test_filters_narrow_the_chronology_by_date_agency_type_and_kind(store:
         "health appointment",
     ]
     (opened,) = await summaries(store, child, kinds=["account"])
-    assert opened.startswith("Account opened; Test lead-1")
+    assert opened.startswith("Account opened; a Social worker")
 
 
 async def test_pages_follow_the_cursor_to_the_last_entry(store: FakeChronologyStore) -> None:
@@ -404,8 +407,8 @@ async def test_team_changes_appear_on_the_timeline_once_each(store: FakeChronolo
 
     page = await service.read_chronology(store=store, child_id=child, lens=FAMILY)
     assert [e.summary for e in page.entries] == [
-        "Account opened; Test lead-1 (Social worker, socialcare) is the lead professional.",
-        "Test teacher-1 (Social worker, school) joined the team.",
+        "Account opened; a Social worker (socialcare) is the lead professional.",
+        "A Social worker (school) joined the team.",
     ]
     assert {(e.kind, e.agency) for e in page.entries} == {("account", "safeguarding account")}
 
@@ -437,10 +440,10 @@ async def test_the_family_sees_neither_removals_nor_shielding_on_the_timeline(
     )
 
     assert await summaries(store, child, FAMILY) == [
-        "Account opened; Test lead-1 (Social worker, socialcare) is the lead professional."
+        "Account opened; a Social worker (socialcare) is the lead professional."
     ]
     assert await summaries(store, child, LEAD, kinds=["account"]) == [
-        "Account opened; Test lead-1 (Social worker, socialcare) is the lead professional.",
+        "Account opened; a Social worker (socialcare) is the lead professional.",
         "A practitioner was removed from the team.",
         "The child's record is now shielded.",
     ]

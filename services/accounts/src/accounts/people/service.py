@@ -11,15 +11,25 @@ from accounts.context import Accounts
 from accounts.errors import AccessDenied, Invalid, Unauthenticated
 from accounts.people import passwords
 from accounts.people.keys import SigningKeys
-from accounts.people.models import Person
+from accounts.people.models import Person, actor_of
 from shared.auth import IssuedToken
-from shared.policy import Decision, Principal, PrincipalKind
+from shared.contracts.accounts import Actor
+from shared.policy import ChildAccess, Decision, Principal, PrincipalKind
 
 log = logging.getLogger(__name__)
 
 
 class SignInFailed(Unauthenticated):
     """Wrong user name or password (which one is not said)."""
+
+
+async def actor_for(ctx: Accounts, principal: Principal, access: ChildAccess | None = None) -> Actor:
+    """The principal as the author of a change, flagged when they work for a sensitive service: from the
+    child's team when they are in it, else from their person record."""
+    member = access.member(principal.subject) if access is not None else None
+    if member is not None:
+        return actor_of(principal, sensitive_service=member.sensitive_service)
+    return actor_of(principal, sensitive_service=(await person_of(ctx, principal)).sensitive_service)
 
 
 async def person_of(ctx: Accounts, principal: Principal) -> Person:
