@@ -110,8 +110,9 @@ def team_directory(access: ChildAccess, decision: Decision, *, viewer_id: str) -
     for member in access.members:
         if member.sensitive_service and not see_sensitive and decision.family_view:
             continue
-        entry = team_entry(member, access, see_sensitive=see_sensitive)
-        if not decision.see_address and member.person_id != viewer_id and entry.person_id is not None:
+        yourself = member.person_id == viewer_id  # nobody is hidden from themself
+        entry = team_entry(member, access, see_sensitive=see_sensitive or yourself)
+        if not decision.see_address and not yourself and entry.person_id is not None:
             entry = entry.model_copy(
                 update={"person_id": None, "name": WITHHELD_NAME, "contact": None, "details_withheld": True}
             )
