@@ -76,7 +76,7 @@ class Stack:
 
     def every_path(self, child: str, who: str) -> dict[str, str]:
         """Everything `who` can read about the child, by path, as the text that reached them."""
-        paths = {
+        paths: dict[str, tuple[ServiceProcess, str, dict[str, Any]]] = {
             "header and team directory": (self.accounts, f"/children/{child}", {}),
             "chronology": (self.chronology, f"/children/{child}/chronology", {"limit": 500}),
             "CSV export": (self.chronology, f"/children/{child}/chronology/export.csv", {}),

@@ -15,6 +15,7 @@ from shared.contracts.accounts import (
     Actor,
     ChildFlagsChanged,
     JoinApproved,
+    MemberLeft,
     MemberRemoved,
     account_event,
 )
@@ -468,3 +469,88 @@ async def test_a_sensitive_services_practitioner_is_never_named_on_the_timeline(
 
     (summary,) = await summaries(store, child, LEAD)
     assert "nurse-1" not in summary and HIDDEN_PROVIDER in summary
+
+
+async def test_a_hidden_providers_entry_ids_link_up_without_naming_its_agency(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    first = contact_event(child, agency="voluntary", summary="Drop-in.", sensitive_service=True)
+    fixed = contact_event(
+        child,
+        agency="voluntary",
+        summary="Drop-in (corrected).",
+        sensitive_service=True,
+        supersedes=first.id,
+        occurred_at=MONDAY + timedelta(days=1),
+    )
+    await record(store, first, fixed)
+
+    hidden = (await service.read_chronology(store=store, child_id=child, lens=MEMBER)).entries
+    assert not any("voluntary" in json.dumps(e.model_dump(mode="json")) for e in hidden)
+    assert hidden[0].superseded_by == hidden[1].id and hidden[1].supersedes == hidden[0].id
+    shown = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
+    assert [e.id for e in shown] == [entry_id_of(first), entry_id_of(fixed)]
+
+
+async def test_the_family_sees_no_rag_rating_and_no_pointer_to_an_entry_it_cannot_see(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    restricted = contact_event(child, summary="Concern.", visibility="restricted", rag="red")
+    withdrawn = contact_event(
+        child, summary="Withdrawn.", supersedes=restricted.id, rag="green", occurred_at=MONDAY + timedelta(1)
+    )
+    shared = contact_event(child, summary="Visit.", occurred_at=MONDAY + timedelta(days=2))
+    again = contact_event(
+        child, summary="Visit (fixed).", supersedes=shared.id, occurred_at=MONDAY + timedelta(days=3)
+    )
+    await record(store, restricted, withdrawn, shared, again)
+
+    family = (await service.read_chronology(store=store, child_id=child, lens=FAMILY)).entries
+    assert [(e.summary, e.supersedes, e.rag) for e in family] == [
+        ("Withdrawn.", None, None),
+        ("Visit.", None, None),
+        ("Visit (fixed).", entry_id_of(shared), None),
+    ]
+    lead = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
+    assert [(e.supersedes, e.rag) for e in lead][:2] == [(None, "red"), (entry_id_of(restricted), "green")]
+
+
+async def test_a_shielded_childs_authors_are_withheld_from_those_who_may_not_see_where_the_child_is(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    await record(store, contact_event(child, summary="Settling in."))
+    await service.record_account_changes(store=store, events=account_opened(child, lead_id="lead-1"))
+    unnamed = MEMBER.model_copy(update={"see_location": False})
+
+    withheld = (await service.read_chronology(store=store, child_id=child, lens=unnamed)).entries
+    assert [(e.author, e.author_withheld) for e in withheld] == [(None, True), (None, True)]
+    named = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
+    assert all(e.author is not None and not e.author_withheld for e in named)
+
+
+async def test_an_account_change_by_a_sensitive_services_practitioner_hides_its_author_and_skips_the_family(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    nurse = Actor(person_id="nurse-1", name="Nina Nurse", kind="practitioner", sensitive_service=True)
+    left = account_event(
+        MemberLeft(child_id=child, seq=3, actor=nurse, at=MONDAY + timedelta(hours=2), person_id="nurse-1")
+    )
+    opened = account_opened(child, lead_id="lead-1", at=MONDAY)
+    await service.record_account_changes(store=store, events=[*opened, left])
+
+    assert await summaries(store, child, FAMILY) == [
+        "Account opened; a Social worker (socialcare) is the lead professional."
+    ]
+    member = (await service.read_chronology(store=store, child_id=child, lens=MEMBER)).entries
+    assert [(e.summary, e.author, e.provider_hidden) for e in member][-1] == (
+        "A practitioner left the team.",
+        None,
+        True,
+    )
+    lead = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
+    assert lead[-1].author is not None and lead[-1].author.name == "Nina Nurse"
+    assert "Nina" not in json.dumps([e.model_dump(mode="json") for e in member])
