@@ -30,13 +30,13 @@ class FakeAnalyticsStore:
 
     async def counts(
         self, *, child_id: str, granularity: Granularity, family_view: bool
-    ) -> list[tuple[str, str, int]]:
+    ) -> list[tuple[str, bool, str, int]]:
         counted = Counter(
-            (p["agency"], p[granularity])
+            (p["agency"], p.get("sensitive_service") is True, p[granularity])
             for p in self.points.values()
             if p["child_id"] == child_id and (not family_view or p.get("visibility") == "family_visible")
         )
-        return [(agency, period, n) for (agency, period), n in counted.items()]
+        return [(agency, sensitive, period, n) for (agency, sensitive, period), n in counted.items()]
 
 
 class FakeCloudStore:

@@ -272,7 +272,7 @@ async def test_a_word_lists_the_entries_it_came_from_as_the_reader_may_see_them(
     lead = await entries(LEAD)  # the lead may know which service it was
     assert sorted(lead) == sorted([(entry_id_of(clinic), "health"), (entry_id_of(school), "school")])
     family = await entries(PARENT)  # the restricted entry is not the family's; the clinic stays unnamed
-    assert family == [(entry_id_of(clinic), "A confidential health service")]
+    assert family == [(entry_id_of(clinic), "a confidential health service")]
 
 
 async def test_every_cloud_read_is_authorized_and_audited(analytics: Analytics) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from chronology_fakes import FakeChronologyStore
 
-from chronology.models import ChronologyQuery, entry_document
+from chronology.models import ACCOUNT_SOURCE, HIDDEN_PROVIDER, ChronologyQuery, entry_document
 from chronology.store import MARKS, ChronologyStore, MongoChronologyStore
 from devstack.infra import Endpoints
 from shared import mongo
@@ -141,6 +141,51 @@ async def test_filters_match_fields_stored_and_fields_left_out_alike(store: Chro
     # only: pinned here as the store behaves today, on both implementations.
     assert await ids(store, child, kinds=["contact", "account"]) == ["account"]
     assert await ids(store, child, significant_only=True) == ["flagged"]
+
+
+async def test_an_agency_filter_that_hides_sensitive_providers_answers_as_for_an_agency_without_entries(
+    store: ChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    await store.add_entries(
+        [
+            doc(child, summary="clinic", agency="health", sensitive_service=True, occurred_at=MONDAY),
+            doc(child, summary="visitor", agency="health", occurred_at=MONDAY + timedelta(hours=1)),
+            doc(child, summary="school", occurred_at=MONDAY + timedelta(hours=2)),
+        ]
+    )
+    by_clinic = {
+        **doc(child, summary="nurse left", occurred_at=MONDAY + timedelta(hours=3)),
+        "kind": "account",
+        "agency": ACCOUNT_SOURCE,
+        "sensitive_service": True,
+    }
+    await store.add_entries([by_clinic])
+
+    async def hiding(agencies: list[str]) -> tuple[list[str], int]:
+        query = ChronologyQuery(agencies=agencies, hide_sensitive_agencies=True)
+        entries, total = await store.page(child_id=child, query=query, family_only=False, limit=100)
+        return [e.summary for e in entries], total
+
+    assert await hiding(["health"]) == (["visitor"], 1)
+    assert await hiding([HIDDEN_PROVIDER]) == (["clinic"], 1)
+    assert await hiding(["health", HIDDEN_PROVIDER]) == (["clinic", "visitor"], 2)
+    assert await hiding(["housing"]) == ([], 0)
+    assert await hiding([ACCOUNT_SOURCE]) == (["nurse left"], 1)  # shown under its source, so found by it
+    assert await ids(store, child, agencies=["health"]) == ["clinic", "visitor"]  # for those who may see
+
+
+async def test_family_visible_ids_are_the_childs_entries_the_family_may_see(store: ChronologyStore) -> None:
+    child, other = new_nhs_number(), new_nhs_number()
+    shared, restricted = doc(child), doc(child, visibility="restricted")
+    elsewhere = doc(other)
+    await store.add_entries([shared, restricted, elsewhere])
+
+    found = await store.family_visible_ids(
+        child_id=child, ids=[shared["_id"], restricted["_id"], elsewhere["_id"], "nothing"]
+    )
+
+    assert found == {shared["_id"]}
 
 
 async def test_the_leads_latest_mark_overrides_the_agencys_flag(store: ChronologyStore) -> None:

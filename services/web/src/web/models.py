@@ -40,6 +40,7 @@ class TeamEntry(Read):
     contact: str | None = None
     lead: bool = False
     joined_at: datetime | None = None
+    details_withheld: bool = False  # a shielded child: name and contact could say where the child is
 
 
 class FamilyEntry(Read):
@@ -135,6 +136,7 @@ class ChronologyEntry(Read):
     superseded_by: str | None = None
     duplicate_group: str | None = None
     provider_hidden: bool = False
+    author_withheld: bool = False  # a shielded child: the author could say where the child is
     significance_marked: bool = False  # the lead's mark, rather than the agency's own flag
     kind: str = "contact"  # contact (from an agency) or account (a change to the team or the record)
 

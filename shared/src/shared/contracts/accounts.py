@@ -40,6 +40,10 @@ class Actor(BaseModel):
     kind: PrincipalKind | Literal["system"]
     agency: str | None = None
     role: str | None = None
+    sensitive_service: bool = Field(
+        default=False,
+        description="Works for a sexual health, mental health or substance misuse service: not to be named.",
+    )
 
 
 class PersonRef(BaseModel):

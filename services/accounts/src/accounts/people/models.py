@@ -52,11 +52,14 @@ class Person(BaseModel):
         )
 
 
-def actor_of(principal: Principal) -> Actor:
+def actor_of(principal: Principal, *, sensitive_service: bool = False) -> Actor:
+    """The principal as the author of an account event; `sensitive_service` so that every service that shows
+    the change can keep a sensitive-service practitioner unnamed (BRIEF §3)."""
     return Actor(
         person_id=principal.subject,
         name=principal.name,
         kind=principal.kind,
         agency=principal.agency,
         role=principal.role,
+        sensitive_service=sensitive_service,
     )

@@ -16,11 +16,20 @@ from accounts.people.models import Person, actor_of
 from accounts.people.signin import VERIFIER_LEEWAY
 from accounts.people.store import UsernameTaken
 from accounts.people.throttle import Throttle
-from shared.contracts.accounts import PersonDisabled, PersonEnabled, person_event
+from shared.contracts.accounts import Actor, PersonDisabled, PersonEnabled, person_event
 from shared.events import utc_now
-from shared.policy import Decision, Principal, PrincipalKind
+from shared.policy import ChildAccess, Decision, Principal, PrincipalKind
 
 log = logging.getLogger(__name__)
+
+
+async def actor_for(ctx: Accounts, principal: Principal, access: ChildAccess | None = None) -> Actor:
+    """The principal as the author of a change, flagged when they work for a sensitive service: from the
+    child's team when they are in it, else from their person record."""
+    member = access.member(principal.subject) if access is not None else None
+    if member is not None:
+        return actor_of(principal, sensitive_service=member.sensitive_service)
+    return actor_of(principal, sensitive_service=(await person_of(ctx, principal)).sensitive_service)
 
 
 async def person_of(ctx: Accounts, principal: Principal) -> Person:

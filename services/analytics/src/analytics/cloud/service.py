@@ -14,9 +14,7 @@ from analytics.cloud.models import CloudTerm, CloudView, KeywordCloud, KeywordEn
 from analytics.cloud.store import CloudStore, cloud_id
 from shared.access import SnapshotStore
 from shared.contact_feed import ChildContact, refuse_foreign_corrections
-from shared.policy import ChildAccess
-
-HIDDEN_PROVIDER = "A confidential health service"
+from shared.policy import HIDDEN_PROVIDER, ChildAccess
 
 
 def people_of(access: ChildAccess | None) -> frozenset[str]:
