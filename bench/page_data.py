@@ -107,10 +107,15 @@ async def _open_child(api: _Api, i: int, nhs: str, run: str) -> None:
         },
     )
     child = opened["child_id"]
+    asked = await api.call(
+        "POST", f"/children/{child}/join-requests", member, {"reason": "health visiting the family"}
+    )
+    await api.call("POST", f"/children/{child}/join-requests/{asked['request_id']}/approve", lead, {})
+    # The member makes the parent's account and the lead links it: nobody links an account they made.
     person = await api.call(
         "POST",
         "/people",
-        lead,
+        member,
         {
             "username": f"bench-{run}-parent-{i}",
             "name": f"Parent of {_name(i)}",
@@ -124,10 +129,6 @@ async def _open_child(api: _Api, i: int, nhs: str, run: str) -> None:
         lead,
         {"person_id": person["person_id"], "relationship": "parent"},
     )
-    asked = await api.call(
-        "POST", f"/children/{child}/join-requests", member, {"reason": "health visiting the family"}
-    )
-    await api.call("POST", f"/children/{child}/join-requests/{asked['request_id']}/approve", lead, {})
     parent = Principal(subject=person["person_id"], name=person["name"], kind="family", role="parent")
     for n in range(AUDIT_VIEWS):
         await api.call("GET", f"/children/{child}", (lead, member, parent)[n % 3])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -68,8 +69,10 @@ async def read_chronology(
         skip=skip,
     )
     ids = [e.id for e in entries]
-    corrected = await store.corrections_of(child_id=child_id, entry_ids=ids, family_only=lens.family_view)
-    marks = await store.significance(child_id=child_id, entry_ids=ids)
+    corrected, marks = await asyncio.gather(
+        store.corrections_of(child_id=child_id, entry_ids=ids, family_only=lens.family_view),
+        store.significance(child_id=child_id, entry_ids=ids),
+    )
     entries = [_as_seen(e, lens, corrected.get(e.id), marks.get(e.id)) for e in entries]
     _group_duplicates(entries)
     more = skip + len(entries) < total
