@@ -80,6 +80,9 @@ class _Api:
         headers = {"Authorization": f"Bearer {self.data.token(who)}"}
         for attempt in range(5):
             response = await self.http.request(method, path, json=body, headers=headers)
+            if response.status_code == 409 and attempt and "child_id" in response.text:
+                # An earlier attempt opened the account before it answered 503: that is the child.
+                return {"child_id": response.json()["child_id"]}
             if response.status_code < 500:
                 break
             await asyncio.sleep(0.5 * (attempt + 1))  # accounts busy: the load is ours, back off
