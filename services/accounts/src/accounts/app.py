@@ -98,7 +98,7 @@ def create_app(
     runtime.consume(
         [topics.audit_events, topics.accounts_events],
         decode=audit_record_decoder(topics),
-        handle=handlers.on_audit_records(ctx.audit_store),
+        handle=handlers.on_audit_records(ctx.audit_store, ctx.people),
         title="accounts: audit and account events into the audit log",
     )
     runtime.consume(

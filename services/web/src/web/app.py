@@ -81,8 +81,18 @@ def create_app(
     registry = CollectorRegistry()
     timing = backend_histogram(registry)
 
+    # A bounded pool per backend, every connection kept alive (httpx keeps 20 by default, so under load the
+    # rest were opened and closed per call), and a short wait for a free one: past capacity the page fails
+    # quickly instead of queueing.
+    limits = httpx.Limits(
+        max_connections=settings.backend_connections,
+        max_keepalive_connections=settings.backend_connections,
+        keepalive_expiry=30.0,
+    )
+    timeout = httpx.Timeout(settings.backend_timeout_s, pool=settings.backend_pool_wait_s)
+
     def client(base_url: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=base_url, timeout=settings.backend_timeout_s, transport=transport)
+        return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits, transport=transport)
 
     web = Web(
         settings=settings,

@@ -1,14 +1,14 @@
 """The keyword cloud on the child's page: the words, sized by how many entries they come up in, and, once one
-is chosen, the entries it came from, each a link to its day in the chronology."""
+is chosen, the entries it came from, each a link to its day in the chronology. Both are fetched as the page's
+sections (`web.sections`)."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from web.clients import AnalyticsClient, BackendError
+from web.clients import BackendError
 from web.models import KeywordCloud, KeywordEntries
 
 SIZES = 5  # font-size steps, cloud-1 (smallest) to cloud-5
@@ -44,18 +44,15 @@ def sized(cloud: KeywordCloud, child_id: str) -> list[Word]:
     return words
 
 
-async def cloud_section(
-    analytics: AnalyticsClient, child_id: str, keyword: str, *, token: str
+def cloud_view(
+    child_id: str, cloud: KeywordCloud | BackendError, chosen: KeywordEntries | BackendError | None
 ) -> CloudSection:
-    """The cloud, and the chosen word's entries, fetched together; a failure shows in the section only."""
-    try:
-        if keyword:
-            cloud, chosen = await asyncio.gather(
-                analytics.keyword_cloud(child_id, token=token),
-                analytics.keyword_entries(child_id, keyword, token=token),
-            )
-        else:
-            cloud, chosen = await analytics.keyword_cloud(child_id, token=token), None
-    except BackendError as err:
-        return CloudSection(words=[], documents=0, chosen=None, error=err)
+    """The section as shown: the sized words, the chosen word's records, or what went wrong (in the section
+    only: the rest of the page is served)."""
+    if isinstance(cloud, BackendError):
+        return CloudSection(words=[], documents=0, chosen=None, error=cloud)
+    if isinstance(chosen, BackendError):
+        return CloudSection(
+            words=sized(cloud, child_id), documents=cloud.documents, chosen=None, error=chosen
+        )
     return CloudSection(words=sized(cloud, child_id), documents=cloud.documents, chosen=chosen, error=None)

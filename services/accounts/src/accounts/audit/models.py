@@ -78,6 +78,15 @@ class Viewer(BaseModel):
     break_glass: bool
 
 
+class KnownViewer(Viewer):
+    """A viewer as the read model keeps them: whether they work for a sensitive service is never shown."""
+
+    sensitive_service: bool = False
+
+    def shown(self) -> Viewer:
+        return Viewer.model_validate(self.model_dump(exclude={"sensitive_service"}))
+
+
 def entry_from_audit(event: Envelope[AuditRecorded]) -> AuditEntry:
     data = event.data
     return AuditEntry(id=event.id, **data.model_dump())
