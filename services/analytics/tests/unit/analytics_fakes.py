@@ -4,39 +4,35 @@ document per event id, and the clouds as last rebuilt."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from analytics.cloud.keywords import Keywords, extract_batch
 from analytics.cloud.models import CloudView
 from analytics.cloud.store import cloud_id
-from analytics.models import Granularity
 from shared.mongo import AppendResult, Document
 from testsupport.memory import append_by_id
 
 
 class FakeAnalyticsStore:
     def __init__(self) -> None:
-        self.points: dict[str, Document] = {}  # by `_id`: `<agency>:<event id>`
+        self.stored: dict[str, Document] = {}  # by `_id`: `<agency>:<event id>`
 
     async def create_indexes(self) -> None:
         pass
 
     async def add_points(self, docs: Sequence[Document]) -> AppendResult:
-        return append_by_id(self.points, docs)
+        return append_by_id(self.stored, docs)
 
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        return {i for i in ids if i in self.points}
+        return {i for i in ids if i in self.stored}
 
-    async def counts(
-        self, *, child_id: str, granularity: Granularity, family_view: bool
-    ) -> list[tuple[str, bool, str, int]]:
-        counted = Counter(
-            (p["agency"], p.get("sensitive_service") is True, p[granularity])
-            for p in self.points.values()
+    async def points(self, *, child_id: str, family_view: bool) -> list[Document]:
+        fields = ("_id", "agency", "day", "sensitive_service", "supersedes")
+        return [
+            {k: p[k] for k in fields if k in p}
+            for p in self.stored.values()
             if p["child_id"] == child_id and (not family_view or p.get("visibility") == "family_visible")
-        )
-        return [(agency, sensitive, period, n) for (agency, sensitive, period), n in counted.items()]
+        ]
 
 
 class FakeCloudStore:

@@ -112,7 +112,7 @@ async def test_the_same_event_published_twice_is_counted_once(analytics: Analyti
     await analytics.publish(TOPICS.contact("school"), event, event)
 
     assert (await analytics.graph(child)).json()["total"] == 1
-    assert list(analytics.store.points) == [entry_id_of(event)]
+    assert list(analytics.store.stored) == [entry_id_of(event)]
 
 
 async def test_a_contact_identified_by_accounts_is_counted_under_that_child(analytics: Analytics) -> None:
@@ -129,7 +129,7 @@ async def test_a_contact_identified_by_accounts_is_counted_under_that_child(anal
     )
 
     await analytics.publish(TOPICS.contact("school"), unnamed)
-    assert analytics.store.points == {}
+    assert analytics.store.stored == {}
     await analytics.publish(
         TOPICS.identity_events,
         contact_identified(ContactIdentified(child_id=child, how="exact_match", contact=unnamed)),
@@ -165,6 +165,45 @@ async def test_every_graph_read_is_audited_refusals_included(analytics: Analytic
 
     audited = [(e.data.actor_id, e.data.action, e.data.allowed, e.data.view) for e in analytics.audit.events]
     assert audited == [(PARENT, "read_graph", True, "family"), ("someone-else", "read_graph", False, None)]
+
+
+async def test_a_correction_replaces_what_it_corrects_in_the_graph(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    original = contact_event(child, occurred_at=MONDAY)
+    fixed = contact_event(child, occurred_at=MONDAY + timedelta(days=8), supersedes=original.id)
+
+    await analytics.publish(TOPICS.contact("school"), original, fixed)
+
+    assert await analytics.series(child) == [("school", [("2026-03-09", 1)])]
+    assert (await analytics.graph(child)).json()["total"] == 1
+
+
+async def test_the_graph_chooses_weeks_or_months_for_the_span_and_shows_the_silent_ones(
+    analytics: Analytics,
+) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    early, late = (
+        contact_event(child, occurred_at=MONDAY),
+        contact_event(child, occurred_at=MONDAY + timedelta(days=21)),
+    )
+    await analytics.publish(TOPICS.contact("school"), early, late)
+
+    weeks = (await analytics.graph(child, granularity="auto")).json()
+    assert weeks["granularity"] == "week"
+    assert weeks["periods"] == ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"]
+
+    await analytics.publish(
+        TOPICS.contact("school"), contact_event(child, occurred_at=MONDAY + timedelta(days=300))
+    )
+    months = (await analytics.graph(child, granularity="auto")).json()
+    assert months["granularity"] == "month"
+    assert months["periods"][0] == "2026-03-01" and months["periods"][-1] == "2026-12-01"
+    assert len(months["periods"]) == 10
+    assert await analytics.series(child, granularity="month") == [
+        ("school", [("2026-03-01", 2), ("2026-12-01", 1)])
+    ]
 
 
 # --- the keyword cloud -------------------------------------------------------------------------------------

@@ -161,6 +161,7 @@ class ContactGraph(Read):
     child_id: str
     granularity: str
     total: int
+    periods: list[str] = []
     series: list[AgencySeries]
 
 

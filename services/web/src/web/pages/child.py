@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -19,10 +19,10 @@ from shared.text import Line, Prose
 from shared.topics import AGENCIES
 from web.clients import BackendError, Forbidden, Rejected
 from web.cloud import cloud_view
-from web.graph import line_chart
+from web.graph import contact_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.models import ChildHeader
-from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
+from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, Web, render, web_of
 from web.sections import Sections
 from web.timeline import arrange, corrections, impact_of
 
@@ -43,7 +43,7 @@ class Filters:
     significant_only: bool = False
     kind: str = ""
     cursor: str = ""
-    granularity: Literal["day", "week"] = "week"
+    granularity: Literal["auto", "week", "month"] = "auto"
     problem: str | None = None
 
     @property
@@ -80,7 +80,7 @@ class Filters:
             "significant_only": "1" if self.significant_only else "",
             "kind": self.kind,
             "cursor": self.cursor,
-            "granularity": "" if self.granularity == "week" else self.granularity,
+            "granularity": "" if self.granularity == "auto" else self.granularity,
         }
         for key, value in changes.items():
             values[key] = value or ""
@@ -118,7 +118,7 @@ def read_filters(
         significant_only=significant_only in ("1", "true", "on"),
         kind=kind if kind in ENTRY_KINDS else "",
         cursor=cursor if cursor.isdigit() else "",
-        granularity="day" if granularity == "day" else "week",
+        granularity="week" if granularity == "week" else "month" if granularity == "month" else "auto",
         problem=problem,
     )
 
@@ -149,10 +149,18 @@ async def child_page(
     keyword: Annotated[Line, Query(max_length=200)] = "",
 ) -> Response:
     """Everything about the child this person may see, on one page."""
-    web = web_of(request)
     filters = read_filters(
         date_from, date_to, agency, contact_type, significant_only, kind, cursor, granularity
     )
+    page = await load_page(web_of(request), user, child_id, filters, keyword=keyword.strip())
+    return render(request, "child.html", **page)
+
+
+async def load_page(
+    web: Web, user: SignedIn, child_id: str, filters: Filters, *, keyword: str = ""
+) -> dict[str, Any]:
+    """What `child.html` shows this person: every section fetched at once, each failing on its own, but no
+    page at all if who the child is cannot be read. (The page benchmark's baseline preloads the same.)"""
     sections = Sections(timeout_s=web.settings.section_timeout_s)
     header_section = sections.add("accounts", web.accounts.child(child_id, token=user.token))
     viewers_section = sections.add("accounts", web.accounts.viewers(child_id, token=user.token))
@@ -163,7 +171,6 @@ async def child_page(
         "analytics", web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)
     )
     cloud_section = sections.add("analytics", web.analytics.keyword_cloud(child_id, token=user.token))
-    keyword = keyword.strip()
     chosen = (
         sections.add("analytics", web.analytics.keyword_entries(child_id, keyword, token=user.token))
         if keyword
@@ -172,31 +179,28 @@ async def child_page(
     await sections.fetch()
     header, viewers = header_section.value, viewers_section.value
     chronology, graph = chronology_section.value, graph_section.value
-    cloud = cloud_view(child_id, cloud_section.value, None if chosen is None else chosen.value)
     if isinstance(header, BackendError):
         raise header  # who the child is decides whether there is a page at all
     family = header.view == "family"
     entries = [] if isinstance(chronology, BackendError) else chronology.entries
-    return render(
-        request,
-        "child.html",
-        child=header,
-        family=family,
-        today=date.today(),
-        viewers=viewers,
-        chronology=chronology,
-        days=arrange(entries),
-        by_id=corrections(entries),
-        impact=lambda code: impact_of(code, family=family, child_name=header.given_name),
-        chart=None if isinstance(graph, BackendError) else line_chart(graph.series, graph.granularity),
-        graph_error=graph if isinstance(graph, BackendError) else None,
-        cloud=cloud,
-        filters=filters,
-        agencies=AGENCIES,
-        contact_types=CONTACT_TYPE_LABELS,
-        entry_kinds=ENTRY_KINDS,
-        can_mark=can_mark_significance(user, header),
-    )
+    return {
+        "child": header,
+        "family": family,
+        "today": date.today(),
+        "viewers": viewers,
+        "chronology": chronology,
+        "days": arrange(entries),
+        "by_id": corrections(entries),
+        "impact": lambda code: impact_of(code, family=family, child_name=header.given_name),
+        "chart": None if isinstance(graph, BackendError) else contact_chart(graph),
+        "graph_error": graph if isinstance(graph, BackendError) else None,
+        "cloud": cloud_view(child_id, cloud_section.value, None if chosen is None else chosen.value),
+        "filters": filters,
+        "agencies": AGENCIES,
+        "contact_types": CONTACT_TYPE_LABELS,
+        "entry_kinds": ENTRY_KINDS,
+        "can_mark": can_mark_significance(user, header),
+    }
 
 
 @router.post("/children/{child_id}/entries/{entry_id}/significance", summary="Mark an entry significant")
