@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from web.cloud import SIZES, cloud_view, sized
 from web.clients import Unavailable
+from web.cloud import SIZES, cloud_view, sized
 from web.models import CloudTerm, KeywordCloud
 
 
