@@ -190,6 +190,8 @@ class World:
     child_id: str
     other_child_id: str
     pending_request_id: str
+    # A family account of its own, for the endpoints that disable or enable an account.
+    family_account_id: str = ""
 
 
 async def build_world(ctx: Accounts, people: dict[str, Person]) -> World:
@@ -238,4 +240,17 @@ async def build_world(ctx: Accounts, people: dict[str, Person]) -> World:
         person_id=people["other_family"].person_id,
         relationship="parent",
     )
-    return World(child_id=child_id, other_child_id=other_child_id, pending_request_id=pending.request_id)
+    account = Person(
+        person_id=f"p-account-{uuid.uuid4().hex[:8]}",
+        username=f"account.{uuid.uuid4().hex[:8]}",
+        name="A Carer",
+        kind="family",
+        role="carer",
+    )
+    await ctx.people.insert_person(account)
+    return World(
+        child_id=child_id,
+        other_child_id=other_child_id,
+        pending_request_id=pending.request_id,
+        family_account_id=account.person_id,
+    )
