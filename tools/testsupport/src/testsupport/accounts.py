@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import string
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -149,6 +150,25 @@ async def running_accounts(
             mongo_client = mongo.connect(mongo_url, app_name="accounts-tests")
             await mongo_client.drop_database(database)
             await mongo_client.close()
+
+
+_TOKENS: dict[tuple[str, str], tuple[float, str]] = {}
+
+
+def signed_in_token(accounts_url: str, username: str, password: str) -> str:
+    """An access token of `username` from a running accounts' `/auth/token`, signed in again only when the last
+    one is within a minute of its end: sign-in is limited per user name and per client, and tests poll."""
+    kept = _TOKENS.get((accounts_url, username))
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    response = httpx.post(
+        f"{accounts_url}/auth/token", json={"username": username, "password": password}, timeout=10
+    )
+    response.raise_for_status()
+    body = response.json()
+    token = str(body["access_token"])
+    _TOKENS[(accounts_url, username)] = (time.monotonic() + float(body["expires_in"]) - 60, token)
+    return token
 
 
 def seed_demo(accounts: ServiceProcess, *, password: str) -> None:
