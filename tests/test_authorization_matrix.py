@@ -96,6 +96,26 @@ def _e(
 
 ENDPOINTS: list[Endpoint] = [
     _e("me", "GET", "/me", lambda w, p: ("/me", None), SIGNED_IN),
+    # These tokens belong to no sign-in session (issued directly), so signing out ends nothing here; what it
+    # ends is shown in tests/test_tokens_e2e.py.
+    _e("sign out", "POST", "/auth/sign-out", lambda w, p: ("/auth/sign-out", None), SIGNED_IN, 204),
+    # Managers answer for family accounts, and for their own agency's staff (tests/test_tokens_e2e.py).
+    _e(
+        "disable an account",
+        "POST",
+        "/people/{person_id}/disable",
+        lambda w, p: (f"/people/{w.family_account_id}/disable", {"reason": "moved away"}),
+        MANAGERS,
+        mutates=True,
+    ),
+    _e(
+        "enable an account",
+        "POST",
+        "/people/{person_id}/enable",
+        lambda w, p: (f"/people/{w.family_account_id}/enable", {"reason": "back in the area"}),
+        MANAGERS,
+        mutates=True,
+    ),
     _e("my children", "GET", "/me/children", lambda w, p: ("/me/children", None), SIGNED_IN),
     _e("requests to decide", "GET", "/me/join-requests", lambda w, p: ("/me/join-requests", None), SIGNED_IN),
     _e("agencies", "GET", "/agencies", lambda w, p: ("/agencies", None), SIGNED_IN),
@@ -252,6 +272,7 @@ ENDPOINTS: list[Endpoint] = [
 RESOLVE_ROUTES = {("POST", "/matches/{match_id}/resolve"), ("POST", "/contact-matches/{match_id}/resolve")}
 PUBLIC_ROUTES = {
     ("POST", "/auth/token"),
+    ("POST", "/auth/refresh"),  # a refresh token is its own credential (tests/test_tokens_e2e.py)
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/.well-known/openid-configuration"),
     ("GET", "/healthz"),
@@ -469,7 +490,8 @@ async def test_every_refusal_is_recorded_with_its_reason(setup: Setup) -> None:
     sink = setup.accounts.audit
     assert sink is not None
     before = len(sink.events)
-    status = await _call(setup, ENDPOINTS[5], "other_family", setup.world)  # the child header
+    header = next(e for e in ENDPOINTS if e.name == "child header")
+    status = await _call(setup, header, "other_family", setup.world)
     assert status == 403
     [record] = [e.data for e in sink.events[before:]]
     assert record.actor_id == setup.people["other_family"].person_id

@@ -18,13 +18,15 @@ from confluent_kafka import Producer
 
 from devstack.infra import Endpoints
 from shared.topics import Topics
-from testsupport.accounts import seed_demo
+from testsupport.accounts import seed_demo, signed_in_token
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
 LOGS = Path(__file__).resolve().parent.parent / ".cache" / "test-logs"
 TOPICS = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")
 PASSWORD = f"demo-{uuid.uuid4().hex[:12]}"
+
+
 AMY = "9434765919"  # demo child: Amy Example, born 2014-05-14, LS6 2AB; lead sam.okafor
 
 
@@ -55,11 +57,7 @@ class Stack:
         self.chronology = chronology
 
     def headers(self, username: str) -> dict[str, str]:
-        response = httpx.post(
-            f"{self.accounts.url}/auth/token", json={"username": username, "password": PASSWORD}, timeout=10
-        )
-        response.raise_for_status()
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return {"Authorization": f"Bearer {signed_in_token(self.accounts.url, username, PASSWORD)}"}
 
     def summaries(self) -> list[str]:
         response = httpx.get(

@@ -25,7 +25,9 @@ from analytics.settings import AnalyticsSettings
 from chronology.app import create_app as chronology_app
 from chronology.settings import ChronologySettings
 from devstack.infra import Endpoints
-from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, SigningKey
+from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, Revocations, SigningKey
+from shared.contracts.accounts import Actor, PersonDisabled, SessionEnded
+from shared.policy import Principal
 from testsupport.identities import Identities
 from web.app import create_app as web_app
 from web.settings import WebSettings
@@ -152,3 +154,40 @@ async def test_a_good_token_gets_past_sign_in(infra: Endpoints) -> None:
         )
         assert response.status_code == 503, response.text
         assert "audit log" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("service", ["chronology", "analytics"])
+async def test_every_route_refuses_a_signed_out_or_disabled_accounts_token(service: str) -> None:
+    # What each service's revocation list holds once it has read `session.ended` / `person.disabled` from
+    # accounts.events (tests/test_tokens_e2e.py shows them arriving there from accounts).
+    app = APPS[service]()
+    now = datetime.now(UTC)
+    actor = Actor(person_id="p-manager", name="A Manager", kind="manager", agency="socialcare")
+    revocations: Revocations = app.state.revocations
+    until = now + timedelta(minutes=10)
+    revocations.apply(
+        SessionEnded(
+            person_id="p-signed-out",
+            actor=actor,
+            at=now,
+            tokens_until=until,
+            session_id="s-ended",
+            reason="signed_out",
+        )
+    )
+    revocations.apply(
+        PersonDisabled(person_id="p-disabled", actor=actor, at=now, tokens_until=until, reason="left")
+    )
+    signed_out = Principal(subject="p-signed-out", name="Signed Out", kind="practitioner", agency="school")
+    disabled = Principal(subject="p-disabled", name="Disabled", kind="practitioner", agency="school")
+    tokens = {
+        "signed out": IDS.issuer.issue(signed_out, session_id="s-ended").access_token,
+        "disabled": IDS.issuer.issue(disabled, now=now - timedelta(seconds=5)).access_token,
+    }
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+    ) as client:
+        for why, token in tokens.items():
+            for method, path in guarded_routes(app):
+                response = await client.request(method, path, headers={"Authorization": f"Bearer {token}"})
+                assert response.status_code == 401 and "revoked" in response.text, (why, method, path)

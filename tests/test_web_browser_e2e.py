@@ -38,7 +38,7 @@ from devstack.browser import FLAGS, ensure_browser
 from devstack.demo_accounts import sign_in_page_users
 from devstack.infra import Endpoints
 from shared.topics import Topics
-from testsupport.accounts import seed_demo
+from testsupport.accounts import seed_demo, signed_in_token
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -48,6 +48,8 @@ LOGS = ROOT / ".cache" / "test-logs"
 SCREENSHOTS = ROOT / ".cache" / "screenshots"
 TOPICS = Topics(prefix=f"w{uuid.uuid4().hex[:8]}.")
 PASSWORD = f"demo-{uuid.uuid4().hex[:12]}"
+
+
 AMY = "9434765919"  # a demo child (devstack.demo_accounts): lead Sam Okafor, parent Kerry Example
 PHONE, DESKTOP = 390, 1280
 MARKER = uuid.uuid4().hex[:8]
@@ -162,11 +164,7 @@ class Stack:
     web: ServiceProcess
 
     def token(self, username: str) -> str:
-        response = httpx.post(
-            f"{self.accounts.url}/auth/token", json={"username": username, "password": PASSWORD}, timeout=10
-        )
-        response.raise_for_status()
-        return str(response.json()["access_token"])
+        return signed_in_token(self.accounts.url, username, PASSWORD)
 
     def read_chronology(self, username: str) -> httpx.Response:
         return httpx.get(

@@ -167,11 +167,32 @@ class TokenVerifier:
         expected_type = _KEY_TYPE_OF_ALGORITHM[str(algorithm)[:2]]
         if key.key_type != expected_type or (key.algorithm and key.algorithm != algorithm):
             raise TokenRejected(f"algorithm {algorithm} does not match the key named {kid!r}")
+        claims = self._decode(token, key.key, str(algorithm))
+        principal = principal_from_claims(claims)
+        session_id = claims.get("sid")
+        if session_id is not None and not isinstance(session_id, str):
+            raise TokenRejected("the token's sid is not a string")
+        issued_at = float(claims["iat"])
+        if self.revocations is not None:
+            why = self.revocations.revoked(
+                subject=principal.subject, session_id=session_id, issued_at=issued_at
+            )
+            if why is not None:
+                raise TokenRejected(why)
+        return VerifiedToken(
+            principal=principal,
+            issued_at=datetime.fromtimestamp(issued_at, UTC),
+            expires_at=datetime.fromtimestamp(float(claims["exp"]), UTC),
+            session_id=session_id,
+        )
+
+    def _decode(self, token: str, key: Any, algorithm: str) -> dict[str, Any]:
+        """The claims of a token whose signature, issuer, audience and lifetime verify with `key`."""
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
-                key=key.key,
-                algorithms=[str(algorithm)],
+                key=key,
+                algorithms=[algorithm],
                 audience=self.audience,
                 issuer=self.issuer,
                 leeway=self._leeway,
@@ -191,23 +212,7 @@ class TokenVerifier:
             raise TokenRejected(f"the token lacks a required claim: {err.claim}") from err
         except jwt.PyJWTError as err:
             raise TokenRejected(f"the token is not valid: {err}") from err
-        principal = principal_from_claims(claims)
-        session_id = claims.get("sid")
-        if session_id is not None and not isinstance(session_id, str):
-            raise TokenRejected("the token's sid is not a string")
-        issued_at = float(claims["iat"])
-        if self.revocations is not None:
-            why = self.revocations.revoked(
-                subject=principal.subject, session_id=session_id, issued_at=issued_at
-            )
-            if why is not None:
-                raise TokenRejected(why)
-        return VerifiedToken(
-            principal=principal,
-            issued_at=datetime.fromtimestamp(issued_at, UTC),
-            expires_at=datetime.fromtimestamp(float(claims["exp"]), UTC),
-            session_id=session_id,
-        )
+        return claims
 
 
 def principal_from_claims(claims: Mapping[str, Any]) -> Principal:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import string
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -151,6 +152,25 @@ async def running_accounts(
             await mongo_client.close()
 
 
+_TOKENS: dict[tuple[str, str], tuple[float, str]] = {}
+
+
+def signed_in_token(accounts_url: str, username: str, password: str) -> str:
+    """An access token of `username` from a running accounts' `/auth/token`, signed in again only when the last
+    one is within a minute of its end: sign-in is limited per user name and per client, and tests poll."""
+    kept = _TOKENS.get((accounts_url, username))
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    response = httpx.post(
+        f"{accounts_url}/auth/token", json={"username": username, "password": password}, timeout=10
+    )
+    response.raise_for_status()
+    body = response.json()
+    token = str(body["access_token"])
+    _TOKENS[(accounts_url, username)] = (time.monotonic() + float(body["expires_in"]) - 60, token)
+    return token
+
+
 def seed_demo(accounts: ServiceProcess, *, password: str) -> None:
     """Seed the demo people and children into a started accounts process's database, as `./dev up` does."""
     asyncio.run(demo_accounts.seed_service(demo_accounts.settings_of(accounts.env), password=password))
@@ -190,6 +210,8 @@ class World:
     child_id: str
     other_child_id: str
     pending_request_id: str
+    # A family account of its own, for the endpoints that disable or enable an account.
+    family_account_id: str = ""
 
 
 async def build_world(ctx: Accounts, people: dict[str, Person]) -> World:
@@ -238,4 +260,17 @@ async def build_world(ctx: Accounts, people: dict[str, Person]) -> World:
         person_id=people["other_family"].person_id,
         relationship="parent",
     )
-    return World(child_id=child_id, other_child_id=other_child_id, pending_request_id=pending.request_id)
+    account = Person(
+        person_id=f"p-account-{uuid.uuid4().hex[:8]}",
+        username=f"account.{uuid.uuid4().hex[:8]}",
+        name="A Carer",
+        kind="family",
+        role="carer",
+    )
+    await ctx.people.insert_person(account)
+    return World(
+        child_id=child_id,
+        other_child_id=other_child_id,
+        pending_request_id=pending.request_id,
+        family_account_id=account.person_id,
+    )

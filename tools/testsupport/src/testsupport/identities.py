@@ -7,7 +7,7 @@ child from `accounts.events`, exactly as they do from the accounts service.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 
@@ -29,8 +29,12 @@ class Identities:
     """Tokens from a key generated for this test session."""
 
     def __init__(self) -> None:
+        # An hour, not accounts' minutes: a benchmark or a long test keeps one token throughout.
         self.issuer = TokenIssuer(
-            keys=[SigningKey.generate()], issuer=DEFAULT_ISSUER, audience=DEFAULT_AUDIENCE
+            keys=[SigningKey.generate()],
+            issuer=DEFAULT_ISSUER,
+            audience=DEFAULT_AUDIENCE,
+            ttl=timedelta(hours=1),
         )
 
     def jwks_json(self) -> str:

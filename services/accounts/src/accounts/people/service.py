@@ -113,15 +113,7 @@ async def create_person(
         password_hash=await asyncio.to_thread(passwords.hash_password, password) if password else None,
         created_by=principal.subject,
     )
-    try:
-        await ctx.people.insert_person(person)
-    except UsernameTaken:
-        taken = Decision(allowed=False, reason="the user name is taken", relationship=decision.relationship)
-        await record(
-            ctx, principal=principal, action="manage_people", child_id=None, decision=taken, detail=asked
-        )
-        await throttle.conflict(person_id=principal.subject)
-        raise
+    await _insert(ctx, throttle, principal, person, decision=decision, asked=asked)
     await record(
         ctx,
         principal=principal,
@@ -131,6 +123,21 @@ async def create_person(
         detail=f"added {kind} account {person.person_id} ({username})",
     )
     return person
+
+
+async def _insert(
+    ctx: Accounts, throttle: Throttle, principal: Principal, person: Person, *, decision: Decision, asked: str
+) -> None:
+    """Store the new person; a taken user name is audited and counted before it is told."""
+    try:
+        await ctx.people.insert_person(person)
+    except UsernameTaken:
+        taken = Decision(allowed=False, reason="the user name is taken", relationship=decision.relationship)
+        await record(
+            ctx, principal=principal, action="manage_people", child_id=None, decision=taken, detail=asked
+        )
+        await throttle.conflict(person_id=principal.subject)
+        raise
 
 
 def _status_refusal(principal: Principal, person: Person) -> str | None:
