@@ -25,55 +25,21 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from shared.auth import verifier_from_settings
-from shared.topics import AGENCIES
 from web.app import templates
 from web.clients import AccountsClient, AnalyticsClient, BackendError, ChronologyClient
-from web.graph import line_chart
-from web.labels import CONTACT_TYPE_LABELS
-from web.pages.child import ENTRY_KINDS, Filters, can_mark_significance
+from web.pages.child import Filters, load_page
 from web.pages.common import SignedIn, Web, render
 from web.settings import WebSettings
-from web.timeline import arrange, corrections, impact_of
 
 PRELOAD_CONCURRENCY = 8
 
 
-async def _attempt(call: Any) -> Any:
-    try:
-        return await call
-    except BackendError as err:
-        return err
-
-
 async def _load(web: Web, user: SignedIn, child_id: str) -> dict[str, Any]:
-    """What `web.pages.child.child_page` reads for this person and child, with no filters set."""
-    filters = Filters()
-    header, viewers, chronology, graph = await asyncio.gather(
-        _attempt(web.accounts.child(child_id, token=user.token)),
-        _attempt(web.accounts.viewers(child_id, token=user.token)),
-        _attempt(web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())),
-        _attempt(web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)),
-    )
-    if isinstance(header, BackendError):
-        raise RuntimeError(f"baseline preload: {child_id} as {user.principal.subject}: {header}")
-    family = header.view == "family"
-    entries = [] if isinstance(chronology, BackendError) else chronology.entries
-    return {
-        "child": header,
-        "family": family,
-        "viewers": viewers,
-        "chronology": chronology,
-        "days": arrange(entries),
-        "by_id": corrections(entries),
-        "impact": lambda code: impact_of(code, family=family, child_name=header.given_name),
-        "chart": None if isinstance(graph, BackendError) else line_chart(graph.series, graph.granularity),
-        "graph_error": graph if isinstance(graph, BackendError) else None,
-        "filters": filters,
-        "agencies": AGENCIES,
-        "contact_types": CONTACT_TYPE_LABELS,
-        "entry_kinds": ENTRY_KINDS,
-        "can_mark": can_mark_significance(user, header),
-    }
+    """What `web.pages.child.child_page` shows this person and child, with no filters set."""
+    try:
+        return await load_page(web, user, child_id, Filters())
+    except BackendError as err:
+        raise RuntimeError(f"baseline preload: {child_id} as {user.principal.subject}: {err}") from err
 
 
 def create_app(config: dict[str, Any]) -> FastAPI:

@@ -37,7 +37,7 @@ MALFORMED: dict[str, tuple[str, str, str, dict[str, Any], int]] = {
         {"params": {"granularity": "year"}},
         422,
     ),
-    "web": ("post", "/sign-in", "/sign-in", {"data": {"username": "x" * 101}}, 404),
+    "web": ("post", "/sign-in", "/sign-in", {"data": {"username": "x" * 101}}, 400),
 }
 WITHOUT_INPUT = ("forum", "notifications")  # no route of theirs takes input: their documents promise no 422
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from analytics import service
 from analytics.deps import AnalyticsDep, ChildId
-from analytics.models import ContactGraph, Granularity
+from analytics.models import AskedGranularity, ContactGraph
 from shared.auth import PrincipalDep
 
 router = APIRouter(tags=["analytics"])
@@ -19,7 +19,9 @@ async def get_contact_graph(
     child_id: ChildId,
     principal: PrincipalDep,
     ctx: AnalyticsDep,
-    granularity: Annotated[Granularity, Query()] = "week",
+    granularity: Annotated[
+        AskedGranularity, Query(description="day, week or month; auto chooses weeks or months for the span")
+    ] = "auto",
 ) -> ContactGraph:
     """Agency contacts over time for the child's line graph; the family's graph leaves restricted
     contacts out, so a restricted entry cannot be inferred from a bump in the line, and a sensitive service's

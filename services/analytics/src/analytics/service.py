@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import date
 
-from analytics.models import AgencySeries, ContactGraph, Granularity, point_document
+from analytics.models import (
+    AgencySeries,
+    AskedGranularity,
+    ContactGraph,
+    period_start,
+    periods_between,
+    point_document,
+    resolve_granularity,
+)
 from analytics.store import AnalyticsStore
 from shared.contact_feed import ChildContact, refuse_foreign_corrections
 from shared.policy import HIDDEN_PROVIDER
@@ -24,24 +33,36 @@ async def contact_graph(
     *,
     store: AnalyticsStore,
     child_id: str,
-    granularity: Granularity,
+    granularity: AskedGranularity,
     family_view: bool = False,
     see_sensitive_providers: bool = False,
 ) -> ContactGraph:
-    """Contacts per agency per day or week, each series in time order.
+    """Contacts per agency per day, week or month ("auto": weeks for about six months, then months), each
+    series in time order, a correction counted in place of what it corrects.
 
     A sensitive service's contacts are counted, under the policy's neutral label, for a reader who may not
     see such providers: left out, the line would disagree with the chronology, which shows the same entries
     under that label; as their agency's own series (or in it), the graph would say which agency they are."""
+    points = await store.points(child_id=child_id, family_view=family_view)
+    corrected = {p["supersedes"] for p in points if p.get("supersedes")}
+    current = [(p, date.fromisoformat(p["day"])) for p in points if p["_id"] not in corrected]
+    days = [day for _, day in current]
+    resolved = resolve_granularity(granularity, min(days, default=None), max(days, default=None))
     by_agency: dict[str, Counter[str]] = defaultdict(Counter)
-    total = 0
-    for agency, sensitive, period, n in await store.counts(
-        child_id=child_id, granularity=granularity, family_view=family_view
-    ):
-        series_name = HIDDEN_PROVIDER if sensitive and not see_sensitive_providers else agency
-        by_agency[series_name][period] += n
-        total += n
+    for point, day in current:
+        series_name = (
+            HIDDEN_PROVIDER
+            if point.get("sensitive_service") and not see_sensitive_providers
+            else point["agency"]
+        )
+        by_agency[series_name][period_start(day, resolved).isoformat()] += 1
     series = [
         AgencySeries(agency=a, points=sorted(points.items())) for a, points in sorted(by_agency.items())
     ]
-    return ContactGraph(child_id=child_id, granularity=granularity, total=total, series=series)
+    return ContactGraph(
+        child_id=child_id,
+        granularity=resolved,
+        total=len(current),
+        periods=periods_between(min(days), max(days), resolved) if days else [],
+        series=series,
+    )

@@ -8,10 +8,10 @@ from typing import Any, Protocol
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from analytics.models import Granularity
 from shared import mongo
 
 POINTS = "contact_points"
+_POINT_FIELDS = {"agency": 1, "day": 1, "sensitive_service": 1, "supersedes": 1}
 INDEXES = {POINTS: [IndexModel([("child_id", ASCENDING), ("day", ASCENDING)])]}
 
 
@@ -29,11 +29,9 @@ class AnalyticsStore(Protocol):
         """Which of these point ids (`<agency>:<event id>`) are stored, whoever's child they are about."""
         ...
 
-    async def counts(
-        self, *, child_id: str, granularity: Granularity, family_view: bool
-    ) -> list[tuple[str, bool, str, int]]:
-        """(agency, from a sensitive service, period, contacts) for a child, in no particular order; the
-        family's counts leave restricted contacts out."""
+    async def points(self, *, child_id: str, family_view: bool) -> list[mongo.Document]:
+        """The child's points (id, agency, day, sensitive, what each corrects); the family's leave restricted
+        contacts out."""
         ...
 
 
@@ -53,18 +51,10 @@ class MongoAnalyticsStore:
         """Which of these point ids (`<agency>:<event id>`) are stored, whoever's child they are about."""
         return {d["_id"] async for d in self._points.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
 
-    async def counts(
-        self, *, child_id: str, granularity: Granularity, family_view: bool
-    ) -> list[tuple[str, bool, str, int]]:
-        """(agency, from a sensitive service, period, contacts) for a child; the family's counts leave
-        restricted contacts out."""
-        match: dict[str, Any] = {"child_id": child_id}
+    async def points(self, *, child_id: str, family_view: bool) -> list[mongo.Document]:
+        """The child's points; counted by the caller, since a correction replaces its original and FerretDB
+        has no way to say so in an aggregation: O(that child's contacts)."""
+        query: dict[str, Any] = {"child_id": child_id}
         if family_view:
-            match["visibility"] = "family_visible"
-        key = {"agency": "$agency", "sensitive": "$sensitive_service", "period": f"${granularity}"}
-        pipeline: list[dict[str, Any]] = [{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}]
-        rows = [d async for d in await self._points.aggregate(pipeline)]
-        return [
-            (r["_id"]["agency"], r["_id"].get("sensitive") is True, r["_id"]["period"], int(r["n"]))
-            for r in rows
-        ]
+            query["visibility"] = "family_visible"
+        return [d async for d in self._points.find(query, _POINT_FIELDS)]

@@ -62,41 +62,33 @@ async def test_existing_ids_are_found_whoever_the_child_is(store: AnalyticsStore
     assert await store.existing_ids([]) == set()
 
 
-async def test_counts_group_by_agency_sensitivity_and_period_and_the_family_sees_no_restricted_contact(
+async def test_a_childs_points_carry_what_the_graph_counts_and_the_family_gets_no_restricted_one(
     store: AnalyticsStore,
 ) -> None:
     child = new_nhs_number()
+    original = contact_event(child, occurred_at=MONDAY)
     await store.add_points(
         [
-            point(child, occurred_at=MONDAY),
-            point(child, occurred_at=MONDAY + timedelta(days=2)),
+            point_document(original, child_id=child),
+            point(child, occurred_at=MONDAY + timedelta(days=2), supersedes=original.id),
             point(child, agency="police", visibility="restricted", occurred_at=MONDAY),
             point(child, agency="health", sensitive_service=True, occurred_at=MONDAY),
-            point(child, agency="health", occurred_at=MONDAY),
             point(new_nhs_number(), occurred_at=MONDAY),
         ]
     )
 
-    weeks = await store.counts(child_id=child, granularity="week", family_view=False)
-    days = await store.counts(child_id=child, granularity="day", family_view=False)
-    family = await store.counts(child_id=child, granularity="week", family_view=True)
+    def shape(docs: list[mongo.Document]) -> list[tuple[str, str, bool, str | None]]:
+        return sorted(
+            (d["agency"], d["day"], d.get("sensitive_service", False), d.get("supersedes")) for d in docs
+        )
 
-    assert sorted(weeks) == [
-        ("health", False, "2026-03-02", 1),
-        ("health", True, "2026-03-02", 1),
-        ("police", False, "2026-03-02", 1),
-        ("school", False, "2026-03-02", 2),
+    assert shape(await store.points(child_id=child, family_view=False)) == [
+        ("health", "2026-03-02", True, None),
+        ("police", "2026-03-02", False, None),
+        ("school", "2026-03-02", False, None),
+        ("school", "2026-03-04", False, f"school:{original.id}"),
     ]
-    assert sorted(days) == [
-        ("health", False, "2026-03-02", 1),
-        ("health", True, "2026-03-02", 1),
-        ("police", False, "2026-03-02", 1),
-        ("school", False, "2026-03-02", 1),
-        ("school", False, "2026-03-04", 1),
-    ]
-    assert sorted(family) == [
-        ("health", False, "2026-03-02", 1),
-        ("health", True, "2026-03-02", 1),
-        ("school", False, "2026-03-02", 2),
-    ]
-    assert await store.counts(child_id=new_nhs_number(), granularity="day", family_view=False) == []
+    family = await store.points(child_id=child, family_view=True)
+    assert [d["agency"] for d in family if d["agency"] == "police"] == []
+    assert len(family) == 3
+    assert await store.points(child_id=new_nhs_number(), family_view=False) == []

@@ -104,7 +104,7 @@ async def test_a_sensitive_service_contact_is_one_neutral_series_unless_the_poli
     assert [(s.agency, s.points) for s in named.series] == [("health", [("2026-03-02", 2)])]
     assert hidden.total == named.total == 2
     assert {"_id", "child_id", "agency", "occurred_at", "day", "week", "visibility"} <= set(
-        store.points[f"health:{clinic.id}"]
+        store.stored[f"health:{clinic.id}"]
     )
 
 
@@ -137,4 +137,4 @@ async def test_two_agencies_reusing_one_event_id_are_both_counted(store: FakeAna
     await record(store, contact_event(child, event_id="7"))  # a redelivery is still counted once
 
     graph = await service.contact_graph(store=store, child_id=child, granularity="day")
-    assert graph.total == 2 and sorted(store.points) == ["police:7", "school:7"]
+    assert graph.total == 2 and sorted(store.stored) == ["police:7", "school:7"]

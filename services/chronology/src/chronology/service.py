@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
@@ -72,9 +73,11 @@ async def read_chronology(
         skip=skip,
     )
     ids = [e.id for e in entries]
-    corrected = await store.corrections_of(child_id=child_id, entry_ids=ids, family_only=lens.family_view)
-    marks = await store.significance(child_id=child_id, entry_ids=ids)
-    shown = await _corrected_entries_shown(store, child_id, entries, lens)
+    corrected, marks, shown = await asyncio.gather(
+        store.corrections_of(child_id=child_id, entry_ids=ids, family_only=lens.family_view),
+        store.significance(child_id=child_id, entry_ids=ids),
+        _corrected_entries_shown(store, child_id, entries, lens),
+    )
     entries = [_as_seen(e, lens, corrected.get(e.id), marks.get(e.id), shown) for e in entries]
     _group_duplicates(entries)
     more = skip + len(entries) < total

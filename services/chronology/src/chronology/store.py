@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Any, Protocol
@@ -106,8 +107,18 @@ class MongoChronologyStore:
             off = [i for i, v in marked.items() if not v]
             where["$or"] = [{"significant": True, "_id": {"$nin": off}}, {"_id": {"$in": on}}]
         cursor = self._entries.find(where).sort(ORDER).skip(skip).limit(limit)
-        entries = [_from_doc(d) async for d in cursor]
-        return entries, await self._entries.count_documents(where)
+
+        async def rows() -> list[ChronologyEntry]:
+            return [_from_doc(d) async for d in cursor]
+
+        if skip == 0:
+            entries = await rows()
+            if len(entries) < limit:  # the first page holds every match: that is the count
+                return entries, len(entries)
+            return entries, await self._entries.count_documents(where)
+        # Further pages: the count beside the query, each on its own connection (and core).
+        entries, total = await asyncio.gather(rows(), self._entries.count_documents(where))
+        return entries, total
 
     async def corrections_of(
         self, *, child_id: str, entry_ids: Sequence[str], family_only: bool

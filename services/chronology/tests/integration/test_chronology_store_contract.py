@@ -109,6 +109,27 @@ async def test_entries_come_in_time_order_with_skip_limit_and_total(store: Chron
     assert entries[0].visibility == "family_visible" and entries[0].child_id == child
 
 
+async def test_the_total_is_true_whether_the_first_page_holds_every_match_or_not(
+    store: ChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    await store.add_entries(
+        [doc(child, summary=f"#{h}", occurred_at=MONDAY + timedelta(hours=h)) for h in range(5)]
+    )
+    await store.add_entries([doc(child, summary="restricted", visibility="restricted")])
+
+    def page(limit: int, skip: int = 0, family_only: bool = False) -> Any:
+        return store.page(
+            child_id=child, query=ChronologyQuery(), family_only=family_only, limit=limit, skip=skip
+        )
+
+    assert [len(e) for e, _ in [await page(10)]] == [6] and (await page(10))[1] == 6
+    assert (await page(6))[1] == 6  # a full first page: counted
+    assert (await page(2))[1] == 6 and (await page(2, skip=4))[1] == 6
+    assert (await page(10, family_only=True))[1] == 5 and (await page(3, family_only=True))[1] == 5
+    assert (await page(10, skip=6))[0] == [] and (await page(10, skip=6))[1] == 6
+
+
 async def test_filters_match_fields_stored_and_fields_left_out_alike(store: ChronologyStore) -> None:
     child = new_nhs_number()
     await store.add_entries(

@@ -18,6 +18,9 @@ class Read(BaseModel):
 class Token(Read):
     access_token: str
     expires_in: int
+    # accounts' built-in sign-in gives one (a refresh token is good once, see accounts.people.sessions)
+    refresh_token: str | None = None
+    refresh_expires_at: datetime | None = None
 
 
 class Me(Read):
@@ -158,4 +161,29 @@ class ContactGraph(Read):
     child_id: str
     granularity: str
     total: int
+    periods: list[str] = []
     series: list[AgencySeries]
+
+
+class CloudTerm(Read):
+    term: str
+    documents: int
+
+
+class KeywordCloud(Read):
+    child_id: str
+    view: str
+    documents: int
+    terms: list[CloudTerm]
+
+
+class KeywordEntry(Read):
+    entry_id: str
+    occurred_at: datetime
+    agency: str
+
+
+class KeywordEntries(Read):
+    child_id: str
+    term: str
+    entries: list[KeywordEntry]

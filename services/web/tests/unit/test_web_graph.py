@@ -1,71 +1,72 @@
-"""The SVG line graph's geometry and its table alternative."""
+"""The contact graph's stacked columns, its silent periods and its table alternative."""
 
 from __future__ import annotations
 
-from datetime import date
+from web.graph import HEIGHT, LEFT, WIDTH, contact_chart, nice_ceiling
+from web.models import AgencySeries, ContactGraph
 
-from web.graph import HEIGHT, LEFT, WIDTH, line_chart, nice_ceiling, periods_between, y_tick_values
-from web.models import AgencySeries
-
-
-def test_gaps_between_contacts_are_drawn_as_zero_weeks() -> None:
-    chart = line_chart([AgencySeries(agency="school", points=[("2026-03-02", 2), ("2026-03-23", 1)])], "week")
-    (school,) = chart.lines
-    ys = [float(p.split(",")[1]) for p in school.points.split()]
-    assert len(ys) == 4  # 2, 9, 16 and 23 March
-    assert ys[1] == ys[2] == chart.plot_bottom  # the empty weeks sit on the axis
-    assert [m.count for m in school.markers] == [2, 1]
-    assert [r.period for r in chart.rows] == ["Week of 2 Mar 2026", "Week of 23 Mar 2026"]
+WEEKS = ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"]
 
 
-def test_every_agency_gets_a_line_with_its_own_colour_and_dashes() -> None:
-    chart = line_chart(
-        [
-            AgencySeries(agency="police", points=[("2026-03-02", 1)]),
-            AgencySeries(agency="school", points=[("2026-03-02", 3), ("2026-03-09", 1)]),
-            AgencySeries(agency="socialcare", points=[("2026-03-09", 2)]),
-        ],
-        "week",
+def graph(series: list[AgencySeries], periods: list[str], granularity: str = "week") -> ContactGraph:
+    total = sum(n for s in series for _, n in s.points)
+    return ContactGraph(child_id="c", granularity=granularity, total=total, periods=periods, series=series)
+
+
+def test_each_period_is_one_column_stacked_by_agency_and_a_silent_week_is_an_empty_slot() -> None:
+    chart = contact_chart(
+        graph(
+            [
+                AgencySeries(agency="school", points=[("2026-03-02", 2), ("2026-03-23", 1)]),
+                AgencySeries(agency="socialcare", points=[("2026-03-02", 1)]),
+            ],
+            WEEKS,
+        )
     )
-    assert [line.label for line in chart.lines] == ["Children's social care", "School", "Police"]
-    assert len({line.colour for line in chart.lines}) == 3
-    assert len({line.dashes for line in chart.lines}) == 3
-    assert chart.total == 7
-    assert chart.rows[0].counts == (0, 3, 1) and chart.rows[1].counts == (2, 1, 0)
-    assert "7 contacts from 3 agencies" in chart.summary and "Most contact: School (4)" in chart.summary
+    by_x: dict[float, list[float]] = {}
+    for s in chart.segments:
+        by_x.setdefault(s.x, []).append(s.height)
+    assert len(by_x) == 2  # weeks 2 and 3 had no contact: no column there, a gap a reader sees
+    first, last = sorted(by_x)
+    assert last - first > 2 * (first - LEFT)  # the gap is the width of the silent weeks
+    # Social care stacks under school in the first column: 1 + 2 on a y axis up to 5.
+    assert [k.label for k in chart.keys] == ["Children's social care", "School"]
+    assert sum(by_x[first]) > sum(by_x[last]) * 2.9
 
 
-def test_points_stay_inside_the_plot_and_the_highest_touches_the_top() -> None:
-    chart = line_chart([AgencySeries(agency="health", points=[("2026-01-05", 5), ("2026-02-02", 1)])], "week")
-    xs = [float(p.split(",")[0]) for p in chart.lines[0].points.split()]
-    ys = [float(p.split(",")[1]) for p in chart.lines[0].points.split()]
-    assert xs[0] == LEFT and xs[-1] == chart.plot_right <= WIDTH
-    assert min(ys) == chart.plot_top and max(ys) <= chart.plot_bottom < HEIGHT
-    assert [t.label for t in chart.y_ticks] == ["0", "1", "2", "3", "4", "5"]
-
-
-def test_a_single_period_is_drawn_in_the_middle() -> None:
-    chart = line_chart([AgencySeries(agency="school", points=[("2026-03-02", 1)])], "day")
-    (marker,) = chart.lines[0].markers
-    assert marker.x == (chart.plot_left + chart.plot_right) / 2
-    assert chart.x_ticks[0].label == "2 Mar" and chart.x_title == "Day (2026)"
-
-
-def test_no_contacts_is_an_empty_chart() -> None:
-    chart = line_chart([], "week")
-    assert chart.empty and chart.summary == "No contacts to show."
-
-
-def test_axis_helpers() -> None:
-    assert [nice_ceiling(n) for n in (0, 1, 3, 7, 12, 48, 101)] == [1, 1, 5, 10, 20, 50, 200]
-    assert y_tick_values(20) == [0, 4, 8, 12, 16, 20]
-    assert periods_between(date(2026, 1, 5), date(2026, 1, 19), "week") == [
-        date(2026, 1, 5),
-        date(2026, 1, 12),
-        date(2026, 1, 19),
+def test_the_table_lists_the_periods_with_contact_with_a_total_per_row_and_agency() -> None:
+    chart = contact_chart(
+        graph([AgencySeries(agency="health", points=[("2026-03-02", 5), ("2026-03-16", 1)])], WEEKS[:3])
+    )
+    assert [(r.period, r.counts, r.total) for r in chart.rows] == [
+        ("Week of 2 Mar 2026", (5,), 5),
+        ("Week of 16 Mar 2026", (1,), 1),
     ]
-    across_new_year = line_chart(
-        [AgencySeries(agency="school", points=[("2025-12-29", 1), ("2026-03-30", 1)])], "week"
+    assert chart.total == 6 and [k.total for k in chart.keys] == [6]
+    assert "Busiest: Week of 2 Mar 2026 (5)" in chart.summary
+
+
+def test_months_are_labelled_as_months() -> None:
+    months = ["2026-01-01", "2026-02-01", "2026-03-01"]
+    chart = contact_chart(graph([AgencySeries(agency="police", points=[("2026-01-01", 3)])], months, "month"))
+    assert chart.per == "month" and chart.x_title == "Month"
+    assert chart.rows[0].period == "January 2026"
+    assert [t.label for t in chart.x_ticks] == ["Jan 2026", "Feb 2026", "Mar 2026"]
+
+
+def test_the_columns_stay_inside_the_picture() -> None:
+    many = [f"2026-{m:02d}-01" for m in range(1, 13)]
+    chart = contact_chart(
+        graph([AgencySeries(agency="school", points=[(p, 7) for p in many])], many, "month")
     )
-    assert across_new_year.x_ticks[0].label == "29 Dec" and len(across_new_year.x_ticks) <= 6
-    assert across_new_year.x_title == "Week starting (2025 to 2026)"
+    for s in chart.segments:
+        assert s.x >= LEFT and s.x + s.width <= WIDTH and s.y >= 0 and s.y + s.height <= HEIGHT
+
+
+def test_no_contact_draws_nothing() -> None:
+    chart = contact_chart(graph([], []))
+    assert chart.empty and chart.segments == () and chart.summary == "No contacts to show."
+
+
+def test_the_y_axis_ends_on_a_round_number() -> None:
+    assert [nice_ceiling(v) for v in (0, 1, 3, 7, 12, 48, 101)] == [1, 1, 5, 10, 20, 50, 200]

@@ -11,6 +11,7 @@ from accounts.audit import service
 from accounts.audit.models import AuditEntry, Viewer
 from accounts.deps import AccountsDep, Id
 from shared.auth import PrincipalDep
+from shared.text import Line
 
 router = APIRouter(tags=["audit"])
 
@@ -25,9 +26,9 @@ async def list_viewers(child_id: Id, principal: PrincipalDep, ctx: AccountsDep) 
 async def query_audit(
     principal: PrincipalDep,
     ctx: AccountsDep,
-    child_id: Annotated[str | None, Query(max_length=100)] = None,
-    actor_id: Annotated[str | None, Query(max_length=200)] = None,
-    action: Annotated[str | None, Query(max_length=100)] = None,
+    child_id: Annotated[Line | None, Query(max_length=100)] = None,
+    actor_id: Annotated[Line | None, Query(max_length=200)] = None,
+    action: Annotated[Line | None, Query(max_length=100)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -12,6 +12,7 @@ from accounts.children.schemas import ChangeRead, ChildCreate, FlagsUpdate, Regi
 from accounts.children.views import ChildHeader
 from accounts.deps import AccountsDep, Id
 from shared.auth import PrincipalDep
+from shared.text import Line
 
 router = APIRouter(tags=["children"])
 
@@ -54,9 +55,9 @@ async def create_child(
 async def search_children(
     principal: PrincipalDep,
     ctx: AccountsDep,
-    nhs_number: Annotated[str | None, Query(max_length=20)] = None,
-    given_name: Annotated[str | None, Query(max_length=200)] = None,
-    family_name: Annotated[str | None, Query(max_length=200)] = None,
+    nhs_number: Annotated[Line | None, Query(max_length=20)] = None,
+    given_name: Annotated[Line | None, Query(max_length=200)] = None,
+    family_name: Annotated[Line | None, Query(max_length=200)] = None,
     date_of_birth: date | None = None,
 ) -> list[ChildHeader]:
     """Find a child by NHS number, or by full name and date of birth. Only what I may see comes back."""

@@ -8,22 +8,23 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts.children.models import ChildDetails
+from shared.text import Line, Prose
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+Text = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[Prose, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 
 
 class ChildCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    nhs_number: str | None = Field(default=None, max_length=20, description="10 digits, modulus-11 checked.")
+    nhs_number: Line | None = Field(default=None, max_length=20, description="10 digits, modulus-11 checked.")
     given_name: Text
     family_name: Text
     date_of_birth: date
-    address: str | None = Field(default=None, max_length=500)
-    postcode: str | None = Field(default=None, max_length=10)
-    school: str | None = Field(default=None, max_length=200)
-    gp: str | None = Field(default=None, max_length=200)
+    address: Prose | None = Field(default=None, max_length=500)
+    postcode: Line | None = Field(default=None, max_length=10)
+    school: Line | None = Field(default=None, max_length=200)
+    gp: Line | None = Field(default=None, max_length=200)
     shielded: bool = Field(default=False, description="Refuge, witness protection, domestic-abuse risk.")
     sensitive_service: bool = Field(
         default=False, description="Involved with sexual health, mental health or substance misuse services."

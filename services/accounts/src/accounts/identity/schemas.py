@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accounts.children.views import ChildHeader
 from accounts.identity.models import PendingMatch
+from shared.text import Line
 
 
 class MatchRead(BaseModel):
@@ -44,13 +45,13 @@ class MatchRead(BaseModel):
 class MatchResolve(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    same_child_id: str | None = Field(
+    same_child_id: Line | None = Field(
         default=None, max_length=100, description="The existing child this is; null: a new child."
     )
 
 
 class ContactResolution(BaseModel):
-    child_id: str | None = Field(
+    child_id: Line | None = Field(
         min_length=1,
         max_length=100,
         description="The candidate the contact was about; null: none of the candidates (it goes nowhere).",

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from accounts.children.schemas import Reason
 from shared.contracts.accounts import BreakGlassPurpose
 from shared.policy import FamilyRelationship, JoinRequest
+from shared.text import Line, Prose
 
 
 class JoinAsk(BaseModel):
@@ -20,7 +21,7 @@ class JoinAsk(BaseModel):
 class DecisionReason(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Prose | None = Field(default=None, max_length=2000)
 
 
 class RequiredReason(BaseModel):
@@ -32,14 +33,14 @@ class RequiredReason(BaseModel):
 class LeadHandOver(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: str = Field(min_length=1, max_length=100)
-    reason: str | None = Field(default=None, max_length=2000)
+    person_id: Line = Field(min_length=1, max_length=100)
+    reason: Prose | None = Field(default=None, max_length=2000)
 
 
 class FamilyLinkCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    person_id: str = Field(min_length=1, max_length=100)
+    person_id: Line = Field(min_length=1, max_length=100)
     relationship: FamilyRelationship
     views_shown_to_family: bool = Field(
         default=False,
@@ -52,7 +53,7 @@ class BreakGlassAsk(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: BreakGlassPurpose = Field(description="The kind of emergency.")
-    reason: str = Field(
+    reason: Prose = Field(
         min_length=20,
         max_length=2000,
         description="What is happening and why the child's record is needed now, in a sentence or more.",

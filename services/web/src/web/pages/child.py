@@ -7,27 +7,27 @@ exactly what each service's access policy lets this person see.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
+from shared.text import Line, Prose
 from shared.topics import AGENCIES
-from web.clients import BackendError, Forbidden, Rejected, SignedOut
-from web.graph import line_chart
+from web.clients import BackendError, Forbidden, Rejected
+from web.cloud import cloud_view
+from web.graph import contact_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.models import ChildHeader
-from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
+from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, Web, render, web_of
+from web.sections import Sections
 from web.timeline import arrange, corrections, impact_of
 
-T = TypeVar("T")
 ENTRY_KINDS = {"contact": "Contacts from agencies", "account": "Changes to the team and the record"}
-Text = Annotated[str, Query(max_length=40)]
+Text = Annotated[Line, Query(max_length=40)]
 PAGE_SIZE = 100
 PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
@@ -43,7 +43,7 @@ class Filters:
     significant_only: bool = False
     kind: str = ""
     cursor: str = ""
-    granularity: Literal["day", "week"] = "week"
+    granularity: Literal["auto", "week", "month"] = "auto"
     problem: str | None = None
 
     @property
@@ -80,7 +80,7 @@ class Filters:
             "significant_only": "1" if self.significant_only else "",
             "kind": self.kind,
             "cursor": self.cursor,
-            "granularity": "" if self.granularity == "week" else self.granularity,
+            "granularity": "" if self.granularity == "auto" else self.granularity,
         }
         for key, value in changes.items():
             values[key] = value or ""
@@ -118,20 +118,9 @@ def read_filters(
         significant_only=significant_only in ("1", "true", "on"),
         kind=kind if kind in ENTRY_KINDS else "",
         cursor=cursor if cursor.isdigit() else "",
-        granularity="day" if granularity == "day" else "week",
+        granularity="week" if granularity == "week" else "month" if granularity == "month" else "auto",
         problem=problem,
     )
-
-
-async def _attempt(call: Awaitable[T]) -> T | BackendError:
-    """The result, or the backend's refusal to show in place of that part of the page (a lapsed sign-in
-    still ends the page)."""
-    try:
-        return await call
-    except SignedOut:
-        raise
-    except BackendError as err:
-        return err
 
 
 def can_mark_significance(user: SignedIn, header: ChildHeader) -> bool:
@@ -157,41 +146,61 @@ async def child_page(
     kind: Text = "",
     cursor: Text = "",
     granularity: Text = "",
+    keyword: Annotated[Line, Query(max_length=200)] = "",
 ) -> Response:
     """Everything about the child this person may see, on one page."""
-    web = web_of(request)
     filters = read_filters(
         date_from, date_to, agency, contact_type, significant_only, kind, cursor, granularity
     )
-    header, viewers, chronology, graph = await asyncio.gather(
-        _attempt(web.accounts.child(child_id, token=user.token)),
-        _attempt(web.accounts.viewers(child_id, token=user.token)),
-        _attempt(web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())),
-        _attempt(web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)),
+    page = await load_page(web_of(request), user, child_id, filters, keyword=keyword.strip())
+    return render(request, "child.html", **page)
+
+
+async def load_page(
+    web: Web, user: SignedIn, child_id: str, filters: Filters, *, keyword: str = ""
+) -> dict[str, Any]:
+    """What `child.html` shows this person: every section fetched at once, each failing on its own, but no
+    page at all if who the child is cannot be read. (The page benchmark's baseline preloads the same.)"""
+    sections = Sections(timeout_s=web.settings.section_timeout_s)
+    header_section = sections.add("accounts", web.accounts.child(child_id, token=user.token))
+    viewers_section = sections.add("accounts", web.accounts.viewers(child_id, token=user.token))
+    chronology_section = sections.add(
+        "chronology", web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())
     )
+    graph_section = sections.add(
+        "analytics", web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)
+    )
+    cloud_section = sections.add("analytics", web.analytics.keyword_cloud(child_id, token=user.token))
+    chosen = (
+        sections.add("analytics", web.analytics.keyword_entries(child_id, keyword, token=user.token))
+        if keyword
+        else None
+    )
+    await sections.fetch()
+    header, viewers = header_section.value, viewers_section.value
+    chronology, graph = chronology_section.value, graph_section.value
     if isinstance(header, BackendError):
         raise header  # who the child is decides whether there is a page at all
     family = header.view == "family"
     entries = [] if isinstance(chronology, BackendError) else chronology.entries
-    return render(
-        request,
-        "child.html",
-        child=header,
-        family=family,
-        today=date.today(),
-        viewers=viewers,
-        chronology=chronology,
-        days=arrange(entries),
-        by_id=corrections(entries),
-        impact=lambda code: impact_of(code, family=family, child_name=header.given_name),
-        chart=None if isinstance(graph, BackendError) else line_chart(graph.series, graph.granularity),
-        graph_error=graph if isinstance(graph, BackendError) else None,
-        filters=filters,
-        agencies=AGENCIES,
-        contact_types=CONTACT_TYPE_LABELS,
-        entry_kinds=ENTRY_KINDS,
-        can_mark=can_mark_significance(user, header),
-    )
+    return {
+        "child": header,
+        "family": family,
+        "today": date.today(),
+        "viewers": viewers,
+        "chronology": chronology,
+        "days": arrange(entries),
+        "by_id": corrections(entries),
+        "impact": lambda code: impact_of(code, family=family, child_name=header.given_name),
+        "chart": None if isinstance(graph, BackendError) else contact_chart(graph),
+        "graph_error": graph if isinstance(graph, BackendError) else None,
+        "cloud": cloud_view(child_id, cloud_section.value, None if chosen is None else chosen.value),
+        "filters": filters,
+        "agencies": AGENCIES,
+        "contact_types": CONTACT_TYPE_LABELS,
+        "entry_kinds": ENTRY_KINDS,
+        "can_mark": can_mark_significance(user, header),
+    }
 
 
 @router.post("/children/{child_id}/entries/{entry_id}/significance", summary="Mark an entry significant")
@@ -200,8 +209,8 @@ async def mark_significance(
     child_id: SafeId,
     entry_id: EntryId,
     user: FormUserDep,
-    significant: Annotated[str, Form(max_length=5)] = "true",
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    significant: Annotated[Line, Form(max_length=5)] = "true",
+    reason: Annotated[Prose, Form(max_length=2000)] = "",
 ) -> Response:
     """The lead professional marks an entry as significant, or takes the mark off, saying why."""
     web = web_of(request)

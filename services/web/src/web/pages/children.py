@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from shared.identity import nhs_number_problem, normalise_nhs_number
+from shared.text import Line, Prose
 from web.clients import Forbidden, Rejected
 from web.models import ChildHeader
 from web.pages.common import FormUserDep, SafeId, SignedInDep, render, web_of
@@ -46,10 +47,10 @@ async def show_find(request: Request, user: SignedInDep) -> Response:
 async def find(
     request: Request,
     user: FormUserDep,
-    nhs_number: Annotated[str, Form(max_length=20)] = "",
-    given_name: Annotated[str, Form(max_length=200)] = "",
-    family_name: Annotated[str, Form(max_length=200)] = "",
-    date_of_birth: Annotated[str, Form(max_length=10)] = "",
+    nhs_number: Annotated[Line, Form(max_length=20)] = "",
+    given_name: Annotated[Line, Form(max_length=200)] = "",
+    family_name: Annotated[Line, Form(max_length=200)] = "",
+    date_of_birth: Annotated[Line, Form(max_length=10)] = "",
 ) -> Response:
     """Search by NHS number, or by name and date of birth (posted, so identifiers stay out of URLs)."""
     web = web_of(request)
@@ -98,7 +99,7 @@ async def ask_to_join(
     request: Request,
     child_id: SafeId,
     user: FormUserDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[Prose, Form(max_length=2000)] = "",
 ) -> Response:
     """Ask the lead professional to let me into the child's team, saying why."""
     web = web_of(request)

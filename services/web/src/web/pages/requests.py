@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from shared.text import Prose
 from web.clients import Rejected
 from web.pages.common import FormUserDep, SafeId, SignedInDep, render, web_of
 
@@ -31,7 +32,7 @@ async def decide(
     request_id: SafeId,
     verb: str,
     user: FormUserDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[Prose, Form(max_length=2000)] = "",
 ) -> Response:
     """Let the practitioner into the team, or decline saying why."""
     web = web_of(request)
