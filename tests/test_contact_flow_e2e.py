@@ -325,5 +325,7 @@ def test_team_changes_appear_on_the_timeline(infra: Endpoints, stack: dict[str, 
 
     wait_for(lambda: len(account_entries()) == 1, what="the account-opened entry")
     entry = account_entries()[0]
-    assert entry["summary"].startswith("Account opened; Test lead-practitioner")
+    # the summary names a role, the author who (as the reader may see them: issue 9, rules 4 and 7)
+    assert entry["summary"] == "Account opened; a Social worker (socialcare) is the lead professional."
+    assert entry["author"]["name"] == "Test lead-practitioner"
     assert entry["kind"] == "account" and entry["visibility"] == "family_visible"
