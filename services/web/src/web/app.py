@@ -57,6 +57,9 @@ def templates() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the package and never change under a running process; without this every
+        # `include` (one per timeline entry) stats its file to see whether to reload it.
+        auto_reload=False,
     )
     env.filters.update(
         agency=labels.agency_label,
