@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts.people.models import Person
 from shared.policy import PrincipalKind
-from shared.text import Line
+from shared.text import Line, Prose
 
 Text = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -43,7 +43,7 @@ class Refresh(BaseModel):
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    reason: Annotated[Prose, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 
 
 class PersonCreate(BaseModel):

@@ -118,10 +118,10 @@ class KeywordPool:
 
     async def start(self) -> None:
         context = multiprocessing.get_context("spawn")
+        # The workers start with the first batch, not here: readiness does not wait for YAKE to import.
         self._pool = ProcessPoolExecutor(
             max_workers=self._workers, mp_context=context, initializer=_lower_priority
         )
-        await self.extract(["warm up the workers"])  # the first import of YAKE takes a second or two
 
     async def extract(self, texts: Sequence[str]) -> list[Keywords]:
         if self._pool is None:
