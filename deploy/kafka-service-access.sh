@@ -80,8 +80,10 @@ allow analytics --operation Read --topic contacts.voluntary
 allow analytics --operation Read --topic identity.events
 allow analytics --operation Read --group analytics --resource-pattern-type prefixed
 user forum "$FORUM_KAFKA_PASSWORD"
+allow forum --operation Write --topic accounts.events.deadletter
 allow forum --operation Write --topic audit.events
 allow forum --operation Write --topic forum.events
+allow forum --operation Read --topic accounts.events
 allow forum --operation Read --group forum --resource-pattern-type prefixed
 user notifications "$NOTIFICATIONS_KAFKA_PASSWORD"
 allow notifications --operation Write --topic audit.events

@@ -34,7 +34,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "analytics.identified": frozenset({"identity.events"}),
         "analytics.access": frozenset({"accounts.events"}),
     },
-    "forum": {},
+    "forum": {"forum.access": frozenset({"accounts.events"})},
     "notifications": {},
 }
 

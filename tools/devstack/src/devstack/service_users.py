@@ -54,6 +54,7 @@ def consumes(service: str, topics: Topics = DEFAULT) -> tuple[str, ...]:
         "accounts": (topics.audit_events, topics.accounts_events, *topics.contacts),
         "chronology": (*topics.contacts, topics.identity_events, topics.accounts_events),
         "analytics": (*topics.contacts, topics.identity_events, topics.accounts_events),
+        "forum": (topics.accounts_events,),
     }
     return readers.get(_known(service), ())
 
