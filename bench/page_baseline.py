@@ -28,10 +28,12 @@ from shared.auth import verifier_from_settings
 from shared.topics import AGENCIES
 from web.app import templates
 from web.clients import AccountsClient, AnalyticsClient, BackendError, ChronologyClient
+from web.forum import ForumClient
 from web.graph import line_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.pages.child import ENTRY_KINDS, Filters, can_mark_significance
 from web.pages.common import SignedIn, Web, render
+from web.pages.forum import FORUM_LABELS
 from web.settings import WebSettings
 from web.timeline import arrange, corrections, impact_of
 
@@ -48,11 +50,12 @@ async def _attempt(call: Any) -> Any:
 async def _load(web: Web, user: SignedIn, child_id: str) -> dict[str, Any]:
     """What `web.pages.child.child_page` reads for this person and child, with no filters set."""
     filters = Filters()
-    header, viewers, chronology, graph = await asyncio.gather(
+    header, viewers, chronology, graph, board = await asyncio.gather(
         _attempt(web.accounts.child(child_id, token=user.token)),
         _attempt(web.accounts.viewers(child_id, token=user.token)),
         _attempt(web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())),
         _attempt(web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)),
+        _attempt(web.forum.board(child_id, token=user.token)),
     )
     if isinstance(header, BackendError):
         raise RuntimeError(f"baseline preload: {child_id} as {user.principal.subject}: {header}")
@@ -73,6 +76,8 @@ async def _load(web: Web, user: SignedIn, child_id: str) -> dict[str, Any]:
         "contact_types": CONTACT_TYPE_LABELS,
         "entry_kinds": ENTRY_KINDS,
         "can_mark": can_mark_significance(user, header),
+        "board": board,
+        "forum_labels": FORUM_LABELS,
     }
 
 
@@ -81,6 +86,7 @@ def create_app(config: dict[str, Any]) -> FastAPI:
         accounts_url=config["accounts_url"],
         chronology_url=config["chronology_url"],
         analytics_url=config["analytics_url"],
+        forum_url=config["forum_url"],
         auth_jwks=config["jwks"],
     )
     pages: dict[tuple[str, str], tuple[SignedIn, dict[str, Any]]] = {}
@@ -121,12 +127,13 @@ def create_app(config: dict[str, Any]) -> FastAPI:
             accounts=AccountsClient(client(settings.accounts_url)),
             chronology=ChronologyClient(client(settings.chronology_url)),
             analytics=AnalyticsClient(client(settings.analytics_url)),
+            forum=ForumClient(client(settings.forum_url)),
         )
         app.state.web = web
         task = asyncio.create_task(preload(web))
         yield
         task.cancel()
-        for backend in (web.accounts, web.chronology, web.analytics):
+        for backend in (web.accounts, web.chronology, web.analytics, web.forum):
             await backend.close()
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

@@ -23,6 +23,7 @@ from web.graph import line_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.models import ChildHeader
 from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
+from web.pages.forum import FORUM_LABELS
 from web.timeline import arrange, corrections, impact_of
 
 T = TypeVar("T")
@@ -163,11 +164,12 @@ async def child_page(
     filters = read_filters(
         date_from, date_to, agency, contact_type, significant_only, kind, cursor, granularity
     )
-    header, viewers, chronology, graph = await asyncio.gather(
+    header, viewers, chronology, graph, board = await asyncio.gather(
         _attempt(web.accounts.child(child_id, token=user.token)),
         _attempt(web.accounts.viewers(child_id, token=user.token)),
         _attempt(web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())),
         _attempt(web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)),
+        _attempt(web.forum.board(child_id, token=user.token)),
     )
     if isinstance(header, BackendError):
         raise header  # who the child is decides whether there is a page at all
@@ -191,6 +193,8 @@ async def child_page(
         contact_types=CONTACT_TYPE_LABELS,
         entry_kinds=ENTRY_KINDS,
         can_mark=can_mark_significance(user, header),
+        board=board,
+        forum_labels=FORUM_LABELS,
     )
 
 

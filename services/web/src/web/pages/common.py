@@ -14,6 +14,7 @@ from shared.auth import KeysUnavailable, TokenRejected, TokenVerifier
 from shared.policy import Principal
 from web import security
 from web.clients import AccountsClient, AnalyticsClient, ChronologyClient, Unavailable
+from web.forum import ForumClient
 from web.settings import WebSettings
 
 # Child, request and entry ids go into backend URLs: only characters that cannot change the path.
@@ -28,6 +29,10 @@ DONE_MESSAGES: dict[str, str] = {
     "declined": "Request declined. Your reason has been recorded.",
     "marked": "The entry is now marked as significant.",
     "unmarked": "The entry is no longer marked as significant.",
+    "forum_posted": "Your post is in the forum.",
+    "forum_scale": "Your safety scale has been recorded.",
+    "forum_pinned": "The pin has been changed.",
+    "forum_redacted": "The post was redacted; your reason has been recorded.",
     "signed_out": "You have signed out.",
     "expired": "Your sign-in has ended. Please sign in again.",
 }
@@ -43,6 +48,7 @@ class Web:
     accounts: AccountsClient
     chronology: ChronologyClient
     analytics: AnalyticsClient
+    forum: ForumClient
 
 
 @dataclass(frozen=True)
