@@ -50,6 +50,7 @@ allow chronology --operation Write --topic contacts.police.deadletter
 allow chronology --operation Write --topic contacts.school.deadletter
 allow chronology --operation Write --topic contacts.socialcare.deadletter
 allow chronology --operation Write --topic contacts.voluntary.deadletter
+allow chronology --operation Write --topic forum.events.deadletter
 allow chronology --operation Write --topic identity.events.deadletter
 allow chronology --operation Read --topic accounts.events
 allow chronology --operation Read --topic contacts.health
@@ -58,6 +59,7 @@ allow chronology --operation Read --topic contacts.police
 allow chronology --operation Read --topic contacts.school
 allow chronology --operation Read --topic contacts.socialcare
 allow chronology --operation Read --topic contacts.voluntary
+allow chronology --operation Read --topic forum.events
 allow chronology --operation Read --topic identity.events
 allow chronology --operation Read --group chronology --resource-pattern-type prefixed
 user analytics "$ANALYTICS_KAFKA_PASSWORD"

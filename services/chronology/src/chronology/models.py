@@ -32,7 +32,7 @@ from shared.text import Prose
 
 HIDDEN_PROVIDER = "a confidential health service"
 ACCOUNT_SOURCE = "safeguarding account"
-EntryKind = Literal["contact", "account"]
+EntryKind = Literal["contact", "account", "forum"]
 
 
 class ChronologyEntry(BaseModel):

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from chronology.forum_entries import forum_entry_document, redacted_summary, redactions
 from chronology.models import (
     HIDDEN_PROVIDER,
     ChronologyEntry,
@@ -19,6 +20,7 @@ from chronology.store import ChronologyStore
 from shared.contact_feed import ChildContact, refuse_foreign_corrections
 from shared.contracts.accounts import AccountEvent
 from shared.contracts.chronology import SIGNIFICANCE_MARKED, SignificanceMarked
+from shared.contracts.forum import ForumEvent
 from shared.events import Envelope, make_event
 from shared.outbox import outbox_fields
 from shared.policy import Principal
@@ -47,6 +49,19 @@ async def record_account_changes(*, store: ChronologyStore, events: Sequence[Env
     """Team and status changes to the child's account become timeline entries, once each."""
     docs = [d for d in (account_entry_document(e) for e in events) if d is not None]
     return (await store.add_entries(docs)).inserted
+
+
+async def record_forum_changes(*, store: ChronologyStore, events: Sequence[Envelope[ForumEvent]]) -> int:
+    """Worries, pinned danger statements and safety goals, and safety scales become entries, once each; a
+    redaction takes the post's words out of every entry made from it. In event order: a post and its
+    redaction in one batch end redacted."""
+    docs = [d for d in (forum_entry_document(e) for e in events) if d is not None]
+    added = (await store.add_entries(docs)).inserted
+    for redaction in redactions(list(events)):
+        await store.redact_forum_post(
+            child_id=redaction.child_id, post_id=redaction.post_id, summary=redacted_summary(redaction.reason)
+        )
+    return added
 
 
 async def read_chronology(

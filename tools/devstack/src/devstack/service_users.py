@@ -52,7 +52,7 @@ def consumes(service: str, topics: Topics = DEFAULT) -> tuple[str, ...]:
     """The topics `service` reads (its composition root's subscriptions; tests/test_kafka_access.py checks)."""
     readers = {
         "accounts": (topics.audit_events, topics.accounts_events, *topics.contacts),
-        "chronology": (*topics.contacts, topics.identity_events, topics.accounts_events),
+        "chronology": (*topics.contacts, topics.identity_events, topics.accounts_events, topics.forum_events),
         "analytics": (*topics.contacts, topics.identity_events, topics.accounts_events),
         "forum": (topics.accounts_events,),
     }

@@ -27,7 +27,11 @@ from web.pages.forum import FORUM_LABELS
 from web.timeline import arrange, corrections, impact_of
 
 T = TypeVar("T")
-ENTRY_KINDS = {"contact": "Contacts from agencies", "account": "Changes to the team and the record"}
+ENTRY_KINDS = {
+    "contact": "Contacts from agencies",
+    "account": "Changes to the team and the record",
+    "forum": "Worries, plans and safety scales from the forum",
+}
 Text = Annotated[str, Query(max_length=40)]
 PAGE_SIZE = 100
 PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
