@@ -158,10 +158,11 @@ async def mark_significance(
 
 def _group_duplicates(entries: list[ChronologyEntry]) -> None:
     """Entries from different agencies about the same kind of contact on the same day are likely one event
-    recorded twice: they share a `duplicate_group` so the page can show them together. Nothing is merged."""
+    recorded twice: they share a `duplicate_group` so the page can show them together. Nothing is merged.
+    Only agencies' contacts: the record's own changes and the forum's entries are not another agency's copy."""
     groups: dict[tuple[str, str], list[ChronologyEntry]] = defaultdict(list)
     for entry in entries:
-        if entry.superseded_by is None:
+        if entry.superseded_by is None and entry.kind == "contact":
             groups[(entry.day, entry.contact_type)].append(entry)
     for (day, contact_type), members in groups.items():
         if len({m.agency for m in members}) > 1:
