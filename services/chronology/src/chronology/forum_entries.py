@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chronology.models import HIDDEN_PROVIDER
 from shared.contracts.contacts import Visibility
 from shared.contracts.forum import ForumEvent, PostAdded, PostPinned, PostRedacted, ScaleRecorded
 from shared.events import Envelope
@@ -31,7 +32,9 @@ def _excerpt(body: str) -> str:
 
 def _summary(data: ForumEvent) -> tuple[str | None, bool]:
     """The entry's words and whether it is significant; None when the event is not for the chronology."""
-    who = data.by.name + (" (family)" if data.by.family else "")
+    # A sensitive service's practitioner is not named on the timeline at all (as in models._who).
+    who = f"a practitioner from {HIDDEN_PROVIDER}" if data.by.confidential else data.by.name
+    who += " (family)" if data.by.family else ""
     match data:
         case PostAdded(tag="worry"):
             return f"Worry raised in the forum by {who}: {_excerpt(data.body)}", False
@@ -68,7 +71,7 @@ def forum_entry_document(event: Envelope[ForumEvent]) -> dict[str, Any] | None:
         "significant": significant,
         "rag": None,
         "visibility": visibility,
-        "sensitive_service": False,
+        "sensitive_service": data.by.confidential,
         "recorded_at": event.time,
         "supersedes": None,
         "forum_post_id": getattr(data, "post_id", None),

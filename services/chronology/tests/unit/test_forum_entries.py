@@ -108,3 +108,23 @@ async def test_the_same_forum_event_delivered_twice_changes_nothing(chronology: 
     assert await chronology.summaries(child, kind="forum") == [
         "Worry raised in the forum by Sam Lead: Missed school again."
     ]
+
+
+async def test_a_sensitive_services_practitioner_is_never_named_on_the_timeline(
+    chronology: Chronology,
+) -> None:
+    child = new_nhs_number()
+    await chronology.open_account(child)
+    nurse = Participant(person_id="nurse-1", name="Rae Nurse", kind="practitioner", confidential=True)
+    event = _event(
+        PostAdded(
+            **_common(child, "family", nurse), post_id="p5", tag="worry", kind="concern", body="Clinic."
+        )
+    )
+
+    await chronology.publish(TOPICS.forum_events, event)
+
+    [summary] = await chronology.summaries(child, who=PARENT, kind="forum")
+    assert (
+        summary == "Worry raised in the forum by a practitioner from a confidential health service: Clinic."
+    )

@@ -79,7 +79,12 @@ async def get_forum(child_id: ChildId, principal: PrincipalDep, ctx: ForumDep) -
     """The child's forum as the reader may see it: threads, pinned statements, the three columns, scales."""
     forum, decision = await _checked(ctx, principal, "read_forum", child_id)
     moderate = await ctx.guard.snapshots.decide(principal, "moderate_forum", child_id)
-    return service.board(forum, family_view=decision.family_view, can_moderate=moderate.allowed)
+    return service.board(
+        forum,
+        family_view=decision.family_view,
+        can_moderate=moderate.allowed,
+        see_confidential=decision.see_sensitive_providers,
+    )
 
 
 @router.get("/children/{child_id}/forum/threads/{thread_id}", response_model=ThreadRead)
@@ -88,7 +93,9 @@ async def get_thread(
 ) -> ThreadRead:
     """One thread with its posts and replies."""
     forum, decision = await _checked(ctx, principal, "read_forum", child_id, thread_id=thread_id)
-    return forum.thread_view(thread_id, family_view=decision.family_view)
+    return forum.thread_view(
+        thread_id, family_view=decision.family_view, see_confidential=decision.see_sensitive_providers
+    )
 
 
 @router.post(
@@ -148,6 +155,7 @@ async def edit_post(
         forum=forum,
         post_id=post_id,
         principal=principal,
+        access=await ctx.guard.snapshots.get(child_id),
         body=edit.body,
     )
     ctx.notify_outbox()
@@ -179,6 +187,7 @@ async def redact_post(
         forum=forum,
         post_id=post_id,
         principal=principal,
+        access=await ctx.guard.snapshots.get(child_id),
         reason=redaction.reason,
     )
     ctx.notify_outbox()
@@ -197,6 +206,7 @@ async def pin_post(
         forum=forum,
         post_id=post_id,
         principal=principal,
+        access=await ctx.guard.snapshots.get(child_id),
         pin=change.pin,
     )
     ctx.notify_outbox()
@@ -219,6 +229,7 @@ async def record_scale(
         forum=forum,
         thread_id=thread_id,
         principal=principal,
+        access=await ctx.guard.snapshots.get(child_id),
         score=scale.score,
         comment=scale.comment,
     )

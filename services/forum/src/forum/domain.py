@@ -15,6 +15,7 @@ from shared.contracts.forum import (
     Audience,
     ForumEvent,
     MemberMentioned,
+    Participant,
     Pin,
     PostAdded,
     PostEdited,
@@ -25,6 +26,7 @@ from shared.contracts.forum import (
 )
 from shared.policy import ChildAccess, Principal
 
+CONFIDENTIAL = "A practitioner from a confidential health service"
 PIN_ORDER = {"danger_statement": 0, "safety_goal": 1}
 
 
@@ -60,7 +62,7 @@ class _Post:
     pin: Pin | None = None
     redacted: PostRedacted | None = None
 
-    def read(self) -> PostRead:
+    def read(self, *, see_confidential: bool = True) -> PostRead:
         a, latest = self.added, self.versions[-1]
         hidden = self.redacted is not None
         return PostRead(
@@ -70,7 +72,7 @@ class _Post:
             reply_to=a.reply_to,
             tag=a.tag,
             kind=a.kind,
-            author=a.by,
+            author=shown(a.by, see_confidential),
             family_voice=a.family_voice,
             body="" if hidden else latest.body,
             html="" if hidden else latest.html,
@@ -137,21 +139,25 @@ class Forum:
             raise PostNotFound(f"there is no post {post_id} in this child's forum")
         return post
 
-    def thread_view(self, thread_id: str, *, family_view: bool) -> ThreadRead:
+    def thread_view(self, thread_id: str, *, family_view: bool, see_confidential: bool) -> ThreadRead:
         t = self.thread(thread_id, family_view=family_view)
-        posts = [p.read() for p in self.posts.values() if p.added.thread_id == thread_id]
+        posts = [
+            p.read(see_confidential=see_confidential)
+            for p in self.posts.values()
+            if p.added.thread_id == thread_id
+        ]
         return ThreadRead(
             thread_id=t.thread_id,
             title=t.title,
             audience=t.audience,
-            started_by=t.by,
+            started_by=shown(t.by, see_confidential),
             started_at=t.at,
             posts=posts,
         )
 
-    def board(self, *, family_view: bool, can_moderate: bool) -> Board:
+    def board(self, *, family_view: bool, can_moderate: bool, see_confidential: bool) -> Board:
         threads = [
-            self.thread_view(t.thread_id, family_view=family_view)
+            self.thread_view(t.thread_id, family_view=family_view, see_confidential=see_confidential)
             for t in sorted(self.threads.values(), key=lambda t: t.at, reverse=True)
             if visible(t.audience, family_view=family_view)
         ]
@@ -162,8 +168,9 @@ class Forum:
             next_step=[p for p in posts if p.tag == "next_step"],
         )
         pinned = sorted((p for p in posts if p.pin), key=lambda p: (PIN_ORDER[p.pin or ""], p.created_at))
-        history = [scale_view(s) for s in self.scales if visible(s.audience, family_view=family_view)]
-        latest = {s.person.person_id: s for s in history}
+        scales = [s for s in self.scales if visible(s.audience, family_view=family_view)]
+        latest = {s.by.person_id: scale_view(s, see_confidential) for s in scales}
+        history = [scale_view(s, see_confidential) for s in scales]
         return Board(
             child_id=self.child_id,
             family_view=family_view,
@@ -181,12 +188,20 @@ def visible(audience: Audience, *, family_view: bool) -> bool:
     return audience == "family" or not family_view
 
 
-def scale_view(s: ScaleRecorded) -> ScaleRead:
+def shown(person: Participant, see_confidential: bool) -> Participant:
+    """A sensitive service's practitioner, as a reader who may not see sensitive providers sees them: not by
+    name, agency or id (BRIEF §3)."""
+    if not person.confidential or see_confidential:
+        return person
+    return Participant(person_id="confidential", name=CONFIDENTIAL, kind=person.kind, confidential=True)
+
+
+def scale_view(s: ScaleRecorded, see_confidential: bool = True) -> ScaleRead:
     return ScaleRead(
         scale_id=s.scale_id,
         thread_id=s.thread_id,
         audience=s.audience,
-        person=s.by,
+        person=shown(s.by, see_confidential),
         score=s.score,
         comment=s.comment,
         at=s.at,

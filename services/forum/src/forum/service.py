@@ -44,13 +44,17 @@ from shared.policy import ChildAccess, Principal
 __all__ = ["ForumRuleBroken", "PostNotFound", "ThreadNotFound"]
 
 
-def participant(principal: Principal) -> Participant:
+def participant(principal: Principal, access: ChildAccess | None) -> Participant:
+    """The author as the forum records them; `confidential` when they work for a sensitive service (their
+    name and agency are then shown only to those the policy lets see sensitive providers)."""
+    member = access.member(principal.subject) if access else None
     return Participant(
         person_id=principal.subject,
         name=principal.name,
         kind=principal.kind,
         role=principal.role,
         agency=principal.agency,
+        confidential=member is not None and member.sensitive_service,
     )
 
 
@@ -144,14 +148,14 @@ async def start_thread(
     """Open a thread for the practitioners or shared with the family, with its first post."""
     if first_post.reply_to:
         raise ForumRuleBroken("the first post of a thread cannot be a reply")
-    at, by = datetime.now(UTC), participant(principal)
+    at, by = datetime.now(UTC), participant(principal, access)
     thread = ThreadStarted(
         child_id=child_id, thread_id=new_id(), audience=audience, by=by, at=at, title=title
     )
     _, events = _post_events(child_id=child_id, thread=thread, by=by, post=first_post, access=access, at=at)
     await _save(store, topic, [(thread, ""), *events])
     forum = await load(store=store, child_id=child_id)
-    return forum.thread_view(thread.thread_id, family_view=by.family)
+    return forum.thread_view(thread.thread_id, family_view=by.family, see_confidential=True)
 
 
 async def add_post(
@@ -165,7 +169,7 @@ async def add_post(
     post: PostCreate,
 ) -> PostRead:
     """Add a post (or a reply) to a thread the author may write in."""
-    by = participant(principal)
+    by = participant(principal, access)
     thread = forum.thread(thread_id, family_view=by.family)
     if post.reply_to is not None:
         replied = forum.post(post.reply_to, family_view=by.family)
@@ -181,10 +185,17 @@ async def add_post(
 
 
 async def edit_post(
-    *, store: ForumStore, topic: str, forum: Forum, post_id: str, principal: Principal, body: str
+    *,
+    store: ForumStore,
+    topic: str,
+    forum: Forum,
+    post_id: str,
+    principal: Principal,
+    access: ChildAccess | None,
+    body: str,
 ) -> PostRead:
     """The author changes their post; the earlier versions are kept."""
-    by = participant(principal)
+    by = participant(principal, access)
     post = forum.post(post_id, family_view=by.family)
     may_edit(post, principal)
     a = post.added
@@ -206,7 +217,14 @@ async def edit_post(
 
 
 async def redact_post(
-    *, store: ForumStore, topic: str, forum: Forum, post_id: str, principal: Principal, reason: str
+    *,
+    store: ForumStore,
+    topic: str,
+    forum: Forum,
+    post_id: str,
+    principal: Principal,
+    access: ChildAccess | None,
+    reason: str,
 ) -> PostRead:
     """The lead takes a post's words out of every view, saying why; the words are erased from the store."""
     post = forum.post(post_id, family_view=False)
@@ -217,7 +235,7 @@ async def redact_post(
         child_id=a.child_id,
         thread_id=a.thread_id,
         audience=a.audience,
-        by=participant(principal),
+        by=participant(principal, access),
         at=datetime.now(UTC),
         post_id=post_id,
         reason=reason,
@@ -229,7 +247,14 @@ async def redact_post(
 
 
 async def pin_post(
-    *, store: ForumStore, topic: str, forum: Forum, post_id: str, principal: Principal, pin: Pin | None
+    *,
+    store: ForumStore,
+    topic: str,
+    forum: Forum,
+    post_id: str,
+    principal: Principal,
+    access: ChildAccess | None,
+    pin: Pin | None,
 ) -> PostRead:
     """The lead pins a post as a danger statement or a safety goal, or takes the pin off."""
     post = forum.post(post_id, family_view=False)
@@ -240,7 +265,7 @@ async def pin_post(
         child_id=a.child_id,
         thread_id=a.thread_id,
         audience=a.audience,
-        by=participant(principal),
+        by=participant(principal, access),
         at=datetime.now(UTC),
         post_id=post_id,
         pin=pin,
@@ -258,11 +283,12 @@ async def record_scale(
     forum: Forum,
     thread_id: str,
     principal: Principal,
+    access: ChildAccess | None,
     score: int,
     comment: str,
 ) -> ScaleRead:
     """A participant says how safe the child is now, 0 to 10, in a thread they may write in."""
-    by = participant(principal)
+    by = participant(principal, access)
     thread = forum.thread(thread_id, family_view=by.family)
     scale = ScaleRecorded(
         child_id=forum.child_id,
@@ -287,9 +313,9 @@ async def record_scale(
     )
 
 
-def board(forum: Forum, *, family_view: bool, can_moderate: bool) -> Board:
+def board(forum: Forum, *, family_view: bool, can_moderate: bool, see_confidential: bool) -> Board:
     """The child's forum as the reader may see it: threads, pins, the three columns and the scales."""
-    return forum.board(family_view=family_view, can_moderate=can_moderate)
+    return forum.board(family_view=family_view, can_moderate=can_moderate, see_confidential=see_confidential)
 
 
 def versions(forum: Forum, *, post_id: str, family_view: bool) -> list[PostVersion]:

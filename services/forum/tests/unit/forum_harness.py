@@ -41,11 +41,11 @@ class Forum:
     http: httpx.AsyncClient
     sent: list[Sent]
 
-    async def open_account(self, *, teacher: bool = False) -> str:
+    async def open_account(self, *, teacher: bool = False, confidential: bool = False) -> str:
         child = new_nhs_number()
         events = account_opened(child, lead_id=LEAD, family_id=PARENT)
         if teacher:
-            events += _joined(child, TEACHER, seq=3)
+            events += _joined(child, TEACHER, seq=3, sensitive=confidential)
         for event in events:
             await publish_event(self.broker, TOPICS.accounts_events, event)
         return child
@@ -69,17 +69,30 @@ class Forum:
         return board
 
 
-def _joined(child: str, who: str, *, seq: int) -> list[Envelope[Any]]:
+def _joined(child: str, who: str, *, seq: int, sensitive: bool = False) -> list[Envelope[Any]]:
     actor = Actor(person_id=LEAD, name="Test lead", kind="practitioner")
     now = datetime.now(UTC)
     return [
         account_event(
             JoinRequested(
-                child_id=child, seq=seq, actor=actor, at=now, request_id="r", person=person(who), reason="DSL"
+                child_id=child,
+                seq=seq,
+                actor=actor,
+                at=now,
+                request_id="r",
+                person=person(who, sensitive=sensitive),
+                reason="DSL",
             )
         ),
         account_event(
-            JoinApproved(child_id=child, seq=seq + 1, actor=actor, at=now, request_id="r", person=person(who))
+            JoinApproved(
+                child_id=child,
+                seq=seq + 1,
+                actor=actor,
+                at=now,
+                request_id="r",
+                person=person(who, sensitive=sensitive),
+            )
         ),
     ]
 

@@ -180,3 +180,22 @@ async def test_the_wording_check_is_a_route_for_those_who_may_post(forum: Forum)
     answer = await forum.call("POST", path, json={"text": "This is a LAC review."})
     assert answer.status_code == 200 and answer.json()["jargon"] == ["LAC"]
     assert (await forum.call("POST", path, who="stranger-1", json={"text": "x"})).status_code == 403
+
+
+async def test_a_sensitive_services_practitioner_is_not_named_to_those_who_may_not_see_it(
+    forum: Forum,
+) -> None:
+    child = await forum.open_account(teacher=True, confidential=True)
+    thread = await forum.thread(child, audience="family", who=TEACHER, body="Seen at the clinic.")
+    path = f"/children/{child}/forum/threads/{thread['thread_id']}/scales"
+    assert (await forum.call("POST", path, who=TEACHER, json={"score": 4})).status_code == 201
+
+    family, lead = await forum.board(child, who=PARENT), await forum.board(child)
+
+    assert TEACHER not in repr(family) and f"Test {TEACHER}" not in repr(family)
+    assert (
+        family["threads"][0]["posts"][0]["author"]["name"]
+        == "A practitioner from a confidential health service"
+    )
+    assert family["scales"][0]["person"]["person_id"] == "confidential"
+    assert lead["threads"][0]["posts"][0]["author"]["person_id"] == TEACHER  # the lead sees who

@@ -46,6 +46,10 @@ class Participant(BaseModel):
     kind: PrincipalKind
     role: str | None = Field(default=None, max_length=100)
     agency: str | None = Field(default=None, max_length=100)
+    confidential: bool = Field(
+        default=False,
+        description="Works for a sensitive service: name and agency shown only to those who may see them.",
+    )
 
     @property
     def family(self) -> bool:
