@@ -49,7 +49,7 @@ from testsupport.services import IsolatedRun, ServiceProcess, free_port
 TARGET_P99_MS = 250.0
 RECOVERY_LIMIT_S = 60.0
 MIN_STEP_REQUESTS = 20  # fewer make a p99 meaningless
-BACKENDS = ("accounts", "chronology", "analytics")
+BACKENDS = ("accounts", "chronology", "analytics", "forum")
 
 
 @dataclass
@@ -90,7 +90,7 @@ async def _load(endpoints: Endpoints, stack: Stack, *, children: int, entries: i
     jwks = identities.jwks_json()
     pem = identities.issuer.signing_key.private_pem
     stack.services["accounts"] = run.service("accounts", SIGNING_KEY_PEM=pem, AUTH_JWKS=jwks)
-    for name in ("chronology", "analytics"):
+    for name in ("chronology", "analytics", "forum"):
         stack.services[name] = run.service(name, AUTH_JWKS=jwks)
     for svc in stack.services.values():
         await asyncio.to_thread(svc.start)

@@ -27,6 +27,7 @@ from fastapi import FastAPI, Request, Response
 from shared.auth import verifier_from_settings
 from web.app import templates
 from web.clients import AccountsClient, AnalyticsClient, BackendError, ChronologyClient
+from web.forum import ForumClient
 from web.pages.child import Filters, load_page
 from web.pages.common import SignedIn, Web, render
 from web.settings import WebSettings
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any]) -> FastAPI:
         accounts_url=config["accounts_url"],
         chronology_url=config["chronology_url"],
         analytics_url=config["analytics_url"],
+        forum_url=config["forum_url"],
         auth_jwks=config["jwks"],
     )
     pages: dict[tuple[str, str], tuple[SignedIn, dict[str, Any]]] = {}
@@ -87,12 +89,13 @@ def create_app(config: dict[str, Any]) -> FastAPI:
             accounts=AccountsClient(client(settings.accounts_url)),
             chronology=ChronologyClient(client(settings.chronology_url)),
             analytics=AnalyticsClient(client(settings.analytics_url)),
+            forum=ForumClient(client(settings.forum_url)),
         )
         app.state.web = web
         task = asyncio.create_task(preload(web))
         yield
         task.cancel()
-        for backend in (web.accounts, web.chronology, web.analytics):
+        for backend in (web.accounts, web.chronology, web.analytics, web.forum):
             await backend.close()
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)

@@ -50,6 +50,7 @@ allow chronology --operation Write --topic contacts.police.deadletter
 allow chronology --operation Write --topic contacts.school.deadletter
 allow chronology --operation Write --topic contacts.socialcare.deadletter
 allow chronology --operation Write --topic contacts.voluntary.deadletter
+allow chronology --operation Write --topic forum.events.deadletter
 allow chronology --operation Write --topic identity.events.deadletter
 allow chronology --operation Read --topic accounts.events
 allow chronology --operation Read --topic contacts.health
@@ -58,6 +59,7 @@ allow chronology --operation Read --topic contacts.police
 allow chronology --operation Read --topic contacts.school
 allow chronology --operation Read --topic contacts.socialcare
 allow chronology --operation Read --topic contacts.voluntary
+allow chronology --operation Read --topic forum.events
 allow chronology --operation Read --topic identity.events
 allow chronology --operation Read --group chronology --resource-pattern-type prefixed
 user analytics "$ANALYTICS_KAFKA_PASSWORD"
@@ -80,8 +82,10 @@ allow analytics --operation Read --topic contacts.voluntary
 allow analytics --operation Read --topic identity.events
 allow analytics --operation Read --group analytics --resource-pattern-type prefixed
 user forum "$FORUM_KAFKA_PASSWORD"
+allow forum --operation Write --topic accounts.events.deadletter
 allow forum --operation Write --topic audit.events
 allow forum --operation Write --topic forum.events
+allow forum --operation Read --topic accounts.events
 allow forum --operation Read --group forum --resource-pattern-type prefixed
 user notifications "$NOTIFICATIONS_KAFKA_PASSWORD"
 allow notifications --operation Write --topic audit.events

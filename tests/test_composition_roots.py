@@ -28,6 +28,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "chronology.identified": frozenset({"identity.events"}),
         "chronology.timeline": frozenset({"accounts.events"}),
         "chronology.access": frozenset({"accounts.events"}),
+        "chronology.forum": frozenset({"forum.events"}),
     },
     "analytics": {
         "analytics": CONTACTS,
@@ -36,7 +37,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "analytics.cloud": CONTACTS,
         "analytics.cloud-identified": frozenset({"identity.events"}),
     },
-    "forum": {},
+    "forum": {"forum.access": frozenset({"accounts.events"})},
     "notifications": {},
 }
 

@@ -143,6 +143,18 @@ def test_accounts_writes_its_own_topics(infra: Endpoints, run_topics: Topics) ->
         assert delivery.error is None, f"accounts refused on {topic}: {delivery.error}"
 
 
+def test_the_forum_writes_forum_events_and_no_other_service_does(
+    infra: Endpoints, run_topics: Topics
+) -> None:
+    for topic in (run_topics.forum_events, run_topics.audit_events):
+        delivery = publish(as_user(infra, infra.kafka_user("forum")), topic, b'{"probe": true}')
+        assert delivery.error is None, f"forum refused on {topic}: {delivery.error}"
+    for service in ("chronology", "analytics", "notifications"):
+        delivery = publish(as_user(infra, infra.kafka_user(service)), run_topics.forum_events, b"{}")
+        assert delivery.error is not None, f"{service} wrote to forum.events"
+        assert delivery.error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, delivery.error
+
+
 @pytest.mark.parametrize("service", ["analytics", "forum", "notifications"])
 def test_no_other_service_writes_accounts_or_chronology_events(
     infra: Endpoints, run_topics: Topics, service: str

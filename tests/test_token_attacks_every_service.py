@@ -25,6 +25,8 @@ from analytics.settings import AnalyticsSettings
 from chronology.app import create_app as chronology_app
 from chronology.settings import ChronologySettings
 from devstack.infra import Endpoints
+from forum.app import create_app as forum_app
+from forum.settings import ForumSettings
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, Revocations, SigningKey
 from shared.contracts.accounts import Actor, PersonDisabled, SessionEnded
 from shared.policy import Principal
@@ -94,6 +96,7 @@ def attacks() -> dict[str, str]:
 APPS: dict[str, Callable[[], FastAPI]] = {
     "chronology": lambda: chronology_app(ChronologySettings(auth_jwks=JWKS)),
     "analytics": lambda: analytics_app(AnalyticsSettings(auth_jwks=JWKS)),
+    "forum": lambda: forum_app(ForumSettings(auth_jwks=JWKS)),
     "web": lambda: web_app(WebSettings(auth_jwks=JWKS)),
 }
 
@@ -105,6 +108,7 @@ def guarded_routes(app: FastAPI) -> list[tuple[str, str]]:
         if path in OPEN or path.startswith(("/sign-in", "/static")):
             continue
         concrete = path.replace("{child_id}", CHILD).replace("{entry_id}", "e1").replace("{person_id}", "p1")
+        concrete = concrete.replace("{thread_id}", "t1").replace("{post_id}", "p1")
         routes += [(method.upper(), concrete) for method in operations]
     return routes
 

@@ -1,9 +1,13 @@
-"""The web front end in headless Chromium, against accounts, chronology, analytics and web as real processes.
+"""The web front end in headless Chromium, against accounts, chronology, analytics, forum and web as real
+processes.
 
 Issue 4: a practitioner finds a child and asks to join with a reason; the lead approves; the practitioner sees
 the child's page with the team directory; a parent sees the family version. Issue 5: the chronology as a
 timeline for the practitioner, the family version for the parent — a restricted entry's text never on the
-parent's page nor in the parent's export — and the lead marks an entry significant on the page.
+parent's page nor in the parent's export — and the lead marks an entry significant on the page. Issue 11: the
+lead posts a worry in a practitioner-only thread and checks the wording of a post in a shared one; the parent
+posts a thought and a safety scale in the shared thread and never sees the practitioner-only one; the
+screenshots show the three columns.
 
 Contact events are published by confluent-kafka (librdkafka), an agency's own kind of client. The browser is
 Debian's chromium driven through Debian's chromedriver (devstack.browser); screenshots at phone and
@@ -33,6 +37,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import Select
 
 from devstack.browser import FLAGS, ensure_browser
 from devstack.demo_accounts import sign_in_page_users
@@ -203,13 +208,15 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
         jwks = f"{accounts.url}/.well-known/jwks.json"
         chronology = service("chronology", AUTH_JWKS_URL=jwks)
         analytics = service("analytics", AUTH_JWKS_URL=jwks)
-        started += [chronology.start(), analytics.start()]
+        forum = service("forum", AUTH_JWKS_URL=jwks)
+        started += [chronology.start(), analytics.start(), forum.start()]
         web = service(
             "web",
             AUTH_JWKS_URL=jwks,
             ACCOUNTS_URL=accounts.url,
             CHRONOLOGY_URL=chronology.url,
             ANALYTICS_URL=analytics.url,
+            FORUM_URL=forum.url,
             DEMO_PASSWORD=PASSWORD,
             DEMO_USERS=sign_in_page_users(),  # as the local stack hands them over
         )
@@ -515,3 +522,77 @@ def test_a_confidential_service_and_a_shielded_childs_team_stay_hidden_on_the_pa
     assert "Refuge" not in page.html
     assert "Author withheld to keep your child safe" in page.driver.find_element(By.ID, "chronology").text
     page.screenshot("09-child-page-shielded-family")
+
+
+def _new_conversation(page: Page) -> None:
+    """Open the form to start a thread (it is open already while the forum has none)."""
+    if page.driver.find_element(By.ID, "forum-new").get_attribute("open") is None:
+        page.press("Start a new conversation")
+
+
+PRIVATE_WORRY = f"Bruising seen on Amy's arm by school, ref {MARKER} <script>alert(1)</script>"
+
+
+def test_the_forum_a_worry_a_parents_thought_and_scale_and_the_three_columns(
+    stack: Stack, page: Page
+) -> None:
+    page.sign_in("sam.okafor")
+    page.open(f"/children/{AMY}#forum")
+    # The forum learns Amy's team from accounts.events, a moment after accounts.
+    page.reload_until(
+        lambda text: "Start a new conversation" in text, what="the forum's section for the lead"
+    )
+    _new_conversation(page)
+    page.field("Subject").send_keys("Bruising seen at school")
+    Select(page.field("Who can read it")).select_by_visible_text("Practitioners only")
+    page.field("First post").send_keys(PRIVATE_WORRY)
+    page.press("Start the conversation")
+    assert "Your post is in the forum." in page.text
+    assert PRIVATE_WORRY in page.text  # shown as the text it is: the script tag neither runs nor vanishes
+
+    _new_conversation(page)
+    page.field("Subject").send_keys("How things are at home")
+    Select(page.field("Who can read it")).select_by_visible_text("Shared with the family")
+    page.field("First post").send_keys("Following the strategy discussion we will start a s47 enquiry.")
+    page.press("Check wording")
+    assert "Check your wording" in page.text and "s47" in page.text and "Reading age" in page.text
+    page.field("Your post").clear()
+    page.field("Your post").send_keys(
+        "We are worried that Amy has been hurt. We will talk with you on Monday."
+    )
+    page.press("Post")
+    assert "Your post is in the forum." in page.text
+
+    page.sign_in("kerry.example")
+    page.open(f"/children/{AMY}#forum")
+    page.reload_until(lambda text: "How things are at home" in text, what="the shared thread for the parent")
+    assert MARKER not in page.html and "Bruising seen at school" not in page.text
+    page.press("Add your thoughts")
+    page.field("What would you like to say?").send_keys(
+        "Amy is happier since her gran started picking her up."
+    )
+    Select(page.field("This is about")).select_by_visible_text("Working well")
+    page.press("Post")
+    assert "Your post is in the forum." in page.text
+    page.press("Add your thoughts")
+    page.field("How safe is Amy now?").send_keys("6")
+    page.field("Why that number?").send_keys("Better than last month")
+    page.press("Record the scale")
+    assert "Your safety scale has been recorded." in page.text
+
+    columns = {
+        c.find_element(By.TAG_NAME, "h4").text: c.text
+        for c in page.driver.find_elements(By.CSS_SELECTOR, "#forum .sos-column")
+    }
+    assert list(columns) == ["What are we worried about?", "What is working well?", "What needs to happen?"]
+    assert "We are worried that Amy has been hurt" in columns["What are we worried about?"]
+    assert "her gran started picking her up" in columns["What is working well?"]
+    assert "In the family's own words" in page.text and "6/10" in page.text
+    page.screenshot("20-forum-family")
+
+    page.sign_in("sam.okafor")
+    page.open(f"/children/{AMY}#forum")
+    text = page.driver.find_element(By.ID, "forum").text
+    assert "Bruising seen at school" in text and "her gran started picking her up" in text
+    assert "Kerry Example (family)" in text and "6/10" in text
+    page.screenshot("21-forum-lead")

@@ -6,6 +6,8 @@ A service builds its guard in its composition root from its access snapshots and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from shared.access import AccessSnapshots, SnapshotStale, SnapshotStore
 from shared.access_history import KafkaAccountHistory
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
@@ -30,14 +32,20 @@ class Guard:
         *,
         purpose: str | None = None,
         detail: str | None = None,
+        narrow: Callable[[Decision], Decision] | None = None,
     ) -> Decision:
-        """The policy's decision for this principal, action and child; `AccessRefused` when it says no."""
+        """The policy's decision for this principal, action and child; `AccessRefused` when it says no.
+
+        `narrow` lets a service refuse what the policy allows for a reason of its own (the forum: a family
+        member and a practitioner-only thread), so that the one audit record says what was decided."""
         stale: SnapshotStale | None = None
         try:
             decision = await self.snapshots.decide(principal, action, child_id)
         except SnapshotStale as err:  # fail closed, and the refusal is audited like any other
             stale = err
             decision = Decision(allowed=False, reason=str(err), relationship="none")
+        if narrow is not None and decision.allowed:
+            decision = narrow(decision)
         try:
             await self.audit.record(
                 principal=principal,

@@ -43,6 +43,7 @@ Action = Literal[
     "export",  # subject access / case export
     # writing to a child's account
     "post_forum",
+    "moderate_forum",  # pin danger statements and safety goals, redact a post
     "mark_significance",
     "approve_join",  # approve or decline a request to join the team
     "manage_team",  # remove a member, hand over the lead, link family, change the shielding flags
@@ -344,7 +345,7 @@ def _practitioner(
     if rel in ("lead", "member"):
         if action in READ_ACTIONS | {"post_forum", "export", "read_viewers"}:
             return full
-        if action in ("mark_significance", "approve_join", "manage_team"):
+        if action in ("mark_significance", "moderate_forum", "approve_join", "manage_team"):
             if manager:
                 return full
             return deny("only the lead professional or a manager in the team may do this")

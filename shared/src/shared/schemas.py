@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from shared.contracts import accounts, audit
+from shared.contracts import accounts, audit, forum
 from shared.contracts.chronology import SIGNIFICANCE_MARKED, SignificanceMarked
 from shared.contracts.contacts import CONTACT_RECORDED, ContactRecorded
 from shared.contracts.identity import CONTACT_IDENTIFIED, ContactIdentified
@@ -24,6 +24,7 @@ EVENT_SCHEMAS: dict[tuple[str, int], type[BaseModel]] = {
     (CONTACT_IDENTIFIED, 1): Envelope[ContactIdentified],
     **accounts.EVENT_SCHEMAS,
     **audit.EVENT_SCHEMAS,
+    **forum.EVENT_SCHEMAS,
 }
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "docs" / "schemas"

@@ -113,7 +113,12 @@ FAMILY = {
     "post_forum": "family",
 }
 TEAM_WRITES = {"read_viewers": "full", "export": "full", "post_forum": "full"}
-MANAGES = {"mark_significance": "full", "approve_join": "full", "manage_team": "full"}
+MANAGES = {
+    "mark_significance": "full",
+    "moderate_forum": "full",
+    "approve_join": "full",
+    "manage_team": "full",
+}
 OUTSIDER = {"request_join": ALLOWED, "break_glass": ALLOWED}
 STAFF = {"search": ALLOWED, "register_child": ALLOWED, "manage_people": ALLOWED}
 MANAGER_STAFF = {**STAFF, "resolve_match": ALLOWED}

@@ -159,8 +159,10 @@ def test_each_service_may_write_only_its_own_topics_and_read_what_it_consumes() 
         "audit.events",
         "identity.events.deadletter",
         "accounts.events.deadletter",
+        "forum.events.deadletter",
         *(f"contacts.{a}.deadletter" for a in AGENCIES),
     }
+    assert writes["forum"] == {"forum.events", "audit.events", "accounts.events.deadletter"}
     assert writes["notifications"] == {"audit.events"}
     assert not any(f"contacts.{a}" in w for a in AGENCIES for w in writes.values())
     assert {g for g in service_users.grants("forum") if g.resource == "GROUP"} == {

@@ -13,6 +13,7 @@ from shared.audit import AuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
 from shared.contracts.contacts import ContactEnvelope, decode_contact_event
+from shared.contracts.forum import decode_forum_event
 from shared.contracts.identity import decode_identity_event
 from shared.guard import local_guard
 from shared.outbox import DocumentOutbox, Outbox, OutboxRelay, kafka_publisher
@@ -66,6 +67,13 @@ def create_app(
         handle=snapshots.on_account_events,
         on_dead_letter=snapshots.on_dead_letter,
         title="chronology: account events into the access snapshot",
+    )
+    runtime.consume(
+        [topics.forum_events],
+        group="forum",
+        decode=decode_forum_event,
+        handle=handlers.on_forum_events(store),
+        title="chronology: forum worries, pins and scales onto the timeline",
     )
     runtime.run_in_background("significance outbox", relay.run)
 

@@ -10,6 +10,7 @@ from chronology import service
 from chronology.store import ChronologyStore
 from shared.contact_feed import ChildContact, ContactHandler
 from shared.contracts.accounts import AccountEvent
+from shared.contracts.forum import ForumEvent
 from shared.events import Envelope
 from shared.kafka.consumer import BatchHandler, Incoming
 
@@ -28,3 +29,11 @@ def on_account_events(store: ChronologyStore) -> BatchHandler[Envelope[AccountEv
         await service.record_account_changes(store=store, events=[i.event for i in batch])
 
     return on_account_events
+
+
+def on_forum_events(store: ChronologyStore) -> BatchHandler[Envelope[ForumEvent]]:
+    async def on_forum_events(batch: Sequence[Incoming[Envelope[ForumEvent]]]) -> None:
+        """Worries, pins and scales from the forum appear on the timeline; redactions reach their entries."""
+        await service.record_forum_changes(store=store, events=[i.event for i in batch])
+
+    return on_forum_events

@@ -33,7 +33,7 @@ from shared.text import Prose
 
 __all__ = ["HIDDEN_PROVIDER"]  # the policy's label, re-exported for what reads chronology's entries
 ACCOUNT_SOURCE = "safeguarding account"
-EntryKind = Literal["contact", "account"]
+EntryKind = Literal["contact", "account", "forum"]
 
 
 class ChronologyEntry(BaseModel):

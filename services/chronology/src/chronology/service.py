@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
+from chronology.forum_entries import forum_entry_document, redacted_summary, redactions
 from chronology.models import (
     HIDDEN_PROVIDER,
     ChronologyEntry,
@@ -21,6 +22,7 @@ from chronology.store import ChronologyStore
 from shared.contact_feed import ChildContact, refuse_foreign_corrections
 from shared.contracts.accounts import AccountEvent
 from shared.contracts.chronology import SIGNIFICANCE_MARKED, SignificanceMarked
+from shared.contracts.forum import ForumEvent
 from shared.events import Envelope, make_event
 from shared.outbox import outbox_fields
 from shared.policy import Principal
@@ -49,6 +51,19 @@ async def record_account_changes(*, store: ChronologyStore, events: Sequence[Env
     """Team and status changes to the child's account become timeline entries, once each."""
     docs = [d for d in (account_entry_document(e) for e in events) if d is not None]
     return (await store.add_entries(docs)).inserted
+
+
+async def record_forum_changes(*, store: ChronologyStore, events: Sequence[Envelope[ForumEvent]]) -> int:
+    """Worries, pinned danger statements and safety goals, and safety scales become entries, once each; a
+    redaction takes the post's words out of every entry made from it. In event order: a post and its
+    redaction in one batch end redacted."""
+    docs = [d for d in (forum_entry_document(e) for e in events) if d is not None]
+    added = (await store.add_entries(docs)).inserted
+    for redaction in redactions(list(events)):
+        await store.redact_forum_post(
+            child_id=redaction.child_id, post_id=redaction.post_id, summary=redacted_summary(redaction.reason)
+        )
+    return added
 
 
 async def read_chronology(
@@ -193,10 +208,11 @@ async def mark_significance(
 
 def _group_duplicates(entries: list[ChronologyEntry]) -> None:
     """Entries from different agencies about the same kind of contact on the same day are likely one event
-    recorded twice: they share a `duplicate_group` so the page can show them together. Nothing is merged."""
+    recorded twice: they share a `duplicate_group` so the page can show them together. Nothing is merged.
+    Only agencies' contacts: the record's own changes and the forum's entries are not another agency's copy."""
     groups: dict[tuple[str, str], list[ChronologyEntry]] = defaultdict(list)
     for entry in entries:
-        if entry.superseded_by is None:
+        if entry.superseded_by is None and entry.kind == "contact":
             groups[(entry.day, entry.contact_type)].append(entry)
     for (day, contact_type), members in groups.items():
         if len({m.agency for m in members}) > 1:

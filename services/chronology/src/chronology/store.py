@@ -72,6 +72,10 @@ class ChronologyStore(Protocol):
         """Entry id → the lead's latest mark, for the entries the lead has marked."""
         ...
 
+    async def redact_forum_post(self, *, child_id: str, post_id: str, summary: str) -> None:
+        """Replace the words of every entry made from this forum post with `summary` (idempotent)."""
+        ...
+
 
 class MongoChronologyStore:
     def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
@@ -155,6 +159,12 @@ class MongoChronologyStore:
             latest[d["entry_id"]] = d["significant"]
         return latest
 
+    async def redact_forum_post(self, *, child_id: str, post_id: str, summary: str) -> None:
+        """Replace the words of every entry made from this forum post with `summary` (idempotent)."""
+        await self._entries.update_many(
+            {"child_id": child_id, "forum_post_id": post_id}, {"$set": {"summary": summary, "redacted": True}}
+        )
+
 
 def _where(child_id: str, query: ChronologyQuery, family_only: bool) -> dict[str, Any]:
     where: dict[str, Any] = {"child_id": child_id}
@@ -173,7 +183,9 @@ def _where(child_id: str, query: ChronologyQuery, family_only: bool) -> dict[str
     elif query.agencies:
         where["agency"] = {"$in": query.agencies}
     if query.kinds:
-        where["kind"] = {"$in": list(query.kinds)} if "account" in query.kinds else {"$ne": "account"}
+        # A contact's entry has no `kind` (defaults are not stored, see models.entry_document).
+        others = [k for k in ("account", "forum") if k not in query.kinds]
+        where["kind"] = {"$nin": others} if "contact" in query.kinds else {"$in": list(query.kinds)}
     if query.contact_types:
         where["contact_type"] = {"$in": list(query.contact_types)}
     return where

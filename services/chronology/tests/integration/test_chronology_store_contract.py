@@ -158,9 +158,19 @@ async def test_filters_match_fields_stored_and_fields_left_out_alike(store: Chro
     assert await ids(store, child, contact_types=["police_callout"]) == ["police"]
     assert await ids(store, child, kinds=["account"]) == ["account"]
     assert await ids(store, child, kinds=["contact"]) == ["shared", "restricted", "police", "flagged"]
-    # Contact entries store no `kind` (it is the default), so asking for both kinds matches account entries
-    # only: pinned here as the store behaves today, on both implementations.
-    assert await ids(store, child, kinds=["contact", "account"]) == ["account"]
+    # Contact entries store no `kind` (it is the default); asking for contacts and account changes gets both,
+    # and leaves out the third kind (forum entries), on both implementations.
+    forum = {**doc(child, summary="forum", occurred_at=MONDAY + timedelta(days=5)), "kind": "forum"}
+    await store.add_entries([forum])
+    assert await ids(store, child, kinds=["contact", "account"]) == [
+        "shared",
+        "restricted",
+        "police",
+        "flagged",
+        "account",
+    ]
+    assert await ids(store, child, kinds=["forum"]) == ["forum"]
+    assert await ids(store, child, kinds=["contact"]) == ["shared", "restricted", "police", "flagged"]
     assert await ids(store, child, significant_only=True) == ["flagged"]
 
 

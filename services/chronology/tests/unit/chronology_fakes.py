@@ -87,6 +87,11 @@ class FakeChronologyStore:
                 latest[mark["entry_id"]] = mark["significant"]
         return latest
 
+    async def redact_forum_post(self, *, child_id: str, post_id: str, summary: str) -> None:
+        for doc in self.entries.values():
+            if doc["child_id"] == child_id and doc.get("forum_post_id") == post_id:
+                doc.update(summary=summary, redacted=True)
+
 
 def _matches(doc: Document, child_id: str, query: ChronologyQuery, family_only: bool) -> bool:
     when = doc["occurred_at"]
@@ -97,7 +102,7 @@ def _matches(doc: Document, child_id: str, query: ChronologyQuery, family_only: 
         and (query.date_from is None or when >= datetime.combine(query.date_from, time.min, UTC))
         and (query.date_to is None or when <= datetime.combine(query.date_to, time.max, UTC))
         and _agency_matches(doc, query)
-        and (not query.kinds or (kind in query.kinds if "account" in query.kinds else kind != "account"))
+        and (not query.kinds or (kind or "contact") in query.kinds)
         and (not query.contact_types or doc["contact_type"] in query.contact_types)
     )
 

@@ -39,6 +39,7 @@ from web.clients import (
     SignedOut,
     backend_histogram,
 )
+from web.forum import ForumClient
 from web.pages.common import BadForm, NeedsSignIn, Web, render
 from web.settings import WebSettings
 
@@ -104,10 +105,11 @@ def create_app(
         accounts=AccountsClient(client(settings.accounts_url), timing=timing),
         chronology=ChronologyClient(client(settings.chronology_url), timing=timing),
         analytics=AnalyticsClient(client(settings.analytics_url), timing=timing),
+        forum=ForumClient(client(settings.forum_url), timing=timing),
     )
 
     async def close_backends() -> None:
-        for backend in (web.accounts, web.chronology, web.analytics):
+        for backend in (web.accounts, web.chronology, web.analytics, web.forum):
             await backend.close()
 
     app = build_app(
@@ -119,6 +121,7 @@ def create_app(
             "accounts": web.accounts.healthy,
             "chronology": web.chronology.healthy,
             "analytics": web.analytics.healthy,
+            "forum": web.forum.healthy,
         },
         lifecycle=Lifecycle(on_stop=[close_backends]),
         errors={},

@@ -136,6 +136,7 @@ def client(backends: Backends) -> Iterator[TestClient]:
         accounts_url="http://accounts",
         chronology_url="http://chronology",
         analytics_url="http://analytics",
+        forum_url="http://forum",
         auth_jwks=json.dumps(IDS.issuer.jwks()),
         cookie_secure=False,
         demo_password="demo-password-1",
@@ -218,7 +219,7 @@ def test_every_backend_call_carries_the_viewers_own_token(client: TestClient, ba
     token = sign_in_as(client, "p-sam")
     assert client.get(f"/children/{CHILD}").status_code == 200
     calls = [r for r in backends.seen if r.url.path != "/healthz"]
-    assert {r.url.host for r in calls} == {"accounts", "chronology", "analytics"}
+    assert {r.url.host for r in calls} == {"accounts", "chronology", "analytics", "forum"}
     assert all(r.headers["authorization"] == f"Bearer {token}" for r in calls)
 
 
@@ -428,5 +429,6 @@ def test_ids_that_could_change_a_backend_path_are_refused(client: TestClient, ba
 def test_readiness_needs_every_backend(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"accounts": True, "chronology": True, "analytics": True}
+    checks = {"accounts": True, "chronology": True, "analytics": True, "forum": True}
+    assert response.json()["checks"] == checks
     assert "web_http_requests_total" in client.get("/metrics").text

@@ -53,8 +53,9 @@ def consumes(service: str, topics: Topics = DEFAULT) -> tuple[str, ...]:
     revocations every service that verifies tokens follows (tests/test_kafka_access.py checks)."""
     readers = {
         "accounts": (topics.audit_events, topics.accounts_events, *topics.contacts),
-        "chronology": (*topics.contacts, topics.identity_events, topics.accounts_events),
+        "chronology": (*topics.contacts, topics.identity_events, topics.accounts_events, topics.forum_events),
         "analytics": (*topics.contacts, topics.identity_events, topics.accounts_events),
+        "forum": (topics.accounts_events,),
     }
     return readers.get(_known(service), ())
 

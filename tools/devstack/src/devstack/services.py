@@ -114,6 +114,7 @@ def local_wiring(service: Service) -> dict[str, str]:
             f"{prefix}ACCOUNTS_URL": urls["accounts"],
             f"{prefix}CHRONOLOGY_URL": urls["chronology"],
             f"{prefix}ANALYTICS_URL": urls["analytics"],
+            f"{prefix}FORUM_URL": urls["forum"],
             f"{prefix}DEMO_PASSWORD": demo_password(),
             f"{prefix}DEMO_USERS": demo_accounts.sign_in_page_users(),
         }

@@ -23,10 +23,15 @@ from web.graph import contact_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.models import ChildHeader
 from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, Web, render, web_of
+from web.pages.forum import FORUM_LABELS
 from web.sections import Sections
 from web.timeline import arrange, corrections, impact_of
 
-ENTRY_KINDS = {"contact": "Contacts from agencies", "account": "Changes to the team and the record"}
+ENTRY_KINDS = {
+    "contact": "Contacts from agencies",
+    "account": "Changes to the team and the record",
+    "forum": "Worries, plans and safety scales from the forum",
+}
 Text = Annotated[Line, Query(max_length=40)]
 PAGE_SIZE = 100
 PRINT_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -171,6 +176,7 @@ async def load_page(
         "analytics", web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)
     )
     cloud_section = sections.add("analytics", web.analytics.keyword_cloud(child_id, token=user.token))
+    board_section = sections.add("forum", web.forum.board(child_id, token=user.token))
     chosen = (
         sections.add("analytics", web.analytics.keyword_entries(child_id, keyword, token=user.token))
         if keyword
@@ -200,6 +206,8 @@ async def load_page(
         "contact_types": CONTACT_TYPE_LABELS,
         "entry_kinds": ENTRY_KINDS,
         "can_mark": can_mark_significance(user, header),
+        "board": board_section.value,
+        "forum_labels": FORUM_LABELS,
     }
 
 

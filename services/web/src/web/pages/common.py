@@ -15,6 +15,7 @@ from shared.auth import KeysUnavailable, TokenExpired, TokenRejected, TokenVerif
 from shared.policy import Principal
 from web import security
 from web.clients import AccountsClient, AnalyticsClient, ChronologyClient, Rejected, SignedOut, Unavailable
+from web.forum import ForumClient
 from web.models import Token
 from web.settings import WebSettings
 
@@ -33,6 +34,10 @@ DONE_MESSAGES: dict[str, str] = {
     "declined": "Request declined. Your reason has been recorded.",
     "marked": "The entry is now marked as significant.",
     "unmarked": "The entry is no longer marked as significant.",
+    "forum_posted": "Your post is in the forum.",
+    "forum_scale": "Your safety scale has been recorded.",
+    "forum_pinned": "The pin has been changed.",
+    "forum_redacted": "The post was redacted; your reason has been recorded.",
     "signed_out": "You have signed out.",
     "expired": "Your sign-in has ended. Please sign in again.",
 }
@@ -48,6 +53,7 @@ class Web:
     accounts: AccountsClient
     chronology: ChronologyClient
     analytics: AnalyticsClient
+    forum: ForumClient
 
 
 @dataclass(frozen=True)

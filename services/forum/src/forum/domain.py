@@ -1,0 +1,240 @@
+"""The forum's rules and its one read model: a child's forum folded from its changes, in the order they were
+made. Pure: no I/O, no clock.
+
+A forum is its change log (each change one `shared.contracts.forum` event), so history is never lost: an
+edit adds a version, a redaction hides the words and says who and why, a pin moves the post to the top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from forum.models import Board, Columns, Mention, PostRead, PostVersion, ScaleRead, ThreadRead
+from shared.contracts.forum import (
+    Audience,
+    ForumEvent,
+    MemberMentioned,
+    Participant,
+    Pin,
+    PostAdded,
+    PostEdited,
+    PostPinned,
+    PostRedacted,
+    ScaleRecorded,
+    ThreadStarted,
+)
+from shared.policy import ChildAccess, Principal
+
+CONFIDENTIAL = "A practitioner from a confidential health service"
+PIN_ORDER = {"danger_statement": 0, "safety_goal": 1}
+
+
+class ThreadNotFound(LookupError):
+    """No such thread in this child's forum (or not one the reader may see)."""
+
+
+class PostNotFound(LookupError):
+    """No such post in this child's forum (or not one the reader may see)."""
+
+
+class ForumRuleBroken(ValueError):
+    """A forum rule refuses the change; the message says which and why."""
+
+
+class EditConflict(Exception):
+    """Someone else changed the post at the same moment: read it again and retry."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One stored change: the event's data, and the post's words rendered when it was written."""
+
+    event: ForumEvent
+    html: str = ""
+
+
+@dataclass
+class _Post:
+    added: PostAdded
+    versions: list[PostVersion]
+    mentions: list[Mention] = field(default_factory=list)
+    pin: Pin | None = None
+    redacted: PostRedacted | None = None
+
+    def read(self, *, see_confidential: bool = True) -> PostRead:
+        a, latest = self.added, self.versions[-1]
+        hidden = self.redacted is not None
+        return PostRead(
+            post_id=a.post_id,
+            thread_id=a.thread_id,
+            audience=a.audience,
+            reply_to=a.reply_to,
+            tag=a.tag,
+            kind=a.kind,
+            author=shown(a.by, see_confidential),
+            family_voice=a.family_voice,
+            body="" if hidden else latest.body,
+            html="" if hidden else latest.html,
+            created_at=a.at,
+            version=latest.version,
+            edited_at=latest.at if latest.version > 1 else None,
+            mentions=list(self.mentions),
+            pin=None if hidden else self.pin,
+            redacted=hidden,
+            redaction_reason=self.redacted.reason if self.redacted else None,
+        )
+
+
+@dataclass
+class Forum:
+    """A child's forum: every thread, post and scale, as folded from its changes."""
+
+    child_id: str
+    threads: dict[str, ThreadStarted] = field(default_factory=dict)
+    posts: dict[str, _Post] = field(default_factory=dict)
+    scales: list[ScaleRecorded] = field(default_factory=list)
+
+    @classmethod
+    def fold(cls, child_id: str, changes: Iterable[Change]) -> Forum:
+        forum = cls(child_id)
+        for change in changes:
+            forum.apply(change)
+        return forum
+
+    def apply(self, change: Change) -> None:
+        e = change.event
+        match e:
+            case ThreadStarted():
+                self.threads.setdefault(e.thread_id, e)
+            case PostAdded():
+                version = PostVersion(version=1, body=e.body, html=change.html, at=e.at)
+                self.posts.setdefault(e.post_id, _Post(e, [version]))
+            case PostEdited() if e.post_id in self.posts:
+                post = self.posts[e.post_id]
+                if e.version == post.versions[-1].version + 1:
+                    post.versions.append(
+                        PostVersion(version=e.version, body=e.body, html=change.html, at=e.at)
+                    )
+            case PostRedacted() if e.post_id in self.posts:
+                self.posts[e.post_id].redacted = e
+            case PostPinned() if e.post_id in self.posts:
+                self.posts[e.post_id].pin = e.pin
+            case MemberMentioned() if e.post_id in self.posts:
+                self.posts[e.post_id].mentions.append(Mention(person_id=e.person_id, name=e.name))
+            case ScaleRecorded():
+                self.scales.append(e)
+
+    # --- what a reader may see ---------------------------------------------------------------------------
+
+    def thread(self, thread_id: str, *, family_view: bool) -> ThreadStarted:
+        thread = self.threads.get(thread_id)
+        if thread is None or not visible(thread.audience, family_view=family_view):
+            raise ThreadNotFound(f"there is no thread {thread_id} in this child's forum")
+        return thread
+
+    def post(self, post_id: str, *, family_view: bool) -> _Post:
+        post = self.posts.get(post_id)
+        if post is None or not visible(post.added.audience, family_view=family_view):
+            raise PostNotFound(f"there is no post {post_id} in this child's forum")
+        return post
+
+    def thread_view(self, thread_id: str, *, family_view: bool, see_confidential: bool) -> ThreadRead:
+        t = self.thread(thread_id, family_view=family_view)
+        posts = [
+            p.read(see_confidential=see_confidential)
+            for p in self.posts.values()
+            if p.added.thread_id == thread_id
+        ]
+        return ThreadRead(
+            thread_id=t.thread_id,
+            title=t.title,
+            audience=t.audience,
+            started_by=shown(t.by, see_confidential),
+            started_at=t.at,
+            posts=posts,
+        )
+
+    def board(self, *, family_view: bool, can_moderate: bool, see_confidential: bool) -> Board:
+        threads = [
+            self.thread_view(t.thread_id, family_view=family_view, see_confidential=see_confidential)
+            for t in sorted(self.threads.values(), key=lambda t: t.at, reverse=True)
+            if visible(t.audience, family_view=family_view)
+        ]
+        posts = [p for t in threads for p in t.posts if not p.redacted]
+        columns = Columns(
+            worry=[p for p in posts if p.tag == "worry"],
+            working_well=[p for p in posts if p.tag == "working_well"],
+            next_step=[p for p in posts if p.tag == "next_step"],
+        )
+        pinned = sorted((p for p in posts if p.pin), key=lambda p: (PIN_ORDER[p.pin or ""], p.created_at))
+        scales = [s for s in self.scales if visible(s.audience, family_view=family_view)]
+        latest = {s.by.person_id: scale_view(s, see_confidential) for s in scales}
+        history = [scale_view(s, see_confidential) for s in scales]
+        return Board(
+            child_id=self.child_id,
+            family_view=family_view,
+            can_moderate=can_moderate,
+            threads=threads,
+            pinned=pinned,
+            columns=columns,
+            scales=sorted(latest.values(), key=lambda s: s.at),
+            scale_history=history,
+        )
+
+
+def visible(audience: Audience, *, family_view: bool) -> bool:
+    """The family sees shared threads only; the team sees every thread."""
+    return audience == "family" or not family_view
+
+
+def shown(person: Participant, see_confidential: bool) -> Participant:
+    """A sensitive service's practitioner, as a reader who may not see sensitive providers sees them: not by
+    name, agency or id (BRIEF §3)."""
+    if not person.confidential or see_confidential:
+        return person
+    return Participant(person_id="confidential", name=CONFIDENTIAL, kind=person.kind, confidential=True)
+
+
+def scale_view(s: ScaleRecorded, see_confidential: bool = True) -> ScaleRead:
+    return ScaleRead(
+        scale_id=s.scale_id,
+        thread_id=s.thread_id,
+        audience=s.audience,
+        person=shown(s.by, see_confidential),
+        score=s.score,
+        comment=s.comment,
+        at=s.at,
+    )
+
+
+def may_edit(post: _Post, principal: Principal) -> None:
+    """Only the author edits a post: the family's own words are never changed by anyone else, and a
+    practitioner's record is theirs to correct. A redacted post stays as the lead left it."""
+    if post.added.by.person_id != principal.subject:
+        whose = "the family's own words" if post.added.family_voice else "someone else's post"
+        raise ForumRuleBroken(f"this is {whose}: only its author may edit it")
+    if post.redacted is not None:
+        raise ForumRuleBroken("this post was redacted by the lead professional and cannot be edited")
+
+
+def mentionable(access: ChildAccess | None, person_ids: Sequence[str], audience: Audience) -> list[Mention]:
+    """The people a post may name, in order; `ForumRuleBroken` naming the first who could not read it."""
+    found: list[Mention] = []
+    for person_id in dict.fromkeys(person_ids):
+        member = access.member(person_id) if access else None
+        family = access.family_link(person_id) if access else None
+        if member is not None:
+            found.append(Mention(person_id=person_id, name=member.name))
+        elif family is not None and audience == "family":
+            found.append(Mention(person_id=person_id, name=family.name))
+        elif family is not None:
+            raise ForumRuleBroken(
+                f"{family.name} is family and cannot read this thread (it is for practitioners only), "
+                "so they cannot be mentioned in it"
+            )
+        else:
+            raise ForumRuleBroken(
+                f"{person_id} is not in this child's team, so they have no access and cannot be mentioned"
+            )
+    return found

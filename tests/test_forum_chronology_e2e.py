@@ -1,0 +1,212 @@
+"""The forum and the chronology together, through the real broker and FerretDB (both apps in-process, on a
+run's own topics): a worry in a shared thread reaches the family's chronology, one in a practitioner-only
+thread only the team's; a redaction by the lead reaches the chronology entries and the exports; the same
+forum event delivered twice changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from faststream.kafka import KafkaBroker
+
+from chronology.app import create_app as chronology_app
+from chronology.settings import ChronologySettings
+from devstack import service_users
+from devstack.infra import Endpoints
+from forum.app import create_app as forum_app
+from forum.settings import ForumSettings
+from shared import mongo
+from shared.audit import MemoryAuditSink
+from shared.contracts.forum import TYPE_OF, Participant, PostAdded
+from shared.events import make_event
+from shared.kafka.broker import publish_event
+from shared.policy import PrincipalKind
+from shared.topics import Topics, ensure_topics
+from testsupport.events import account_opened, new_nhs_number
+from testsupport.identities import Identities
+from testsupport.offline import eventually_async
+
+pytestmark = pytest.mark.integration
+IDS = Identities()
+LEAD, PARENT = "lead-1", "parent-1"
+
+
+@dataclass
+class Both:
+    forum: httpx.AsyncClient
+    chronology: httpx.AsyncClient
+    broker: KafkaBroker
+    topics: Topics
+
+    @staticmethod
+    def headers(who: str) -> dict[str, str]:
+        kind: PrincipalKind = "family" if who == PARENT else "practitioner"
+        return IDS.headers(who, kind=kind)
+
+    async def forum_call(
+        self, method: str, path: str, body: Any = None, *, who: str = LEAD
+    ) -> dict[str, Any]:
+        answer = await self.forum.request(method, path, json=body, headers=self.headers(who))
+        assert answer.status_code in (200, 201), answer.text
+        found: dict[str, Any] = answer.json()
+        return found
+
+    async def forum_entries(self, child: str, who: str = LEAD) -> list[str]:
+        answer = await self.chronology.get(
+            f"/children/{child}/chronology", params={"kind": "forum"}, headers=self.headers(who)
+        )
+        assert answer.status_code == 200, answer.text
+        return [e["summary"] for e in answer.json()["entries"]]
+
+    async def until(self, child: str, want: list[str], who: str = LEAD) -> None:
+        async def there() -> bool:
+            return sorted(await self.forum_entries(child, who)) == sorted(want)
+
+        await eventually_async(there, what=f"the forum entries {want} in {who}'s chronology")
+
+
+@pytest.fixture
+async def both(infra: Endpoints) -> AsyncIterator[Both]:
+    topics = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")
+    await ensure_topics(infra.kafka_bootstrap, topics.all(), credentials=infra.kafka_admin)
+    service_users.grant_run(infra.kafka_bootstrap, topics)
+    databases = [f"test_{uuid.uuid4().hex}" for _ in range(2)]
+    common: dict[str, Any] = {
+        "kafka_bootstrap": infra.kafka_bootstrap,
+        "mongo_url": infra.mongo_url,
+        "topic_prefix": topics.prefix,
+        "consumer_group_suffix": f"-{uuid.uuid4().hex[:8]}",
+        "auth_jwks": IDS.jwks_json(),
+    }
+    forum = forum_app(ForumSettings(**common, mongo_db=databases[0]), audit_sink=MemoryAuditSink())
+    chronology = chronology_app(
+        ChronologySettings(**common, mongo_db=databases[1]), audit_sink=MemoryAuditSink()
+    )
+    publisher = KafkaBroker(infra.kafka_bootstrap, security=infra.kafka_admin.faststream())
+    await publisher.start()
+    try:
+        async with AsyncExitStack() as stack:
+            clients = []
+            for app, name in ((forum, "forum"), (chronology, "chronology")):
+                await stack.enter_async_context(app.router.lifespan_context(app))
+                transport = httpx.ASGITransport(app=app)
+                clients.append(
+                    await stack.enter_async_context(
+                        httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
+                    )
+                )
+            yield Both(clients[0], clients[1], publisher, topics)
+    finally:
+        await publisher.stop()
+        client = mongo.connect(infra.mongo_url, app_name="test")
+        for database in databases:
+            await client.drop_database(database)
+        await client.close()
+
+
+async def _open(both: Both) -> str:
+    child = new_nhs_number()
+    for event in account_opened(child, lead_id=LEAD, family_id=PARENT):
+        await publish_event(both.broker, both.topics.accounts_events, event)
+
+    async def known() -> bool:
+        answer = await both.forum.get(f"/children/{child}/forum", headers=both.headers(PARENT))
+        return answer.status_code == 200
+
+    await eventually_async(known, what="the forum learning the child's account")
+    return child
+
+
+def _thread(audience: str, body: str) -> dict[str, Any]:
+    return {
+        "title": "t",
+        "audience": audience,
+        "first_post": {"body": body, "tag": "worry", "kind": "concern"},
+    }
+
+
+async def test_worries_reach_the_chronology_with_their_threads_audience(both: Both) -> None:
+    child = await _open(both)
+    base = f"/children/{child}/forum/threads"
+    await both.forum_call("POST", base, _thread("family", "Amy missed school all week."))
+    await both.forum_call("POST", base, _thread("practitioners", "Police intelligence on the partner."))
+
+    shared = "Worry raised in the forum by Test lead-1: Amy missed school all week."
+    private = "Worry raised in the forum by Test lead-1: Police intelligence on the partner."
+    await both.until(child, [shared, private])
+    assert await both.forum_entries(child, PARENT) == [shared]
+
+
+async def test_a_redaction_reaches_the_chronology_and_the_exports(both: Both) -> None:
+    child = await _open(both)
+    thread = await both.forum_call(
+        "POST", f"/children/{child}/forum/threads", _thread("family", "They moved to 4 Hidden Lane.")
+    )
+    post_id = thread["posts"][0]["post_id"]
+    await both.forum_call("PUT", f"/children/{child}/forum/posts/{post_id}/pin", {"pin": "danger_statement"})
+    await both.until(
+        child,
+        [
+            "Worry raised in the forum by Test lead-1: They moved to 4 Hidden Lane.",
+            "Danger statement, pinned by Test lead-1: They moved to 4 Hidden Lane.",
+        ],
+    )
+
+    await both.forum_call(
+        "POST", f"/children/{child}/forum/posts/{post_id}/redact", {"reason": "names the refuge"}
+    )
+
+    redacted = "Redacted by the lead professional: names the refuge"
+    await both.until(child, [redacted, redacted], who=PARENT)
+    for path in ("export.csv", "print"):
+        export = await both.chronology.get(
+            f"/children/{child}/chronology/{path}", headers=both.headers(PARENT)
+        )
+        assert (
+            export.status_code == 200
+            and "Hidden Lane" not in export.text
+            and "names the refuge" in export.text
+        )
+    board = await both.forum_call("GET", f"/children/{child}/forum", who=PARENT)
+    assert "Hidden Lane" not in str(board)
+
+
+async def test_the_same_forum_event_delivered_twice_changes_nothing(both: Both) -> None:
+    child = await _open(both)
+    by = Participant(person_id=LEAD, name="Test lead-1", kind="practitioner")
+    data = PostAdded(
+        child_id=child,
+        thread_id="t",
+        audience="family",
+        by=by,
+        at=datetime.now(UTC),
+        post_id="p1",
+        tag="worry",
+        kind="concern",
+        body="Delivered twice.",
+    )
+    event = make_event(type=TYPE_OF[PostAdded], source="forum", subject=child, data=data)
+    for _ in range(2):
+        await publish_event(both.broker, both.topics.forum_events, event)
+    marker = make_event(
+        type=TYPE_OF[PostAdded],
+        source="forum",
+        subject=child,
+        data=data.model_copy(update={"post_id": "p2", "body": "After."}),
+    )
+    await publish_event(both.broker, both.topics.forum_events, marker)
+
+    await both.until(
+        child,
+        [
+            "Worry raised in the forum by Test lead-1: Delivered twice.",
+            "Worry raised in the forum by Test lead-1: After.",
+        ],
+    )
