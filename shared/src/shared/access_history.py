@@ -15,6 +15,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from shared.access import HistoryIncomplete
 from shared.contracts.accounts import AccountEvent, decode_account_event
+from shared.events import NotForThisConsumer
 from shared.kafka.auth import KafkaCredentials
 
 
@@ -50,6 +51,8 @@ class KafkaAccountHistory:
                         continue
                     try:
                         events.append(decode_account_event(record.topic, record.value).data)
+                    except NotForThisConsumer:
+                        continue  # a person's sign-in event: no part of any child's access
                     except Exception as err:
                         raise HistoryIncomplete(
                             f"{child_id}'s account event at {tp.topic}/{tp.partition}/{record.offset} "
