@@ -2,8 +2,8 @@
 carry, in a query or a body, is refused with an answer that names the field.
 
 The routes and their fields come from each service's own OpenAPI document, so a field added without `Line` or
-`Prose` (shared.text) fails here. Accounts runs for real (its sign-in keys are its own); chronology, analytics
-and the web are built in-process and never reach a database, since a request is validated before it is
+`Prose` (shared.text) fails here. Accounts runs for real (its sign-in keys are its own); chronology, analytics,
+the forum and the web are built in-process and never reach a database, since a request is validated before it is
 handled.
 """
 
@@ -21,6 +21,8 @@ from analytics.settings import AnalyticsSettings
 from chronology.app import create_app as chronology_app
 from chronology.settings import ChronologySettings
 from devstack.infra import Endpoints
+from forum.app import create_app as forum_app
+from forum.settings import ForumSettings
 from testsupport.accounts import RunningAccounts, running_accounts
 from testsupport.identities import Identities
 from web import security
@@ -33,7 +35,7 @@ NUL = "a\x00b"
 IDS = Identities()
 JWKS = IDS.jwks_json()
 PATH_VALUES = {"child_id": "9434765919", "entry_id": "school:e1", "person_id": "p1", "match_id": "m1"}
-PATH_VALUES |= {"request_id": "r1", "verb": "approve"}
+PATH_VALUES |= {"request_id": "r1", "verb": "approve", "thread_id": "t1", "post_id": "p1"}
 Field = tuple[str, str, str]  # ("query" | "body", name, a value with a NUL in it)
 
 
@@ -108,6 +110,7 @@ async def test_every_json_route_refuses_a_control_character_in_every_text_field(
             analytics_app(AnalyticsSettings(kafka_password="unused", auth_jwks=JWKS)),
             IDS.headers("lead-1"),
         ),
+        "forum": (forum_app(ForumSettings(kafka_password="unused", auth_jwks=JWKS)), IDS.headers("lead-1")),
     }
     checked = 0
     for service, (app, headers) in apps.items():

@@ -13,15 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from shared.text import Line, Prose
 from web.clients import Forbidden, NotFound, Rejected
 from web.forum import AUDIENCE_LABELS, KIND_LABELS, PIN_LABELS, SHORT_TAGS
 from web.pages.common import FormUserDep, SafeId, SignedIn, render, web_of
 
 router = APIRouter()
-Body = Annotated[str, Form(max_length=10_000)]
-Short = Annotated[str, Form(max_length=200)]
-Choice = Annotated[str, Form(max_length=40)]
-Mentions = Annotated[list[str], Form(max_length=20)]
+Body = Annotated[Prose, Form(max_length=10_000)]
+Short = Annotated[Line, Form(max_length=200)]
+Choice = Annotated[Line, Form(max_length=40)]
+Mentions = Annotated[list[Line], Form(max_length=20)]
 
 
 def _refused(request: Request, child_id: str, err: Rejected | Forbidden | NotFound) -> Response:
@@ -116,7 +117,7 @@ async def record_scale(
     thread_id: SafeId,
     user: FormUserDep,
     score: Annotated[int, Form(ge=0, le=10)],
-    comment: Annotated[str, Form(max_length=2000)] = "",
+    comment: Annotated[Prose, Form(max_length=2000)] = "",
 ) -> Response:
     """How safe is the child now, 0 to 10, with a comment."""
     try:
@@ -148,7 +149,7 @@ async def redact_post(
     child_id: SafeId,
     post_id: SafeId,
     user: FormUserDep,
-    reason: Annotated[str, Form(max_length=2000)] = "",
+    reason: Annotated[Prose, Form(max_length=2000)] = "",
 ) -> Response:
     """The lead takes a post's words out of every view, saying why."""
     try:
