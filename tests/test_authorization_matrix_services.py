@@ -32,6 +32,8 @@ from chronology.app import create_app as chronology_app
 from chronology.settings import ChronologySettings
 from devstack import service_users
 from devstack.infra import Endpoints
+from forum.app import create_app as forum_app
+from forum.settings import ForumSettings
 from shared import mongo
 from shared.audit import MemoryAuditSink
 from shared.topics import Topics, ensure_topics
@@ -52,7 +54,10 @@ TEAM = frozenset({"lead", "member", "manager_member"})
 READERS = TEAM | FAMILY | {"break_glass"}  # read_chronology, read_graph: the case, as each may see it
 EXPORTERS = TEAM | FAMILY  # a break-glass grant reads; it does not take the case away
 MARKERS = frozenset({"lead", "manager_member"})  # the lead, or a manager in the team
-HEADER_READERS = READERS | {"line_manager"}  # who the child is: also the lead's line manager
+HEADER_READERS = READERS | {"line_manager"}
+POSTERS = (
+    TEAM | FAMILY
+)  # in a thread shared with the family; break-glass reads, it does not post  # who the child is: also the lead's line manager
 DECIDERS = frozenset({"lead", "manager_member", "line_manager"})
 PRACTITIONERS = frozenset(
     {"lead", "member", "manager_member", "line_manager", "other_manager", "non_member", "pending"}
@@ -217,12 +222,74 @@ WEB = [
         **SIGN_IN,
     ),
     _case("sign out", "POST", "/sign-out", lambda s: ("/sign-out", {}), SIGNED_IN, ok=303, **SIGN_IN),
+    _case(
+        "start a forum thread",
+        "POST",
+        "/children/{child_id}/forum/threads",
+        lambda s: (
+            f"/children/{s.child}/forum/threads",
+            {
+                "title": "How school is going",
+                "audience": "family",
+                "body": "Settling in well.",
+                "tag": "working_well",
+            },
+        ),
+        POSTERS,
+        ok=303,
+        **SIGN_IN,
+    ),
+    _case(
+        "post in a forum thread",
+        "POST",
+        "/children/{child_id}/forum/threads/{thread_id}/posts",
+        lambda s: (
+            f"/children/{s.child}/forum/threads/{s.thread_id}/posts",
+            {"body": "Attendance is up this week.", "tag": "working_well"},
+        ),
+        POSTERS,
+        ok=303,
+        **SIGN_IN,
+    ),
+    _case(
+        "record a safety scale",
+        "POST",
+        "/children/{child_id}/forum/threads/{thread_id}/scales",
+        lambda s: (
+            f"/children/{s.child}/forum/threads/{s.thread_id}/scales",
+            {"score": "6", "comment": "Better"},
+        ),
+        POSTERS,
+        ok=303,
+        **SIGN_IN,
+    ),
+    _case(
+        "pin a forum post",
+        "POST",
+        "/children/{child_id}/forum/posts/{post_id}/pin",
+        lambda s: (f"/children/{s.child}/forum/posts/{s.post_id}/pin", {"pin": "safety_goal"}),
+        MARKERS,
+        ok=303,
+        **SIGN_IN,
+    ),
+    _case(
+        "redact a forum post",
+        "POST",
+        "/children/{child_id}/forum/posts/{post_id}/redact",
+        lambda s: (
+            f"/children/{s.child}/forum/posts/{s.post_id}/redact",
+            {"reason": "names a third party by mistake"},
+        ),
+        MARKERS,
+        ok=303,
+        **SIGN_IN,
+    ),
 ]
 # Routes everyone may call: health, metrics, documents, and the sign-in page itself.
 OPEN = {"/healthz", "/readyz", "/metrics", "/asyncapi.json", "/sign-in"}
 # A request can be declined once: each person allowed to decline gets a pending request of their own. (Each
 # person asks to join the other child once, and marking an entry significant again changes nothing.)
-CHANGES = {"decline a request"}
+CHANGES = {"decline a request", "redact a forum post"}
 
 
 @dataclass
@@ -235,6 +302,8 @@ class Stack:
     nhs_number: str
     entry_id: str
     audit: MemoryAuditSink
+    thread_id: str = ""
+    post_id: str = ""
 
     @property
     def child(self) -> str:
@@ -295,14 +364,16 @@ async def stack(infra: Endpoints) -> AsyncIterator[Stack]:
             "accounts": accounts.app,
             "chronology": chronology_app(ChronologySettings(**common("chronology")), audit_sink=audit),
             "analytics": analytics_app(AnalyticsSettings(**common("analytics")), audit_sink=audit),
+            "forum": forum_app(ForumSettings(**common("forum")), audit_sink=audit),
         }
-        for name in ("chronology", "analytics"):
+        for name in ("chronology", "analytics", "forum"):
             await stack.enter_async_context(apps[name].router.lifespan_context(apps[name]))
         apps["web"] = web_app(
             WebSettings(
                 accounts_url="http://accounts",
                 chronology_url="http://chronology",
                 analytics_url="http://analytics",
+                forum_url="http://forum",
                 auth_jwks=json.dumps(accounts.keys.jwks()),
             ),
             transport=ByHost(dict(apps)),
@@ -322,6 +393,7 @@ async def stack(infra: Endpoints) -> AsyncIterator[Stack]:
         agency.flush()
         found = Stack(accounts, apps, clients, people, world, header["nhs_number"], "", audit)
         found.entry_id = await _the_entry_once_every_service_knows_the_team(found)
+        found.thread_id, found.post_id = await _a_shared_thread(found, world)
         try:
             yield found
         finally:
@@ -336,9 +408,13 @@ async def _the_entry_once_every_service_knows_the_team(stack: Stack) -> str:
     (the last events of each are the family links: when the child and the other family may read, all is in)."""
 
     async def ready() -> bool:
-        for service in ("chronology", "analytics"):
+        for service, what in (
+            ("chronology", "chronology"),
+            ("analytics", "contact-graph"),
+            ("forum", "forum"),
+        ):
             for persona, child in (("the_child", stack.child), ("other_family", stack.other_child)):
-                path = f"/children/{child}/" + ("chronology" if service == "chronology" else "contact-graph")
+                path = f"/children/{child}/{what}"
                 if await _status(stack, service, persona, "GET", path, None) != 200:
                     return False
         page = await _get_json(
@@ -350,6 +426,22 @@ async def _the_entry_once_every_service_knows_the_team(stack: Stack) -> str:
     page = await _get_json(stack, "chronology", "lead", f"/children/{stack.child}/chronology?kind=contact")
     entry_id: str = page["entries"][0]["id"]
     return entry_id
+
+
+async def _a_shared_thread(stack: Stack, world: World) -> tuple[str, str]:
+    """A thread the lead shares with the family, on `world`'s child: its id and its first post's."""
+    response = await stack.clients["forum"].post(
+        f"/children/{world.child_id}/forum/threads",
+        json={
+            "title": "Home",
+            "audience": "family",
+            "first_post": {"body": "Mum is engaging.", "tag": "working_well", "kind": "progress"},
+        },
+        headers={"Authorization": f"Bearer {stack.token('lead')}"},
+    )
+    assert response.status_code == 201, response.text
+    thread = response.json()
+    return thread["thread_id"], thread["posts"][0]["post_id"]
 
 
 async def _get_json(stack: Stack, service: str, persona: str, path: str) -> Any:
@@ -393,8 +485,18 @@ async def test_every_route_by_every_role_and_relationship(
     if case.name in CHANGES and persona in case.allowed:
         world = await build_world(stack.accounts.ctx, stack.people)
         target = Stack(**{**vars(stack), "world": world})
+        if case.name == "redact a forum post":  # a post of its own, on a child the forum knows the team of
+            await _forum_knows(target, world.child_id)
+            target.thread_id, target.post_id = await _a_shared_thread(target, world)
     path, body = case.request(target)
     assert await _status(target, service, persona, case.method, path, body) == case.expected(persona)
+
+
+async def _forum_knows(stack: Stack, child_id: str) -> None:
+    async def known() -> bool:
+        return await _status(stack, "forum", "the_child", "GET", f"/children/{child_id}/forum", None) == 200
+
+    await eventually_async(known, what="the child's team in the forum", within=30.0)
 
 
 def test_the_matrix_covers_every_route_of_every_service(stack: Stack) -> None:
