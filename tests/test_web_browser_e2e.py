@@ -403,7 +403,9 @@ def test_a_practitioner_asks_to_join_the_lead_approves_and_the_practitioner_sees
     assert "Who has looked at this record" in text
     assert "Mark as significant" not in text  # only the lead marks significance
     graph = page.driver.find_element(By.CSS_SELECTOR, "#graph svg[role='img']")
-    assert len(graph.find_elements(By.TAG_NAME, "polyline")) == 4  # school, social care, health, police
+    assert graph.find_elements(By.TAG_NAME, "rect")  # a column per period with contact
+    key = page.driver.find_elements(By.CSS_SELECTOR, "#graph .legend li")
+    assert len(key) == 4  # school, social care, health, police
     page.screenshot("04-child-page-practitioner")
 
 
