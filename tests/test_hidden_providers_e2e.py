@@ -36,6 +36,7 @@ TOPICS = Topics(prefix=f"h{uuid.uuid4().hex[:8]}.")
 PASSWORD = f"demo-{uuid.uuid4().hex[:12]}"
 AMY, BEN = "9434765919", "4010232137"  # devstack.demo_accounts
 MARK = uuid.uuid4().hex[:8]
+STARTUP_S = 180.0  # a service's imports alone took a minute on this shared 2-core machine under load
 # What would identify the nurse or her service: her name, her role, her user name and work address.
 NURSE = ("Rae", "Lindqvist", "rae.lindqvist", "sexual health", "p-rae-lindqvist")
 
@@ -101,14 +102,14 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
         log_dir=LOGS,
     )
     asyncio.run(run.create_topics())
-    accounts = run.service("accounts").start()
+    accounts = run.service("accounts").start(ready_within=STARTUP_S)
     started = [accounts]
     try:
         seed_demo(accounts, password=PASSWORD)
         jwks = {"AUTH_JWKS_URL": f"{accounts.url}/.well-known/jwks.json"}
-        chronology = run.service("chronology", **jwks).start()
+        chronology = run.service("chronology", **jwks).start(ready_within=STARTUP_S)
         started.append(chronology)
-        analytics = run.service("analytics", **jwks).start()
+        analytics = run.service("analytics", **jwks).start(ready_within=STARTUP_S)
         started.append(analytics)
         yield Stack(accounts, chronology, analytics)
     finally:
@@ -161,9 +162,12 @@ def amy(infra: Endpoints, stack: Stack) -> dict[str, dict[str, Any]]:
         ),
         what="Amy's contacts and the nurse's leaving on the lead's timeline",
     )
+    # The correction counts in place of the restricted entry it corrects; the school's events arrive in order
+    # (one partition), so three for the lead and the family means all four are in.
     wait_for(
-        lambda: (
-            stack.get(stack.analytics, f"/children/{AMY}/contact-graph", "sam.okafor").json()["total"] == 4
+        lambda: all(
+            stack.get(stack.analytics, f"/children/{AMY}/contact-graph", who).json()["total"] == 3
+            for who in ("sam.okafor", "kerry.example")
         ),
         what="Amy's contacts in the graph",
     )
@@ -239,9 +243,9 @@ def test_the_graph_folds_the_hidden_provider_into_one_neutral_series(
         graph = stack.get(stack.analytics, f"/children/{AMY}/contact-graph", who).json()
         return {s["agency"]: sum(n for _, n in s["points"]) for s in graph["series"]}
 
-    assert series("tess.morgan") == {HIDDEN_PROVIDER: 1, "school": 3}
-    assert series("kerry.example") == {HIDDEN_PROVIDER: 1, "school": 2}  # not the restricted one
-    assert series("sam.okafor") == {"health": 1, "school": 3}
+    assert series("tess.morgan") == {HIDDEN_PROVIDER: 1, "school": 2}
+    assert series("kerry.example") == {HIDDEN_PROVIDER: 1, "school": 2}
+    assert series("sam.okafor") == {"health": 1, "school": 2}
 
 
 def test_the_familys_exports_show_no_rag_rating_and_no_pointer_to_a_restricted_entry(
