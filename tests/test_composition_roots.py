@@ -35,7 +35,13 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "analytics.access": frozenset({"accounts.events"}),
     },
     "forum": {},
-    "notifications": {},
+    "notifications": {
+        "notifications": CONTACTS,
+        "notifications.identified": frozenset({"identity.events"}),
+        "notifications.access": frozenset({"accounts.events"}),
+        "notifications.chronology": frozenset({"chronology.events"}),
+        "notifications.views": frozenset({"audit.events"}),
+    },
 }
 
 
