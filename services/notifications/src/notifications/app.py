@@ -45,14 +45,15 @@ def create_app(
     access = Access(snapshots)
     inboxes = Inboxes(store, hub, web_base_url=settings.web_base_url)
     watch = PatternWatch(store, agencies=settings.pattern_agencies, window_days=settings.pattern_window_days)
-    feed = ContactFeed(handlers.on_contacts(snapshots, inboxes, watch))
+    teams = handlers.Teams(snapshots, wait_s=settings.snapshot_wait_s)
+    feed = ContactFeed(handlers.on_contacts(teams, inboxes, watch))
 
     runtime.on_start(store.create_indexes, snapshots.create_indexes)
     runtime.consume(
         [topics.accounts_events],
         group="access",
         decode=decode_account_event,
-        handle=handlers.on_account_events(snapshots, inboxes),
+        handle=handlers.on_account_events(snapshots, teams, inboxes),
         on_dead_letter=snapshots.on_dead_letter,
         title="notifications: account events into the access snapshot, then join requests and break-glass",
     )
@@ -73,14 +74,14 @@ def create_app(
         [topics.chronology_events],
         group="chronology",
         decode=decode_chronology_event,
-        handle=handlers.on_chronology_events(snapshots, inboxes),
+        handle=handlers.on_chronology_events(teams, inboxes),
         title="notifications: entries marked significant",
     )
     runtime.consume(
         [topics.audit_events],
         group="views",
         decode=decode_audit_event,
-        handle=handlers.on_audit_events(snapshots, inboxes, store),
+        handle=handlers.on_audit_events(teams, inboxes, store),
         title="notifications: a child's record opened by someone new",
     )
     if mailer is not None or settings.smtp_host:

@@ -52,6 +52,10 @@ class Inboxes:
         )
         if not docs:
             return []
+        stored = await self._store.existing([d["_id"] for d in docs])
+        docs = [d for d in docs if d["_id"] not in stored]  # redelivered: take no place in the inbox
+        if not docs:
+            return []
         async with self._lock:
             written = await self._write(docs)
         await self._queue_emails(written)

@@ -17,6 +17,8 @@ class NotificationsSettings(ServiceSettings, AuthSettings):
     # The cross-agency pattern (issue 13, rule 7): this many different agencies within this many days.
     pattern_agencies: int = Field(default=3, ge=2, le=20)
     pattern_window_days: int = Field(default=14, ge=1, le=365)
+    # An event about a child registered a moment ago may arrive before the child's access snapshot: wait.
+    snapshot_wait_s: float = Field(default=3.0, ge=0, le=60)
     # Live streams: how often a stream also polls the inbox (writes of other replicas), and its keep-alive.
     stream_poll_s: float = Field(default=2.0, gt=0, le=60)
     stream_ping_s: float = Field(default=15.0, gt=0, le=300)

@@ -9,6 +9,7 @@ person, so two writers can never give two notifications the same place.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -32,6 +33,11 @@ INDEXES = {
     EMAILS: [IndexModel([("state", ASCENDING), ("due_at", ASCENDING)])],
     SIGNALS: [IndexModel([("child_id", ASCENDING), ("at", ASCENDING)])],
 }
+
+
+def viewer_key(child_id: str, person_id: str) -> str:
+    """One key per (child, person); hashed, since PostgreSQL's jsonb (under FerretDB) refuses a NUL."""
+    return hashlib.sha256(f"{child_id}\x00{person_id}".encode()).hexdigest()
 
 
 class NotificationStore(Protocol):
@@ -142,7 +148,7 @@ class MongoNotificationStore:
         await self._prefs.replace_one({"_id": person_id}, {**doc, "_id": person_id}, upsert=True)
 
     async def first_view(self, *, child_id: str, person_id: str, event_id: str) -> bool:
-        key = f"{child_id}\x00{person_id}"
+        key = viewer_key(child_id, person_id)
         try:
             await self._viewers.insert_one({"_id": key, "first_event": event_id})
         except DuplicateKeyError:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from notifications.store import viewer_key
 from shared.mongo import AppendResult, Document
 from testsupport.memory import append_by_id, stored_form
 
@@ -67,7 +68,7 @@ class FakeNotificationStore:
         self.prefs[person_id] = {**doc, "_id": person_id}
 
     async def first_view(self, *, child_id: str, person_id: str, event_id: str) -> bool:
-        key = f"{child_id}\x00{person_id}"
+        key = viewer_key(child_id, person_id)
         if key in self.viewers:
             return bool(self.viewers[key]["first_event"] == event_id)
         self.viewers[key] = {"_id": key, "first_event": event_id}
