@@ -129,6 +129,20 @@ ANALYTICS = [
         lambda s: (f"/children/{s.child}/contact-graph", None),
         READERS,
     ),
+    _case(
+        "read the keyword cloud",
+        "GET",
+        "/children/{child_id}/keyword-cloud",
+        lambda s: (f"/children/{s.child}/keyword-cloud", None),
+        READERS,
+    ),
+    _case(
+        "list the entries a word came from",
+        "GET",
+        "/children/{child_id}/keyword-cloud/entries",
+        lambda s: (f"/children/{s.child}/keyword-cloud/entries?term=home+visit", None),
+        READERS,
+    ),
 ]
 # The web answers a browser: no sign-in sends it to the sign-in page (303), a refusal is a page saying so.
 SIGN_IN = {"anonymous": 303}

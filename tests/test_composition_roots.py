@@ -33,6 +33,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "analytics": CONTACTS,
         "analytics.identified": frozenset({"identity.events"}),
         "analytics.access": frozenset({"accounts.events"}),
+        "analytics.cloud": CONTACTS,
+        "analytics.cloud-identified": frozenset({"identity.events"}),
     },
     "forum": {},
     "notifications": {

@@ -254,6 +254,6 @@ def test_each_service_has_its_own_grants_and_on_a_runs_topics_the_same(
 def test_the_grants_read_exactly_what_the_composition_root_consumes(service: str) -> None:
     runtime = importlib.import_module(f"{service}.app").create_app().state.runtime
     assert isinstance(runtime, Runtime)
-    consumed = {topic for sub in runtime.subscriptions for topic in sub.topics}
+    consumed = {topic for sub in runtime.subscriptions for topic in sub.topics} | set(runtime.follows)
     assert consumed == set(service_users.consumes(service))
     assert all(sub.group_id.startswith(service) for sub in runtime.subscriptions)

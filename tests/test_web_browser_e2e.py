@@ -463,3 +463,57 @@ def test_signing_out_ends_the_session_and_pages_ask_to_sign_in_again(stack: Stac
     assert page.driver.current_url.startswith(f"{stack.web.url}/sign-in?next=")
     assert "Team directory" not in page.text and "Signed in as" not in page.text
     assert page.driver.find_element(By.TAG_NAME, "h1").text == "Sign in"
+
+
+BEN = "4010232137"  # a shielded demo child: lead Sam Okafor, parent Dan Sample
+CLINIC = contact(
+    "health",
+    "2026-10-12T15:00:00Z",
+    "health_appointment",
+    "Clinic appointment kept; Amy is doing well.",
+    sensitive_service=True,
+)
+
+
+def test_a_confidential_service_and_a_shielded_childs_team_stay_hidden_on_the_page(
+    infra: Endpoints, stack: Stack, page: Page
+) -> None:
+    """Issue 9, rules 4 and 7, as the page shows them: the sexual health nurse and her clinic's contact are
+    a neutral line for an ordinary member, absent from the family's team; a shielded child's parent sees
+    roles, not names, contacts or authors."""
+    publish(infra, [CLINIC])
+    page.sign_in("tess.morgan")
+    page.open(f"/children/{AMY}")
+    page.reload_until(
+        lambda text: "Clinic appointment kept" in text, what="the clinic's contact for a member"
+    )
+    text = page.text
+    assert "Rae Lindqvist" not in page.html and "sexual health" not in page.html
+    assert "A confidential health service" in page.driver.find_element(By.ID, "team").text
+    clinic = page.driver.find_element(By.XPATH, "//article[contains(., 'Clinic appointment kept')]")
+    assert (
+        "A confidential health service" in clinic.text and "Recorded by a confidential service" in clinic.text
+    )
+    legend = page.driver.find_element(By.ID, "graph").text
+    assert "A confidential health service" in legend and "Health" in legend  # a series of its own, unnamed
+    assert "health:" + CLINIC["id"] not in page.html  # the entry's id does not name the agency either
+    page.screenshot("07-child-page-hidden-provider-member")
+    assert "Team directory" in text
+
+    page.sign_in("kerry.example")
+    page.open(f"/children/{AMY}")
+    page.reload_until(
+        lambda text: "Clinic appointment kept" in text, what="the clinic's contact for the family"
+    )
+    assert "Rae Lindqvist" not in page.html and "sexual health" not in page.html
+    assert "confidential" not in page.driver.find_element(By.ID, "team").text.lower()
+    page.screenshot("08-child-page-hidden-provider-family")
+
+    page.sign_in("dan.sample")
+    page.open(f"/children/{BEN}")
+    team = page.driver.find_element(By.ID, "team").text
+    assert "Name withheld" in team and "Withheld to keep Ben safe" in team
+    assert "Sam Okafor" not in page.html and "sam.okafor@council.example" not in page.html
+    assert "Refuge" not in page.html
+    assert "Author withheld to keep your child safe" in page.driver.find_element(By.ID, "chronology").text
+    page.screenshot("09-child-page-shielded-family")

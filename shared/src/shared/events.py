@@ -19,6 +19,11 @@ DataT = TypeVar("DataT", bound=BaseModel)
 MAX_EVENT_BYTES = 256 * 1024  # larger records are refused and dead-lettered, never half-read
 
 
+class NotForThisConsumer(Exception):
+    """A well-formed record of a kind this decoder does not read (a person's sign-in event on a topic whose
+    consumer folds children's accounts): the consumer commits past it, neither handling nor dead-lettering it."""
+
+
 def new_event_id() -> str:
     return str(uuid.uuid4())
 

@@ -78,6 +78,9 @@ READ_ACTIONS: frozenset[str] = frozenset(
 UNSCOPED_ACTIONS: frozenset[str] = frozenset(
     {"search", "register_child", "resolve_match", "manage_people", "read_audit"}
 )
+# How a sensitive-service provider is shown to those who may not see it (BRIEF §3): one neutral label on every
+# path (team directory, timeline, exports, graph), so no path tells one hidden provider from another.
+HIDDEN_PROVIDER = "a confidential health service"
 _PRACTITIONERS = ("practitioner", "manager")
 _TEAM = ("lead", "member", "line_manager")
 

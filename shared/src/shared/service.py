@@ -5,7 +5,8 @@ beside answering HTTP, each in one line: what it consumes (`consume`: topics, co
 runs before it starts (`on_start`) and what runs beside it (`run_in_background`). Nothing else subscribes:
 shared building blocks (the access snapshots, the contact feed, the outbox relay) hand out handlers and
 coroutines for the root to register. `service_app` turns the runtime into the app (through
-`shared.app.build_app`); this module never imports a service.
+`shared.app.build_app`), with the token verifier and the revocations it follows; this module never imports a
+service.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
@@ -26,7 +28,13 @@ from pymongo import AsyncMongoClient
 
 from shared import mongo
 from shared.app import Lifecycle, Step, build_app
-from shared.auth import AuthSettings, install_verifier, verifier_from_settings
+from shared.auth import (
+    AuthSettings,
+    RevocationFeed,
+    Revocations,
+    install_verifier,
+    verifier_from_settings,
+)
 from shared.errors import ErrorStatuses
 from shared.kafka.broker import make_broker
 from shared.kafka.consumer import (
@@ -68,6 +76,8 @@ class Runtime:
     consumer_metrics: ConsumerMetrics
     outbox_metrics: OutboxMetrics
     subscriptions: list[Subscription] = field(default_factory=list)
+    # Topics every replica reads whole, with no consumer group (the token revocations on accounts.events).
+    follows: list[str] = field(default_factory=list)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
     @classmethod
@@ -171,6 +181,20 @@ def service_app(
     async def close_mongo() -> None:
         await runtime.mongo_client.close()
 
+    revocations = Revocations()
+    if isinstance(settings, AuthSettings) and settings.auth_revocations:
+        feed = RevocationFeed(
+            settings.kafka_bootstrap,
+            runtime.topics.accounts_events,
+            credentials=settings.kafka_credentials(),
+            revocations=revocations,
+            lookback=timedelta(seconds=settings.auth_revocation_lookback_s),
+        )
+        # Before the first request: a token signed out a minute ago must not pass a replica that just started.
+        lifecycle.on_start.append(feed.catch_up)
+        lifecycle.run_in_background("token revocations", feed.follow)
+        lifecycle.on_stop.append(feed.stop)
+        runtime.follows.append(runtime.topics.accounts_events)
     # Stop consuming first: an in-flight batch is awaited (graceful_timeout) or, if cancelled, left
     # uncommitted and redelivered; then close Mongo.
     lifecycle.on_stop.extend([runtime.broker.stop, close_mongo])
@@ -203,8 +227,9 @@ def service_app(
     async def asyncapi() -> Response:
         return Response(json.dumps(spec()), media_type="application/json")
 
+    app.state.revocations = revocations
     if isinstance(settings, AuthSettings):
-        install_verifier(app, verifier_from_settings(settings))
+        install_verifier(app, verifier_from_settings(settings, revocations=revocations))
     return app
 
 

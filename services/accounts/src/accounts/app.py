@@ -22,7 +22,9 @@ from accounts.identity.store import ContactMatchStore, MatchStore
 from accounts.outbox import CommitOutbox, ProjectionRefresher
 from accounts.people import routes as people_routes
 from accounts.people.keys import SigningKeys
-from accounts.people.store import PeopleStore
+from accounts.people.sessions import SessionStore
+from accounts.people.store import PEOPLE, PeopleStore
+from accounts.people.throttle import Throttle
 from accounts.settings import AccountsSettings
 from accounts.teams import routes as teams_routes
 from shared import mongo
@@ -32,7 +34,7 @@ from shared.contracts.accounts import AccountEventEnvelope
 from shared.contracts.audit import AuditRecorded
 from shared.contracts.contacts import decode_contact_event
 from shared.events import Envelope
-from shared.outbox import OutboxRelay, Publish, kafka_publisher
+from shared.outbox import DocumentOutbox, OutboxRelay, Publish, kafka_publisher
 from shared.service import Runtime, service_app
 from shared.topics import Topics
 
@@ -61,8 +63,8 @@ def create_app(
     relay, projections = _commit_relay(runtime, settings, store, outbox_publish)
 
     def notify_outbox() -> None:
-        relay.notify()
-        resolutions.notify()
+        for each in (relay, resolutions, *person_relays):
+            each.notify()
 
     ctx = accounts_context(
         settings,
@@ -80,13 +82,23 @@ def create_app(
         runtime.outbox_metrics,
         poll_s=settings.outbox_poll_s,
     )
+    # Sign-outs and accounts disabled or enabled: each event is stored in the document it is about.
+    person_relays = [
+        OutboxRelay(
+            outbox,
+            outbox_publish or kafka_publisher(runtime.broker),
+            runtime.outbox_metrics,
+            poll_s=settings.outbox_poll_s,
+        )
+        for outbox in (ctx.sessions.outbox, DocumentOutbox(runtime.db[PEOPLE]))
+    ]
     keys = SigningKeys(ctx.people, settings)
-    stores = (store, ctx.people, ctx.matches, ctx.audit_store, ctx.contacts)
+    stores = (store, ctx.people, ctx.matches, ctx.audit_store, ctx.contacts, ctx.sessions)
     runtime.on_start(*(s.create_indexes for s in stores), keys.load)
     runtime.consume(
         [topics.audit_events, topics.accounts_events],
         decode=audit_record_decoder(topics),
-        handle=handlers.on_audit_records(ctx.audit_store),
+        handle=handlers.on_audit_records(ctx.audit_store, ctx.people),
         title="accounts: audit and account events into the audit log",
     )
     runtime.consume(
@@ -98,6 +110,8 @@ def create_app(
     )
     runtime.run_in_background("account commits outbox", relay.run)
     runtime.run_in_background("contact resolutions outbox", resolutions.run)
+    runtime.run_in_background("sign-out outbox", person_relays[0].run)
+    runtime.run_in_background("account status outbox", person_relays[1].run)
     runtime.run_in_background("projection refresh", projections.run)
 
     app = service_app(
@@ -113,9 +127,13 @@ def create_app(
     )
     # Accounts verifies its own tokens with its own keys (no HTTP call to itself), unless a council's identity
     # provider is configured, in which case it verifies that provider's tokens like every other service.
-    install_verifier(app, verifier_from_settings(settings, local=keys.local))
+    install_verifier(
+        app, verifier_from_settings(settings, local=keys.local, revocations=app.state.revocations)
+    )
     app.state.accounts = ctx  # what the routes' dependencies read (and tests that set up teams directly)
     app.state.signing_keys = keys
+    app.state.throttle = Throttle(settings)
+    app.state.trusted_proxies = frozenset(a.strip() for a in settings.trusted_proxies.split(",") if a.strip())
     return app
 
 
@@ -163,6 +181,8 @@ def accounts_context(
         notify_outbox=notify_outbox or _nothing,
         publish_identified=handlers.identified_publisher(broker, topics.identity_events),
         break_glass_for=timedelta(minutes=settings.break_glass_minutes),
+        sessions=SessionStore(db),
+        session_lasts=timedelta(hours=settings.session_hours),
         topics=topics,
     )
 

@@ -14,6 +14,7 @@ from accounts.audit.store import AuditStore
 from accounts.children.store import ChildStore
 from accounts.identity.models import Publish
 from accounts.identity.store import ContactMatchStore, MatchStore
+from accounts.people.sessions import SessionStore
 from accounts.people.store import PeopleStore
 from shared.audit import AuditTrail
 from shared.topics import DEFAULT, Topics
@@ -32,4 +33,6 @@ class Accounts:
     notify_outbox: Callable[[], None]
     publish_identified: Publish
     break_glass_for: timedelta
+    sessions: SessionStore
+    session_lasts: timedelta = timedelta(hours=12)
     topics: Topics = DEFAULT

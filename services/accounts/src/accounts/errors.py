@@ -49,6 +49,14 @@ class AuditUnavailable(Unavailable):
     """The access could not be recorded, so it is not served (every view is logged, BRIEF §3)."""
 
 
+class TooManyRequests(DomainError):
+    """Too many attempts in a short time; the answer's Retry-After says when to try again."""
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_s)}
+
+
 STATUSES: ErrorStatuses = {
     **SHARED_STATUSES,
     DomainError: status.HTTP_400_BAD_REQUEST,
@@ -58,4 +66,5 @@ STATUSES: ErrorStatuses = {
     Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
     Unauthenticated: status.HTTP_401_UNAUTHORIZED,
     Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+    TooManyRequests: status.HTTP_429_TOO_MANY_REQUESTS,
 }

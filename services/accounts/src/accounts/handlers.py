@@ -15,6 +15,7 @@ from accounts.children.store import ChildStore
 from accounts.identity import service as identity
 from accounts.identity.models import Publish
 from accounts.identity.store import ContactMatchStore
+from accounts.people.store import PeopleStore
 from shared.contracts.contacts import ContactRecorded
 from shared.contracts.identity import ContactIdentified
 from shared.events import Envelope
@@ -31,11 +32,13 @@ def identified_publisher(broker: KafkaBroker, topic: str) -> Publish:
     return publish
 
 
-def on_audit_records(audit_store: AuditStore) -> BatchHandler[AuditEntry]:
+def on_audit_records(audit_store: AuditStore, people: PeopleStore) -> BatchHandler[AuditEntry]:
     async def on_audit_records(batch: Sequence[Incoming[AuditEntry]]) -> None:
-        """Each access, change or refusal becomes an audit-log entry once; undecodable records are
-        dead-lettered, redeliveries ignored, a database outage retried."""
+        """Each access, change or refusal becomes an audit-log entry once, and each view counts once in
+        the child's viewers list; undecodable records are dead-lettered, redeliveries ignored, a database
+        outage retried."""
         await audit.store_entries(store=audit_store, entries=[i.event for i in batch])
+        await audit.record_views(store=audit_store, people=people, batch=batch)
 
     return on_audit_records
 

@@ -23,3 +23,31 @@ class AccountsSettings(ServiceSettings, AuthSettings):
     outbox_poll_s: float = Field(
         default=1.0, gt=0, le=60, description="How often unpublished events are swept."
     )
+    session_hours: float = Field(
+        default=12, gt=0, le=24 * 7, description="How long a sign-in lasts, refreshes included."
+    )
+    signin_limits_storage: str = Field(
+        default="async+memory://",
+        description="Where sign-in counters live (a `limits` storage URI): memory is right for one replica; "
+        "several replicas share one, e.g. async+redis://host:6379 or async+mongodb://host (MongoDB).",
+    )
+    signin_limit_per_username: str = Field(default="10/minute", description="Sign-in attempts per user name.")
+    signin_limit_per_client: str = Field(
+        default="30/minute", description="Sign-in attempts per client address."
+    )
+    signin_lock_after: str = Field(
+        default="5/15 minutes",
+        description="Failed sign-ins that lock a user name, and for how long (the window).",
+    )
+    refresh_limit_per_client: str = Field(
+        default="120/minute", description="Token refreshes per client address."
+    )
+    username_conflicts_limit: str = Field(
+        default="5/hour", description="How many taken user names one person may be told of."
+    )
+    trusted_proxies: str = Field(
+        default="",
+        max_length=2000,
+        description="Comma-separated addresses (the web's) whose X-Forwarded-For names the client that sign-in "
+        "is limited by.",
+    )

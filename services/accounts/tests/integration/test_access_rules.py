@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 
 from accounts.audit.models import entry_from_audit
+from accounts.handlers import on_audit_records
 from accounts.identity import service as identity
 from devstack.infra import Endpoints
 from shared.contracts.audit import AuditRecorded
 from shared.contracts.contacts import CONTACT_RECORDED, Author, ChildIdentifiers, ContactRecorded
 from shared.contracts.identity import ContactIdentified
 from shared.events import Envelope, make_event, utc_now
+from shared.kafka.consumer import Incoming
 from testsupport.accounts import RunningAccounts, new_child_details, running_accounts
 
 pytestmark = pytest.mark.integration
@@ -468,9 +470,15 @@ async def test_a_parent_sees_the_practitioners_who_looked_and_other_family_membe
     since = _mark(accounts)
     for who in ("lead", "parent", "foster_carer", "gran"):
         assert (await _get(accounts, who, f"/children/{child_id}")).status_code == 200
-    # what the audit consumer does with each record of audit.events
+    # what the audit consumer does with the records of audit.events (here kept in memory, in log order)
     assert accounts.audit is not None
-    await accounts.ctx.audit_store.add([entry_from_audit(e) for e in accounts.audit.events[since:]])
+    topic = accounts.ctx.topics.audit_events
+    records = [
+        Incoming(topic, 0, offset, entry_from_audit(e))
+        for offset, e in enumerate(accounts.audit.events)
+        if offset >= since
+    ]
+    await on_audit_records(accounts.ctx.audit_store, accounts.ctx.people)(records)
 
     to_parent = (await _get(accounts, "parent", f"/children/{child_id}/viewers")).json()
     names = {v["name"] for v in to_parent}

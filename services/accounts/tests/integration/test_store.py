@@ -24,6 +24,7 @@ from accounts.identity.outbox import ResolutionOutbox
 from accounts.identity.store import ContactMatchStore, MatchStore
 from accounts.outbox import CommitOutbox, ProjectionRefresher
 from accounts.people.models import Person
+from accounts.people.sessions import SessionStore
 from accounts.people.store import PeopleStore
 from accounts.teams import service as teams
 from devstack.infra import Endpoints
@@ -100,6 +101,7 @@ async def _ctx(db: AsyncDatabase[mongo.Document]) -> Accounts:
         notify_outbox=lambda: None,  # no relay running: as if the process died after the commit
         publish_identified=publish_identified,
         break_glass_for=timedelta(hours=4),
+        sessions=SessionStore(db),
     )
 
 

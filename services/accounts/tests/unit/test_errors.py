@@ -15,10 +15,12 @@ from accounts.errors import (
     DomainError,
     Invalid,
     NotFound,
+    TooManyRequests,
 )
 from accounts.identity.models import AlreadyResolved, UnknownChild
 from accounts.people.keys import KeysNotReady
-from accounts.people.service import SignInFailed
+from accounts.people.signin import RefreshRefused, SignInFailed
+from accounts.people.store import PersonBusy, UsernameTaken
 from shared.errors import install_error_statuses
 from shared.policy import Decision
 
@@ -30,6 +32,10 @@ CASES: list[tuple[DomainError, int]] = [
     (AlreadyResolved("resolved already"), 409),
     (Invalid("bad NHS number"), 422),
     (SignInFailed("wrong"), 401),
+    (RefreshRefused("sign in again"), 401),
+    (UsernameTaken("taken"), 409),
+    (PersonBusy("a moment"), 503),
+    (TooManyRequests("slow down", retry_after_s=5), 429),
     (KeysNotReady("not yet"), 503),
     (AuditUnavailable("cannot record"), 503),
     (DomainError("anything else"), 400),

@@ -22,8 +22,13 @@ async def get_contact_graph(
     granularity: Annotated[Granularity, Query()] = "week",
 ) -> ContactGraph:
     """Agency contacts over time for the child's line graph; the family's graph leaves restricted
-    contacts out, so a restricted entry cannot be inferred from a bump in the line."""
+    contacts out, so a restricted entry cannot be inferred from a bump in the line, and a sensitive service's
+    contacts form one neutral series for whoever may not see such providers."""
     decision = await ctx.guard.check(principal, "read_graph", child_id)
     return await service.contact_graph(
-        store=ctx.store, child_id=child_id, granularity=granularity, family_view=decision.family_view
+        store=ctx.store,
+        child_id=child_id,
+        granularity=granularity,
+        family_view=decision.family_view,
+        see_sensitive_providers=decision.see_sensitive_providers,
     )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from analytics import api, errors, handlers
+from analytics.cloud import api as cloud_api
+from analytics.cloud.keywords import Extractor, KeywordPool
+from analytics.cloud.store import CloudStore, MongoCloudStore
 from analytics.deps import Analytics
 from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore, MongoAnalyticsStore
@@ -22,6 +25,8 @@ def create_app(
     settings: AnalyticsSettings | None = None,
     *,
     store: AnalyticsStore | None = None,
+    cloud: CloudStore | None = None,
+    keywords: Extractor | None = None,
     snapshots: SnapshotStore | None = None,
     audit_sink: AuditSink | None = None,
 ) -> FastAPI:
@@ -30,11 +35,16 @@ def create_app(
     topics = runtime.topics
     if store is None:
         store = MongoAnalyticsStore(runtime.db)
+    if cloud is None:
+        cloud = MongoCloudStore(runtime.db)
     guard = local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink)
     snapshots = guard.snapshots
     feed = ContactFeed(handlers.on_contacts(store))
+    # The cloud reads the same contacts in groups of its own: YAKE is slow, and the graph must not wait for it.
+    pool = keywords or KeywordPool(settings.keyword_workers)
+    cloud_feed = ContactFeed(handlers.on_cloud_contacts(cloud, pool, snapshots))
 
-    runtime.on_start(store.create_indexes, snapshots.create_indexes)
+    runtime.on_start(store.create_indexes, cloud.create_indexes, snapshots.create_indexes, pool.start)
     runtime.consume(
         topics.contacts,
         decode=decode_contact_event,
@@ -49,6 +59,20 @@ def create_app(
         title="analytics: identified contacts",
     )
     runtime.consume(
+        topics.contacts,
+        group="cloud",
+        decode=decode_contact_event,
+        handle=cloud_feed.on_agency_contacts,
+        title="analytics: agency contacts into the keyword cloud",
+    )
+    runtime.consume(
+        [topics.identity_events],
+        group="cloud-identified",
+        decode=decode_identity_event,
+        handle=cloud_feed.on_identified_contacts,
+        title="analytics: identified contacts into the keyword cloud",
+    )
+    runtime.consume(
         [topics.accounts_events],
         group="access",
         decode=decode_account_event,
@@ -60,10 +84,13 @@ def create_app(
     app = service_app(
         runtime,
         title="Safeguarding 2.0 — analytics",
-        description="Read models for each child's contact graph (and, later, keyword cloud and scale history).",
-        routers=[api.router],
+        description="Read models for each child's contact graph and keyword cloud.",
+        routers=[api.router, cloud_api.router],
         errors=errors.STATUSES,
         message_schemas=dict.fromkeys(topics.contacts, ContactEnvelope),
     )
-    app.state.analytics = Analytics(store=store, guard=guard)
+    runtime.lifecycle.on_stop.append(
+        pool.stop
+    )  # after the consumers have stopped (service_app put them first)
+    app.state.analytics = Analytics(store=store, cloud=cloud, guard=guard)
     return app

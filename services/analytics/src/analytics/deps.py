@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from analytics.cloud.store import CloudStore
 from analytics.store import AnalyticsStore
 from shared.guard import Guard
 
@@ -16,6 +17,7 @@ class Analytics:
     """What the routes need, built once in `create_app`."""
 
     store: AnalyticsStore
+    cloud: CloudStore
     guard: Guard
 
 

@@ -17,7 +17,7 @@ def point_document(event: Envelope[ContactRecorded], *, child_id: str) -> dict[s
     """What the graph needs of one contact, keyed by agency and event id (`entry_key`, as chronology). Day and week are precomputed at write time:
     FerretDB has no `$dateTrunc` or `$dateToString` (BRIEF §5), and a read model stores what it serves."""
     day = event.data.occurred_at.date()
-    return {
+    doc: dict[str, Any] = {
         "_id": entry_key(event.data.agency, event.id),
         "child_id": child_id,
         "agency": event.data.agency,
@@ -26,6 +26,9 @@ def point_document(event: Envelope[ContactRecorded], *, child_id: str) -> dict[s
         "week": week_start(day).isoformat(),
         "visibility": event.data.visibility,
     }
+    if event.data.sensitive_service:  # left out when false: every stored field costs on the ingest path
+        doc["sensitive_service"] = True
+    return doc
 
 
 def week_start(day: date) -> date:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 from analytics.models import AgencySeries, ContactGraph, Granularity, point_document
 from analytics.store import AnalyticsStore
 from shared.contact_feed import ChildContact, refuse_foreign_corrections
+from shared.policy import HIDDEN_PROVIDER
 
 
 async def record_contacts(*, store: AnalyticsStore, contacts: Sequence[ChildContact]) -> int:
@@ -20,15 +21,27 @@ async def record_contacts(*, store: AnalyticsStore, contacts: Sequence[ChildCont
 
 
 async def contact_graph(
-    *, store: AnalyticsStore, child_id: str, granularity: Granularity, family_view: bool = False
+    *,
+    store: AnalyticsStore,
+    child_id: str,
+    granularity: Granularity,
+    family_view: bool = False,
+    see_sensitive_providers: bool = False,
 ) -> ContactGraph:
-    """Contacts per agency per day or week, each series in time order."""
-    by_agency: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    """Contacts per agency per day or week, each series in time order.
+
+    A sensitive service's contacts are counted, under the policy's neutral label, for a reader who may not
+    see such providers: left out, the line would disagree with the chronology, which shows the same entries
+    under that label; as their agency's own series (or in it), the graph would say which agency they are."""
+    by_agency: dict[str, Counter[str]] = defaultdict(Counter)
     total = 0
-    for agency, period, n in await store.counts(
+    for agency, sensitive, period, n in await store.counts(
         child_id=child_id, granularity=granularity, family_view=family_view
     ):
-        by_agency[agency].append((period, n))
+        series_name = HIDDEN_PROVIDER if sensitive and not see_sensitive_providers else agency
+        by_agency[series_name][period] += n
         total += n
-    series = [AgencySeries(agency=a, points=sorted(points)) for a, points in sorted(by_agency.items())]
+    series = [
+        AgencySeries(agency=a, points=sorted(points.items())) for a, points in sorted(by_agency.items())
+    ]
     return ContactGraph(child_id=child_id, granularity=granularity, total=total, series=series)

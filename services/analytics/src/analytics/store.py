@@ -31,9 +31,9 @@ class AnalyticsStore(Protocol):
 
     async def counts(
         self, *, child_id: str, granularity: Granularity, family_view: bool
-    ) -> list[tuple[str, str, int]]:
-        """(agency, period, contacts) for a child, in no particular order; the family's counts leave
-        restricted contacts out."""
+    ) -> list[tuple[str, bool, str, int]]:
+        """(agency, from a sensitive service, period, contacts) for a child, in no particular order; the
+        family's counts leave restricted contacts out."""
         ...
 
 
@@ -55,14 +55,16 @@ class MongoAnalyticsStore:
 
     async def counts(
         self, *, child_id: str, granularity: Granularity, family_view: bool
-    ) -> list[tuple[str, str, int]]:
-        """(agency, period, contacts) for a child; the family's counts leave restricted contacts out."""
+    ) -> list[tuple[str, bool, str, int]]:
+        """(agency, from a sensitive service, period, contacts) for a child; the family's counts leave
+        restricted contacts out."""
         match: dict[str, Any] = {"child_id": child_id}
         if family_view:
             match["visibility"] = "family_visible"
-        pipeline: list[dict[str, Any]] = [
-            {"$match": match},
-            {"$group": {"_id": {"agency": "$agency", "period": f"${granularity}"}, "n": {"$sum": 1}}},
-        ]
+        key = {"agency": "$agency", "sensitive": "$sensitive_service", "period": f"${granularity}"}
+        pipeline: list[dict[str, Any]] = [{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}]
         rows = [d async for d in await self._points.aggregate(pipeline)]
-        return [(r["_id"]["agency"], r["_id"]["period"], int(r["n"])) for r in rows]
+        return [
+            (r["_id"]["agency"], r["_id"].get("sensitive") is True, r["_id"]["period"], int(r["n"]))
+            for r in rows
+        ]

@@ -62,7 +62,7 @@ async def test_existing_ids_are_found_whoever_the_child_is(store: AnalyticsStore
     assert await store.existing_ids([]) == set()
 
 
-async def test_counts_group_by_agency_and_period_and_the_family_sees_no_restricted_contact(
+async def test_counts_group_by_agency_sensitivity_and_period_and_the_family_sees_no_restricted_contact(
     store: AnalyticsStore,
 ) -> None:
     child = new_nhs_number()
@@ -71,6 +71,8 @@ async def test_counts_group_by_agency_and_period_and_the_family_sees_no_restrict
             point(child, occurred_at=MONDAY),
             point(child, occurred_at=MONDAY + timedelta(days=2)),
             point(child, agency="police", visibility="restricted", occurred_at=MONDAY),
+            point(child, agency="health", sensitive_service=True, occurred_at=MONDAY),
+            point(child, agency="health", occurred_at=MONDAY),
             point(new_nhs_number(), occurred_at=MONDAY),
         ]
     )
@@ -79,11 +81,22 @@ async def test_counts_group_by_agency_and_period_and_the_family_sees_no_restrict
     days = await store.counts(child_id=child, granularity="day", family_view=False)
     family = await store.counts(child_id=child, granularity="week", family_view=True)
 
-    assert sorted(weeks) == [("police", "2026-03-02", 1), ("school", "2026-03-02", 2)]
-    assert sorted(days) == [
-        ("police", "2026-03-02", 1),
-        ("school", "2026-03-02", 1),
-        ("school", "2026-03-04", 1),
+    assert sorted(weeks) == [
+        ("health", False, "2026-03-02", 1),
+        ("health", True, "2026-03-02", 1),
+        ("police", False, "2026-03-02", 1),
+        ("school", False, "2026-03-02", 2),
     ]
-    assert family == [("school", "2026-03-02", 2)]
+    assert sorted(days) == [
+        ("health", False, "2026-03-02", 1),
+        ("health", True, "2026-03-02", 1),
+        ("police", False, "2026-03-02", 1),
+        ("school", False, "2026-03-02", 1),
+        ("school", False, "2026-03-04", 1),
+    ]
+    assert sorted(family) == [
+        ("health", False, "2026-03-02", 1),
+        ("health", True, "2026-03-02", 1),
+        ("school", False, "2026-03-02", 2),
+    ]
     assert await store.counts(child_id=new_nhs_number(), granularity="day", family_view=False) == []

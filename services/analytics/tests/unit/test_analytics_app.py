@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from analytics_fakes import FakeAnalyticsStore
+from analytics_fakes import FakeAnalyticsStore, FakeCloudStore, InlineKeywords
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from analytics.app import create_app
@@ -38,6 +38,7 @@ class Analytics:
     audit: MemoryAuditSink
     broker: KafkaBroker
     http: httpx.AsyncClient
+    cloud: FakeCloudStore
 
     async def publish(self, topic: str, *events: Envelope[Any]) -> None:
         for event in events:
@@ -62,14 +63,21 @@ class Analytics:
 
 @pytest.fixture
 async def analytics() -> AsyncIterator[Analytics]:
-    store, audit = FakeAnalyticsStore(), MemoryAuditSink()
+    store, audit, cloud = FakeAnalyticsStore(), MemoryAuditSink(), FakeCloudStore()
     settings = AnalyticsSettings(**offline_settings(IDS), topic_prefix=TOPICS.prefix)
-    app = create_app(settings, store=store, snapshots=MemoryAccessSnapshots(), audit_sink=audit)
+    app = create_app(
+        settings,
+        store=store,
+        cloud=cloud,
+        keywords=InlineKeywords(),
+        snapshots=MemoryAccessSnapshots(),
+        audit_sink=audit,
+    )
     async with (
         TestKafkaBroker(app.state.runtime.broker) as broker,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://analytics") as http,
     ):
-        yield Analytics(store, audit, broker, http)
+        yield Analytics(store, audit, broker, http, cloud)
 
 
 async def test_contacts_on_agency_topics_are_counted_per_agency_per_week(analytics: Analytics) -> None:
@@ -157,3 +165,125 @@ async def test_every_graph_read_is_audited_refusals_included(analytics: Analytic
 
     audited = [(e.data.actor_id, e.data.action, e.data.allowed, e.data.view) for e in analytics.audit.events]
     assert audited == [(PARENT, "read_graph", True, "family"), ("someone-else", "read_graph", False, None)]
+
+
+# --- the keyword cloud -------------------------------------------------------------------------------------
+
+
+async def _cloud(analytics: Analytics, child: str, *, who: str = LEAD) -> dict[str, int]:
+    kind: PrincipalKind = "family" if who == PARENT else "practitioner"
+    response = await analytics.http.get(
+        f"/children/{child}/keyword-cloud", headers=IDS.headers(who, kind=kind)
+    )
+    assert response.status_code == 200, response.text
+    return {t["term"]: t["documents"] for t in response.json()["terms"]}
+
+
+MISSED = "Missed dental appointment again. Mum says the car broke down."
+ATTENDANCE = "Low school attendance this term; missed dental appointment letter sent home."
+SHOUTING = "Neighbour reported shouting at the flat late at night; police attended."
+
+
+async def test_the_cloud_counts_the_documents_a_keyword_comes_up_in(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    await analytics.publish(TOPICS.contact("health"), contact_event(child, agency="health", summary=MISSED))
+    await analytics.publish(TOPICS.contact("school"), contact_event(child, summary=ATTENDANCE))
+
+    cloud = await _cloud(analytics, child)
+    assert cloud["dental appointment"] == 2
+    assert "missed dental" in cloud or "missed" in " ".join(cloud)
+    assert "dental" not in cloud  # a word already in a kept phrase is not counted again on its own
+
+
+async def test_the_familys_cloud_has_no_word_from_a_restricted_entry(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    await analytics.publish(TOPICS.contact("school"), contact_event(child, summary=ATTENDANCE))
+    await analytics.publish(
+        TOPICS.contact("police"),
+        contact_event(child, agency="police", summary=SHOUTING, visibility="restricted"),
+    )
+
+    practitioners, family = await _cloud(analytics, child), await _cloud(analytics, child, who=PARENT)
+    assert any("police" in t or "shouting" in t for t in practitioners)
+    assert not any(w in t for t in family for w in ("police", "shouting", "neighbour", "flat"))
+    assert family and set(family) <= set(practitioners)
+
+
+async def test_no_one_is_named_in_the_cloud(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)  # the child is "Test Child"; the lead "Test lead-1"; a parent linked
+    summary = "Priya Sharma visited; Child was calm. Parent engaged well with the safety plan review."
+    await analytics.publish(
+        TOPICS.contact("school"),
+        contact_event(child, summary=summary, author={"name": "Priya Sharma", "role": "Teacher"}),
+    )
+
+    terms = " ".join(await _cloud(analytics, child)).split()
+    assert terms, "the summary has words worth keeping"
+    assert not {"priya", "sharma", "test", "child", "parent"} & set(terms)
+
+
+async def test_a_correction_takes_the_words_it_corrects_out_whichever_arrives_first(
+    analytics: Analytics,
+) -> None:
+    for correction_first in (False, True):
+        child = new_nhs_number()
+        await analytics.open_account(child)
+        original = contact_event(child, summary=SHOUTING)
+        fixed = contact_event(child, summary=ATTENDANCE, supersedes=original.id)
+        for event in (fixed, original) if correction_first else (original, fixed):
+            await analytics.publish(TOPICS.contact("school"), event)
+
+        cloud = await _cloud(analytics, child)
+        assert not any("shouting" in t or "police" in t for t in cloud), cloud
+        assert "dental appointment" in cloud
+
+
+async def test_a_redelivered_contact_is_neither_extracted_nor_counted_twice(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    event = contact_event(child, summary=MISSED)
+    await analytics.publish(TOPICS.contact("school"), event, event)
+
+    assert (await _cloud(analytics, child))["dental appointment"] == 1
+    assert len(analytics.cloud.documents) == 1
+
+
+async def test_a_word_lists_the_entries_it_came_from_as_the_reader_may_see_them(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    clinic = contact_event(child, agency="health", summary=MISSED, sensitive_service=True)
+    school = contact_event(child, summary=ATTENDANCE, visibility="restricted")
+    await analytics.publish(TOPICS.contact("health"), clinic)
+    await analytics.publish(TOPICS.contact("school"), school)
+
+    async def entries(who: str) -> list[tuple[str, str]]:
+        kind: PrincipalKind = "family" if who == PARENT else "practitioner"
+        response = await analytics.http.get(
+            f"/children/{child}/keyword-cloud/entries",
+            params={"term": "Dental Appointment"},
+            headers=IDS.headers(who, kind=kind),
+        )
+        assert response.status_code == 200, response.text
+        return [(e["entry_id"], e["agency"]) for e in response.json()["entries"]]
+
+    lead = await entries(LEAD)  # the lead may know which service it was
+    assert sorted(lead) == sorted([(entry_id_of(clinic), "health"), (entry_id_of(school), "school")])
+    family = await entries(PARENT)  # the restricted entry is not the family's; the clinic stays unnamed
+    assert family == [(entry_id_of(clinic), "a confidential health service")]
+
+
+async def test_every_cloud_read_is_authorized_and_audited(analytics: Analytics) -> None:
+    child = new_nhs_number()
+    await analytics.open_account(child)
+    stranger = await analytics.http.get(
+        f"/children/{child}/keyword-cloud", headers=IDS.headers("someone-else")
+    )
+    assert stranger.status_code == 403
+    assert (await analytics.http.get(f"/children/{child}/keyword-cloud")).status_code == 401
+    await _cloud(analytics, child, who=PARENT)
+
+    audited = [(e.data.actor_id, e.data.action, e.data.allowed) for e in analytics.audit.events]
+    assert audited == [("someone-else", "read_cloud", False), (PARENT, "read_cloud", True)]

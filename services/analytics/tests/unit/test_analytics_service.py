@@ -11,6 +11,7 @@ from analytics import service
 from shared.contact_feed import ForeignCorrection
 from shared.contracts.contacts import ContactRecorded
 from shared.events import Envelope
+from shared.policy import HIDDEN_PROVIDER
 from testsupport.events import child_contact, contact_event, new_nhs_number
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -82,18 +83,29 @@ async def test_the_familys_graph_leaves_restricted_contacts_out(store: FakeAnaly
     assert team.total == 2 and [s.agency for s in team.series] == ["police", "school"]
 
 
-async def test_a_sensitive_service_contact_is_counted_under_its_agency_without_naming_anyone(
+async def test_a_sensitive_service_contact_is_one_neutral_series_unless_the_policy_allows(
     store: FakeAnalyticsStore,
 ) -> None:
     child = new_nhs_number()
     clinic = contact_event(child, agency="health", summary="Attended clinic.", sensitive_service=True)
+    visit = contact_event(child, agency="health", summary="Health visitor called.")
     await record(store, clinic)
+    await record(store, visit)
 
-    graph = await service.contact_graph(store=store, child_id=child, granularity="day")
+    hidden = await service.contact_graph(store=store, child_id=child, granularity="day")
+    named = await service.contact_graph(
+        store=store, child_id=child, granularity="day", see_sensitive_providers=True
+    )
 
-    assert [(s.agency, s.points) for s in graph.series] == [("health", [("2026-03-02", 1)])]
-    (point,) = store.points.values()
-    assert set(point) == {"_id", "child_id", "agency", "occurred_at", "day", "week", "visibility"}
+    assert [(s.agency, s.points) for s in hidden.series] == [
+        (HIDDEN_PROVIDER, [("2026-03-02", 1)]),
+        ("health", [("2026-03-02", 1)]),
+    ]
+    assert [(s.agency, s.points) for s in named.series] == [("health", [("2026-03-02", 2)])]
+    assert hidden.total == named.total == 2
+    assert {"_id", "child_id", "agency", "occurred_at", "day", "week", "visibility"} <= set(
+        store.points[f"health:{clinic.id}"]
+    )
 
 
 async def test_each_child_has_a_graph_of_their_own(store: FakeAnalyticsStore) -> None:

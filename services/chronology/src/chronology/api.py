@@ -49,7 +49,11 @@ def _query(
 
 
 def _lens(decision: Decision) -> Lens:
-    return Lens(family_view=decision.family_view, see_sensitive_providers=decision.see_sensitive_providers)
+    return Lens(
+        family_view=decision.family_view,
+        see_sensitive_providers=decision.see_sensitive_providers,
+        see_location=decision.see_address,
+    )
 
 
 @router.get("/children/{child_id}/chronology", response_model=ChronologyPage)
@@ -113,7 +117,7 @@ async def _everything(ctx: Chronology, child_id: str, decision: Decision) -> lis
 async def export_csv(child_id: ChildId, principal: PrincipalDep, ctx: ChronologyDep) -> PlainTextResponse:
     """The whole chronology as CSV, as the reader may see it (audited as an export)."""
     decision = await ctx.guard.check(principal, "export", child_id, detail="chronology CSV")
-    body = export.to_csv(await _everything(ctx, child_id, decision))
+    body = export.to_csv(await _everything(ctx, child_id, decision), family_view=decision.family_view)
     return PlainTextResponse(
         body,
         media_type="text/csv; charset=utf-8",

@@ -1,4 +1,7 @@
-"""A child's chronology as CSV and as a printable page: what a reader may see, nothing more."""
+"""A child's chronology as CSV and as a printable page: what a reader may see, nothing more.
+
+The entries come as the service shows them to this reader (hidden providers, withheld authors, the family's
+lens); the family's exports also leave out the RAG column, which their page does not show."""
 
 from __future__ import annotations
 
@@ -22,6 +25,15 @@ COLUMNS = (
     "RAG",
     "status",
 )
+
+
+def _columns(family_view: bool) -> tuple[str, ...]:
+    return tuple(c for c in COLUMNS if not (family_view and c == "RAG"))
+
+
+def _cells(e: ChronologyEntry, family_view: bool) -> list[str]:
+    row = _row(e)
+    return [v for c, v in zip(COLUMNS, row, strict=True) if not (family_view and c == "RAG")]
 
 
 def _row(e: ChronologyEntry) -> list[str]:
@@ -53,20 +65,21 @@ def _as_text(value: str) -> str:
     return f"'{value}" if value.startswith(FORMULA_STARTS) else value
 
 
-def to_csv(entries: list[ChronologyEntry]) -> str:
+def to_csv(entries: list[ChronologyEntry], *, family_view: bool) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow(_columns(family_view))
     for entry in entries:
-        writer.writerow([_as_text(v) for v in _row(entry)])
+        writer.writerow([_as_text(v) for v in _cells(entry, family_view)])
     return out.getvalue()
 
 
 def to_printable(child_id: str, entries: list[ChronologyEntry], *, family_view: bool) -> str:
     rows = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in _row(e)) + "</tr>" for e in entries
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in _cells(e, family_view)) + "</tr>"
+        for e in entries
     )
-    heading = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in COLUMNS)
+    heading = "".join(f"<th scope='col'>{html.escape(c)}</th>" for c in _columns(family_view))
     view = "Family view" if family_view else "Practitioner view"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Chronology for child {html.escape(child_id)}</title>

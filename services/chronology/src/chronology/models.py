@@ -28,9 +28,10 @@ from shared.contracts.contacts import (
     entry_key,
 )
 from shared.events import Envelope
+from shared.policy import HIDDEN_PROVIDER
 from shared.text import Prose
 
-HIDDEN_PROVIDER = "a confidential health service"
+__all__ = ["HIDDEN_PROVIDER"]  # the policy's label, re-exported for what reads chronology's entries
 ACCOUNT_SOURCE = "safeguarding account"
 EntryKind = Literal["contact", "account"]
 
@@ -65,6 +66,10 @@ class ChronologyEntry(BaseModel):
     superseded_by: str | None = None
     duplicate_group: str | None = None
     provider_hidden: bool = False
+    author_withheld: bool = Field(
+        default=False,
+        description="The author is left out: the child is shielded and the author could say where the child is.",
+    )
     significance_marked: bool = False  # the lead set `significant`, over the agency's own flag
     kind: EntryKind = "contact"
 
@@ -92,11 +97,18 @@ def entry_document(event: Envelope[ContactRecorded], *, child_id: str) -> dict[s
 
 def account_entry_document(event: Envelope[AccountEvent]) -> dict[str, Any] | None:
     """The chronology entry for a change to the child's account that belongs on the timeline (who joined or
-    left the team, who leads, shielding), keyed by the account event's id; None for the rest."""
+    left the team, who leads, shielding), keyed by the account event's id; None for the rest.
+
+    Summaries name nobody, only a role and a sector: who someone is comes from the author and the team
+    directory, both shown as the reader's decision allows, and a summary stored once cannot follow that. An
+    entry made by or about a sensitive-service practitioner is `sensitive_service` (its author is then hidden
+    from those who may not see such providers) and never reaches the family: that the child sees such a
+    service is what the family must not learn (BRIEF §3)."""
     data = event.data
     summary, visibility = _account_summary(data)
     if summary is None:
         return None
+    sensitive = data.actor.sensitive_service or any(p.sensitive_service for p in _people_in(data))
     return {
         "_id": event.id,
         "child_id": data.child_id,
@@ -114,20 +126,32 @@ def account_entry_document(event: Envelope[AccountEvent]) -> dict[str, Any] | No
         "outcome": None,
         "significant": False,
         "rag": None,
-        "visibility": visibility,
-        "sensitive_service": False,
+        "visibility": "restricted" if sensitive else visibility,
+        "sensitive_service": sensitive,
         "recorded_at": event.time,
         "supersedes": None,
     }
 
 
+def _people_in(data: AccountEvent) -> list[PersonRef]:
+    match data:
+        case ChildRegistered():
+            return [data.lead]
+        case JoinApproved() | BreakGlassUsed():
+            return [data.person]
+        case LeadHandedOver():
+            return [data.to]
+    return []
+
+
 def _who(person: PersonRef) -> str:
-    # A sensitive service's practitioner is not named at all: the name would identify the service (BRIEF §3),
-    # and the timeline is read by ordinary members and the family.
+    # Never the name: a sensitive service's practitioner is not to be identified at all, and for a shielded
+    # child a name leads to the school or surgery near the child. The role and sector say what the change means.
     if person.sensitive_service:
         return f"a practitioner from {HIDDEN_PROVIDER}"
-    details = ", ".join(x for x in (person.role, person.agency) if x)
-    return f"{person.name} ({details})" if details else person.name
+    role = person.role or "practitioner"
+    article = "an" if role[:1].lower() in "aeiou" else "a"
+    return f"{article} {role} ({person.agency})" if person.agency else f"{article} {role}"
 
 
 def _account_summary(data: AccountEvent) -> tuple[str | None, Visibility]:
@@ -135,7 +159,7 @@ def _account_summary(data: AccountEvent) -> tuple[str | None, Visibility]:
         case ChildRegistered():
             return f"Account opened; {_who(data.lead)} is the lead professional.", "family_visible"
         case JoinApproved():
-            return f"{_who(data.person)} joined the team.", "family_visible"
+            return f"{_capital(_who(data.person))} joined the team.", "family_visible"
         case MemberLeft():
             return "A practitioner left the team.", "family_visible"
         case MemberRemoved():
@@ -158,6 +182,10 @@ def _account_summary(data: AccountEvent) -> tuple[str | None, Visibility]:
     return None, "restricted"
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 class ChronologyQuery(BaseModel):
     """Which entries a reader wants; every field narrows the result."""
 
@@ -167,13 +195,19 @@ class ChronologyQuery(BaseModel):
     contact_types: list[ContactType] = Field(default_factory=list)
     significant_only: bool = False
     kinds: list[EntryKind] = Field(default_factory=list)
+    # Set by the service for a reader who may not see sensitive providers: an agency filter then leaves their
+    # entries out (and the neutral label picks them), so filtering cannot tell which agency a hidden one is.
+    hide_sensitive_agencies: bool = False
 
 
 class Lens(BaseModel):
-    """What the reader may see, from the access policy's decision."""
+    """What the reader may see, from the access policy's decision: the family view, sensitive-service
+    providers, and (`see_location`, false for a shielded child without a named role) anything that could say
+    where the child is."""
 
     family_view: bool
     see_sensitive_providers: bool
+    see_location: bool
 
 
 class ChronologyPage(BaseModel):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 from chronology.models import (
@@ -60,17 +62,23 @@ async def read_chronology(
 ) -> ChronologyPage:
     """One page of a child's chronology, oldest first, with corrections and likely duplicates marked."""
     skip = _decode_cursor(cursor) if cursor else 0
+    query = query or ChronologyQuery()
+    if query.agencies and not lens.see_sensitive_providers:
+        query = query.model_copy(update={"hide_sensitive_agencies": True})
     entries, total = await store.page(
         child_id=child_id,
-        query=query or ChronologyQuery(),
+        query=query,
         family_only=lens.family_view,
         limit=limit,
         skip=skip,
     )
     ids = [e.id for e in entries]
-    corrected = await store.corrections_of(child_id=child_id, entry_ids=ids, family_only=lens.family_view)
-    marks = await store.significance(child_id=child_id, entry_ids=ids)
-    entries = [_as_seen(e, lens, corrected.get(e.id), marks.get(e.id)) for e in entries]
+    corrected, marks, shown = await asyncio.gather(
+        store.corrections_of(child_id=child_id, entry_ids=ids, family_only=lens.family_view),
+        store.significance(child_id=child_id, entry_ids=ids),
+        _corrected_entries_shown(store, child_id, entries, lens),
+    )
+    entries = [_as_seen(e, lens, corrected.get(e.id), marks.get(e.id), shown) for e in entries]
     _group_duplicates(entries)
     more = skip + len(entries) < total
     return ChronologyPage(
@@ -81,17 +89,58 @@ async def read_chronology(
     )
 
 
+async def _corrected_entries_shown(
+    store: ChronologyStore, child_id: str, entries: Sequence[ChronologyEntry], lens: Lens
+) -> Collection[str] | None:
+    """For the family, which of the entries these correct they may see (None: the reader sees them all)."""
+    if not lens.family_view:
+        return None
+    targets = [e.supersedes for e in entries if e.supersedes is not None]
+    return await store.family_visible_ids(child_id=child_id, ids=targets) if targets else set()
+
+
 def _as_seen(
-    entry: ChronologyEntry, lens: Lens, superseded_by: str | None, marked: bool | None
+    entry: ChronologyEntry,
+    lens: Lens,
+    superseded_by: str | None,
+    marked: bool | None,
+    shown: Collection[str] | None = None,
 ) -> ChronologyEntry:
-    """The entry as this reader may see it: the lead's significance mark over the agency's flag; a sensitive
-    service's identity hidden unless the policy allows."""
+    """The entry as this reader may see it: the lead's significance mark over the agency's flag; for the
+    family, no RAG rating (the page hides it) and no pointer to an entry they may not see; a sensitive
+    service's identity hidden unless the policy allows, down to its agency in the entry ids; for a shielded
+    child, no author to those who may not see where the child is."""
     update: dict[str, object] = {"superseded_by": superseded_by}
     if marked is not None:
         update.update(significant=marked, significance_marked=True)
+    if lens.family_view:
+        update["rag"] = None
+        if entry.supersedes is not None and (shown is None or entry.supersedes not in shown):
+            update["supersedes"] = None
     if entry.sensitive_service and not lens.see_sensitive_providers:
-        update.update(agency=HIDDEN_PROVIDER, author=None, provider_hidden=True)
+        update.update(author=None, provider_hidden=True)
+        if entry.kind == "contact":
+            # `<agency>:<event id>` names the agency: the reader gets ids that link up but name nothing.
+            hide = _opaque_id(entry.child_id)
+            update.update(
+                agency=HIDDEN_PROVIDER,
+                id=hide(entry.id),
+                supersedes=hide(update.get("supersedes", entry.supersedes)),
+                superseded_by=hide(superseded_by),
+            )
+    if not lens.see_location and update.get("author", entry.author) is not None:
+        update.update(author=None, author_withheld=True)
     return entry.model_copy(update=update)
+
+
+def _opaque_id(child_id: str) -> Callable[[object], str | None]:
+    def hide(entry_id: object) -> str | None:
+        if not isinstance(entry_id, str):
+            return None
+        digest = hashlib.sha256(f"{child_id}/{entry_id}".encode()).hexdigest()[:24]
+        return f"hidden-{digest}"
+
+    return hide
 
 
 async def read_entry(
@@ -105,7 +154,8 @@ async def read_entry(
     corrected = await store.corrections_of(
         child_id=child_id, entry_ids=[entry_id], family_only=lens.family_view
     )
-    return _as_seen(entry, lens, corrected.get(entry_id), marks.get(entry_id))
+    shown = await _corrected_entries_shown(store, child_id, [entry], lens)
+    return _as_seen(entry, lens, corrected.get(entry_id), marks.get(entry_id), shown)
 
 
 async def mark_significance(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Any, Protocol
@@ -9,7 +10,7 @@ from typing import Any, Protocol
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from chronology.models import ChronologyEntry, ChronologyQuery
+from chronology.models import HIDDEN_PROVIDER, ChronologyEntry, ChronologyQuery
 from shared import mongo
 from shared.outbox import PENDING_INDEX
 
@@ -57,6 +58,10 @@ class ChronologyStore(Protocol):
         """Entry id → the id of the entry that corrects it, among `entry_ids`."""
         ...
 
+    async def family_visible_ids(self, *, child_id: str, ids: Sequence[str]) -> set[str]:
+        """Which of these entries of the child the family may see."""
+        ...
+
     async def entry(self, *, child_id: str, entry_id: str) -> ChronologyEntry | None: ...
 
     async def add_mark(self, doc: mongo.Document) -> None:
@@ -102,8 +107,18 @@ class MongoChronologyStore:
             off = [i for i, v in marked.items() if not v]
             where["$or"] = [{"significant": True, "_id": {"$nin": off}}, {"_id": {"$in": on}}]
         cursor = self._entries.find(where).sort(ORDER).skip(skip).limit(limit)
-        entries = [_from_doc(d) async for d in cursor]
-        return entries, await self._entries.count_documents(where)
+
+        async def rows() -> list[ChronologyEntry]:
+            return [_from_doc(d) async for d in cursor]
+
+        if skip == 0:
+            entries = await rows()
+            if len(entries) < limit:  # the first page holds every match: that is the count
+                return entries, len(entries)
+            return entries, await self._entries.count_documents(where)
+        # Further pages: the count beside the query, each on its own connection (and core).
+        entries, total = await asyncio.gather(rows(), self._entries.count_documents(where))
+        return entries, total
 
     async def corrections_of(
         self, *, child_id: str, entry_ids: Sequence[str], family_only: bool
@@ -114,6 +129,11 @@ class MongoChronologyStore:
             where["visibility"] = "family_visible"
         cursor = self._entries.find(where, {"_id": 1, "supersedes": 1})
         return {d["supersedes"]: d["_id"] async for d in cursor}
+
+    async def family_visible_ids(self, *, child_id: str, ids: Sequence[str]) -> set[str]:
+        """Which of these entries of the child the family may see."""
+        where = {"_id": {"$in": list(ids)}, "child_id": child_id, "visibility": "family_visible"}
+        return {d["_id"] async for d in self._entries.find(where, {"_id": 1})}
 
     async def entry(self, *, child_id: str, entry_id: str) -> ChronologyEntry | None:
         doc = await self._entries.find_one({"_id": entry_id, "child_id": child_id})
@@ -148,13 +168,28 @@ def _where(child_id: str, query: ChronologyQuery, family_only: bool) -> dict[str
         when["$lte"] = datetime.combine(query.date_to, time.max, UTC)
     if when:
         where["occurred_at"] = when
-    if query.agencies:
+    if query.agencies and query.hide_sensitive_agencies:
+        where["$and"] = [{"$or": _agency_clauses(query.agencies)}]
+    elif query.agencies:
         where["agency"] = {"$in": query.agencies}
     if query.kinds:
         where["kind"] = {"$in": list(query.kinds)} if "account" in query.kinds else {"$ne": "account"}
     if query.contact_types:
         where["contact_type"] = {"$in": list(query.contact_types)}
     return where
+
+
+def _agency_clauses(agencies: Sequence[str]) -> list[dict[str, Any]]:
+    """An agency filter for a reader who may not see sensitive providers: the agency's own entries less its
+    hidden ones (account entries keep their source), and the hidden ones under the neutral label only."""
+    named = [a for a in agencies if a != HIDDEN_PROVIDER]
+    clauses: list[dict[str, Any]] = [{"_id": {"$in": []}}]  # matches nothing, when nothing else is asked
+    if named:
+        clauses.append({"agency": {"$in": named}, "sensitive_service": {"$ne": True}})
+        clauses.append({"agency": {"$in": named}, "kind": "account"})
+    if HIDDEN_PROVIDER in agencies:
+        clauses.append({"sensitive_service": True, "kind": {"$ne": "account"}})
+    return clauses
 
 
 def _from_doc(doc: mongo.Document) -> ChronologyEntry:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from chronology_fakes import FakeChronologyStore
 
-from chronology.models import ChronologyQuery, entry_document
+from chronology.models import ACCOUNT_SOURCE, HIDDEN_PROVIDER, ChronologyQuery, entry_document
 from chronology.store import MARKS, ChronologyStore, MongoChronologyStore
 from devstack.infra import Endpoints
 from shared import mongo
@@ -109,6 +109,27 @@ async def test_entries_come_in_time_order_with_skip_limit_and_total(store: Chron
     assert entries[0].visibility == "family_visible" and entries[0].child_id == child
 
 
+async def test_the_total_is_true_whether_the_first_page_holds_every_match_or_not(
+    store: ChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    await store.add_entries(
+        [doc(child, summary=f"#{h}", occurred_at=MONDAY + timedelta(hours=h)) for h in range(5)]
+    )
+    await store.add_entries([doc(child, summary="restricted", visibility="restricted")])
+
+    def page(limit: int, skip: int = 0, family_only: bool = False) -> Any:
+        return store.page(
+            child_id=child, query=ChronologyQuery(), family_only=family_only, limit=limit, skip=skip
+        )
+
+    assert [len(e) for e, _ in [await page(10)]] == [6] and (await page(10))[1] == 6
+    assert (await page(6))[1] == 6  # a full first page: counted
+    assert (await page(2))[1] == 6 and (await page(2, skip=4))[1] == 6
+    assert (await page(10, family_only=True))[1] == 5 and (await page(3, family_only=True))[1] == 5
+    assert (await page(10, skip=6))[0] == [] and (await page(10, skip=6))[1] == 6
+
+
 async def test_filters_match_fields_stored_and_fields_left_out_alike(store: ChronologyStore) -> None:
     child = new_nhs_number()
     await store.add_entries(
@@ -141,6 +162,51 @@ async def test_filters_match_fields_stored_and_fields_left_out_alike(store: Chro
     # only: pinned here as the store behaves today, on both implementations.
     assert await ids(store, child, kinds=["contact", "account"]) == ["account"]
     assert await ids(store, child, significant_only=True) == ["flagged"]
+
+
+async def test_an_agency_filter_that_hides_sensitive_providers_answers_as_for_an_agency_without_entries(
+    store: ChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    await store.add_entries(
+        [
+            doc(child, summary="clinic", agency="health", sensitive_service=True, occurred_at=MONDAY),
+            doc(child, summary="visitor", agency="health", occurred_at=MONDAY + timedelta(hours=1)),
+            doc(child, summary="school", occurred_at=MONDAY + timedelta(hours=2)),
+        ]
+    )
+    by_clinic = {
+        **doc(child, summary="nurse left", occurred_at=MONDAY + timedelta(hours=3)),
+        "kind": "account",
+        "agency": ACCOUNT_SOURCE,
+        "sensitive_service": True,
+    }
+    await store.add_entries([by_clinic])
+
+    async def hiding(agencies: list[str]) -> tuple[list[str], int]:
+        query = ChronologyQuery(agencies=agencies, hide_sensitive_agencies=True)
+        entries, total = await store.page(child_id=child, query=query, family_only=False, limit=100)
+        return [e.summary for e in entries], total
+
+    assert await hiding(["health"]) == (["visitor"], 1)
+    assert await hiding([HIDDEN_PROVIDER]) == (["clinic"], 1)
+    assert await hiding(["health", HIDDEN_PROVIDER]) == (["clinic", "visitor"], 2)
+    assert await hiding(["housing"]) == ([], 0)
+    assert await hiding([ACCOUNT_SOURCE]) == (["nurse left"], 1)  # shown under its source, so found by it
+    assert await ids(store, child, agencies=["health"]) == ["clinic", "visitor"]  # for those who may see
+
+
+async def test_family_visible_ids_are_the_childs_entries_the_family_may_see(store: ChronologyStore) -> None:
+    child, other = new_nhs_number(), new_nhs_number()
+    shared, restricted = doc(child), doc(child, visibility="restricted")
+    elsewhere = doc(other)
+    await store.add_entries([shared, restricted, elsewhere])
+
+    found = await store.family_visible_ids(
+        child_id=child, ids=[shared["_id"], restricted["_id"], elsewhere["_id"], "nothing"]
+    )
+
+    assert found == {shared["_id"]}
 
 
 async def test_the_leads_latest_mark_overrides_the_agencys_flag(store: ChronologyStore) -> None:

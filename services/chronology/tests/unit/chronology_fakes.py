@@ -14,7 +14,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from chronology.models import ChronologyEntry, ChronologyQuery
+from chronology.models import HIDDEN_PROVIDER, ChronologyEntry, ChronologyQuery
 from shared.mongo import AppendResult, Document
 from testsupport.memory import append_by_id, stored_form
 
@@ -62,6 +62,15 @@ class FakeChronologyStore:
             and (not family_only or d.get("visibility") == "family_visible")
         }
 
+    async def family_visible_ids(self, *, child_id: str, ids: Sequence[str]) -> set[str]:
+        return {
+            i
+            for i in ids
+            if (d := self.entries.get(i)) is not None
+            and d["child_id"] == child_id
+            and d.get("visibility") == "family_visible"
+        }
+
     async def entry(self, *, child_id: str, entry_id: str) -> ChronologyEntry | None:
         doc = self.entries.get(entry_id)
         return _entry(doc) if doc is not None and doc["child_id"] == child_id else None
@@ -87,10 +96,20 @@ def _matches(doc: Document, child_id: str, query: ChronologyQuery, family_only: 
         and (not family_only or doc.get("visibility") == "family_visible")
         and (query.date_from is None or when >= datetime.combine(query.date_from, time.min, UTC))
         and (query.date_to is None or when <= datetime.combine(query.date_to, time.max, UTC))
-        and (not query.agencies or doc["agency"] in query.agencies)
+        and _agency_matches(doc, query)
         and (not query.kinds or (kind in query.kinds if "account" in query.kinds else kind != "account"))
         and (not query.contact_types or doc["contact_type"] in query.contact_types)
     )
+
+
+def _agency_matches(doc: Document, query: ChronologyQuery) -> bool:
+    if not query.agencies:
+        return True
+    if not query.hide_sensitive_agencies:
+        return doc["agency"] in query.agencies
+    if doc.get("sensitive_service") is True and doc.get("kind") != "account":
+        return HIDDEN_PROVIDER in query.agencies
+    return doc["agency"] in query.agencies and doc["agency"] != HIDDEN_PROVIDER
 
 
 def _significant(doc: Document, query: ChronologyQuery, marked: dict[str, bool]) -> bool:

@@ -303,7 +303,7 @@ async def test_account_changes_reach_the_timeline_over_kafka(chronology: Chronol
     (entry,) = (await chronology.get(f"/children/{child}/chronology", who=PARENT, kind="account")).json()[
         "entries"
     ]
-    assert entry["summary"].startswith("Account opened; Test lead-1")
+    assert entry["summary"].startswith("Account opened; a Social worker")
     assert entry["kind"] == "account" and entry["visibility"] == "family_visible"
 
 

@@ -15,6 +15,7 @@ from shared.contracts.accounts import (
     Actor,
     ChildFlagsChanged,
     JoinApproved,
+    MemberLeft,
     MemberRemoved,
     account_event,
 )
@@ -32,9 +33,9 @@ from testsupport.events import (
     person,
 )
 
-LEAD = Lens(family_view=False, see_sensitive_providers=True)
-MEMBER = Lens(family_view=False, see_sensitive_providers=False)
-FAMILY = Lens(family_view=True, see_sensitive_providers=False)
+LEAD = Lens(family_view=False, see_sensitive_providers=True, see_location=True)
+MEMBER = Lens(family_view=False, see_sensitive_providers=False, see_location=True)
+FAMILY = Lens(family_view=True, see_sensitive_providers=False, see_location=True)
 LEAD_PERSON = Principal(subject="lead-1", name="Lee Lead", kind="practitioner", agency="socialcare")
 TOPICS = Topics(prefix="unit.")
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -234,7 +235,10 @@ async def test_a_sensitive_services_provider_is_hidden_unless_the_policy_allows(
     assert hidden.summary == "Attended clinic."
     (shown,) = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
     assert shown.agency == "health" and shown.author is not None and not shown.provider_hidden
-    assert await summaries(store, child, MEMBER, agencies=["health"]) == ["Attended clinic."]
+    # filtering by its agency must not say which agency the hidden provider is; its label finds it
+    assert await summaries(store, child, MEMBER, agencies=["health"]) == []
+    assert await summaries(store, child, MEMBER, agencies=[HIDDEN_PROVIDER]) == ["Attended clinic."]
+    assert await summaries(store, child, LEAD, agencies=["health"]) == ["Attended clinic."]
 
 
 async def test_the_leads_mark_is_stored_with_the_event_the_outbox_publishes(
@@ -352,7 +356,7 @@ async def test_filters_narrow_the_chronology_by_date_agency_type_and_kind(store:
         "health appointment",
     ]
     (opened,) = await summaries(store, child, kinds=["account"])
-    assert opened.startswith("Account opened; Test lead-1")
+    assert opened.startswith("Account opened; a Social worker")
 
 
 async def test_pages_follow_the_cursor_to_the_last_entry(store: FakeChronologyStore) -> None:
@@ -404,8 +408,8 @@ async def test_team_changes_appear_on_the_timeline_once_each(store: FakeChronolo
 
     page = await service.read_chronology(store=store, child_id=child, lens=FAMILY)
     assert [e.summary for e in page.entries] == [
-        "Account opened; Test lead-1 (Social worker, socialcare) is the lead professional.",
-        "Test teacher-1 (Social worker, school) joined the team.",
+        "Account opened; a Social worker (socialcare) is the lead professional.",
+        "A Social worker (school) joined the team.",
     ]
     assert {(e.kind, e.agency) for e in page.entries} == {("account", "safeguarding account")}
 
@@ -437,10 +441,10 @@ async def test_the_family_sees_neither_removals_nor_shielding_on_the_timeline(
     )
 
     assert await summaries(store, child, FAMILY) == [
-        "Account opened; Test lead-1 (Social worker, socialcare) is the lead professional."
+        "Account opened; a Social worker (socialcare) is the lead professional."
     ]
     assert await summaries(store, child, LEAD, kinds=["account"]) == [
-        "Account opened; Test lead-1 (Social worker, socialcare) is the lead professional.",
+        "Account opened; a Social worker (socialcare) is the lead professional.",
         "A practitioner was removed from the team.",
         "The child's record is now shielded.",
     ]
@@ -465,3 +469,88 @@ async def test_a_sensitive_services_practitioner_is_never_named_on_the_timeline(
 
     (summary,) = await summaries(store, child, LEAD)
     assert "nurse-1" not in summary and HIDDEN_PROVIDER in summary
+
+
+async def test_a_hidden_providers_entry_ids_link_up_without_naming_its_agency(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    first = contact_event(child, agency="voluntary", summary="Drop-in.", sensitive_service=True)
+    fixed = contact_event(
+        child,
+        agency="voluntary",
+        summary="Drop-in (corrected).",
+        sensitive_service=True,
+        supersedes=first.id,
+        occurred_at=MONDAY + timedelta(days=1),
+    )
+    await record(store, first, fixed)
+
+    hidden = (await service.read_chronology(store=store, child_id=child, lens=MEMBER)).entries
+    assert not any("voluntary" in json.dumps(e.model_dump(mode="json")) for e in hidden)
+    assert hidden[0].superseded_by == hidden[1].id and hidden[1].supersedes == hidden[0].id
+    shown = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
+    assert [e.id for e in shown] == [entry_id_of(first), entry_id_of(fixed)]
+
+
+async def test_the_family_sees_no_rag_rating_and_no_pointer_to_an_entry_it_cannot_see(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    restricted = contact_event(child, summary="Concern.", visibility="restricted", rag="red")
+    withdrawn = contact_event(
+        child, summary="Withdrawn.", supersedes=restricted.id, rag="green", occurred_at=MONDAY + timedelta(1)
+    )
+    shared = contact_event(child, summary="Visit.", occurred_at=MONDAY + timedelta(days=2))
+    again = contact_event(
+        child, summary="Visit (fixed).", supersedes=shared.id, occurred_at=MONDAY + timedelta(days=3)
+    )
+    await record(store, restricted, withdrawn, shared, again)
+
+    family = (await service.read_chronology(store=store, child_id=child, lens=FAMILY)).entries
+    assert [(e.summary, e.supersedes, e.rag) for e in family] == [
+        ("Withdrawn.", None, None),
+        ("Visit.", None, None),
+        ("Visit (fixed).", entry_id_of(shared), None),
+    ]
+    lead = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
+    assert [(e.supersedes, e.rag) for e in lead][:2] == [(None, "red"), (entry_id_of(restricted), "green")]
+
+
+async def test_a_shielded_childs_authors_are_withheld_from_those_who_may_not_see_where_the_child_is(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    await record(store, contact_event(child, summary="Settling in."))
+    await service.record_account_changes(store=store, events=account_opened(child, lead_id="lead-1"))
+    unnamed = MEMBER.model_copy(update={"see_location": False})
+
+    withheld = (await service.read_chronology(store=store, child_id=child, lens=unnamed)).entries
+    assert [(e.author, e.author_withheld) for e in withheld] == [(None, True), (None, True)]
+    named = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
+    assert all(e.author is not None and not e.author_withheld for e in named)
+
+
+async def test_an_account_change_by_a_sensitive_services_practitioner_hides_its_author_and_skips_the_family(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    nurse = Actor(person_id="nurse-1", name="Nina Nurse", kind="practitioner", sensitive_service=True)
+    left = account_event(
+        MemberLeft(child_id=child, seq=3, actor=nurse, at=MONDAY + timedelta(hours=2), person_id="nurse-1")
+    )
+    opened = account_opened(child, lead_id="lead-1", at=MONDAY)
+    await service.record_account_changes(store=store, events=[*opened, left])
+
+    assert await summaries(store, child, FAMILY) == [
+        "Account opened; a Social worker (socialcare) is the lead professional."
+    ]
+    member = (await service.read_chronology(store=store, child_id=child, lens=MEMBER)).entries
+    assert [(e.summary, e.author, e.provider_hidden) for e in member][-1] == (
+        "A practitioner left the team.",
+        None,
+        True,
+    )
+    lead = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
+    assert lead[-1].author is not None and lead[-1].author.name == "Nina Nurse"
+    assert "Nina" not in json.dumps([e.model_dump(mode="json") for e in member])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -80,8 +81,18 @@ def create_app(
     registry = CollectorRegistry()
     timing = backend_histogram(registry)
 
+    # A bounded pool per backend, every connection kept alive (httpx keeps 20 by default, so under load the
+    # rest were opened and closed per call), and a short wait for a free one: past capacity the page fails
+    # quickly instead of queueing.
+    limits = httpx.Limits(
+        max_connections=settings.backend_connections,
+        max_keepalive_connections=settings.backend_connections,
+        keepalive_expiry=30.0,
+    )
+    timeout = httpx.Timeout(settings.backend_timeout_s, pool=settings.backend_pool_wait_s)
+
     def client(base_url: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=base_url, timeout=settings.backend_timeout_s, transport=transport)
+        return httpx.AsyncClient(base_url=base_url, timeout=timeout, limits=limits, transport=transport)
 
     web = Web(
         settings=settings,
@@ -114,7 +125,7 @@ def create_app(
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_pages(app, settings)
-    install_middleware(app, registry)
+    install_middleware(app, registry, settings)
     return app
 
 
@@ -128,6 +139,7 @@ def install_error_pages(app: FastAPI, settings: WebSettings) -> None:
         location = f"/sign-in?next={quote(target, safe='')}" + ("&done=expired" if expired else "")
         response = RedirectResponse(location, status_code=303)
         if expired:
+            request.state.refreshed = None  # a pair refreshed on the way here is not kept either
             security.clear_session(response, secure=settings.cookie_secure)
         return response
 
@@ -230,8 +242,21 @@ def _malformed_is_not_found(document: dict[str, Any]) -> None:
                 }
 
 
-def install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:
-    """Security headers on every answer, and request metrics (correlation ids come from `build_app`)."""
+def keep_refreshed(request: Request, response: Response, settings: WebSettings) -> None:
+    """The pair a page refreshed its sign-in with goes back in the cookies (`pages.common.signed_in`)."""
+    refreshed = getattr(request.state, "refreshed", None)
+    if refreshed is None:
+        return
+    secure = settings.cookie_secure
+    security.set_session(response, refreshed.access_token, max_age=refreshed.expires_in, secure=secure)
+    if refreshed.refresh_token and refreshed.refresh_expires_at:
+        lasts = int((refreshed.refresh_expires_at - datetime.now(UTC)).total_seconds())
+        security.set_refresh(response, refreshed.refresh_token, max_age=lasts, secure=secure)
+
+
+def install_middleware(app: FastAPI, registry: CollectorRegistry, settings: WebSettings) -> None:
+    """Security headers on every answer, refreshed sign-in cookies, and request metrics (correlation ids
+    come from `build_app`)."""
     requests = Counter(
         "web_http_requests_total",
         "Requests the web answered",
@@ -244,6 +269,7 @@ def install_middleware(app: FastAPI, registry: CollectorRegistry) -> None:
     async def around(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
+        keep_refreshed(request, response, settings)
         route = getattr(request.scope.get("route"), "path", "unmatched")
         requests.labels(request.method, route, str(response.status_code)).inc()
         latency.labels(route).observe(time.perf_counter() - started)

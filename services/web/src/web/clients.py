@@ -25,6 +25,8 @@ from web.models import (
     ChronologyPage,
     ContactGraph,
     JoinRequest,
+    KeywordCloud,
+    KeywordEntries,
     Me,
     Token,
     Viewer,
@@ -108,8 +110,11 @@ class Backend:
         token: str | None,
         params: Params | None = None,
         json: Any = None,
+        client: str | None = None,
     ) -> httpx.Response:
         headers = {"Accept": "application/json"}
+        if client:
+            headers["X-Forwarded-For"] = client  # accounts limits sign-in per browser, not per web replica
         if token:
             headers["Authorization"] = f"Bearer {token}"
         cid = correlation_id.get()
@@ -181,11 +186,24 @@ class AccountsClient(Backend):
 
     service = "accounts"
 
-    async def sign_in(self, *, username: str, password: str) -> Token:
+    async def sign_in(self, *, username: str, password: str, client: str | None = None) -> Token:
         response = await self.request(
-            "POST", "/auth/token", token=None, json={"username": username, "password": password}
+            "POST",
+            "/auth/token",
+            token=None,
+            json={"username": username, "password": password},
+            client=client,
         )
         return self._parse(Token, response)
+
+    async def refresh(self, *, refresh_token: str, client: str | None = None) -> Token:
+        response = await self.request(
+            "POST", "/auth/refresh", token=None, json={"refresh_token": refresh_token}, client=client
+        )
+        return self._parse(Token, response)
+
+    async def sign_out(self, *, token: str) -> None:
+        await self.request("POST", "/auth/sign-out", token=token)
 
     async def me(self, *, token: str) -> Me:
         return await self.get(Me, "/me", token=token)
@@ -262,7 +280,7 @@ class ChronologyClient(Backend):
 
 
 class AnalyticsClient(Backend):
-    """The line graph of agency contact over time."""
+    """The line graph of agency contact over time, and the keyword cloud."""
 
     service = "analytics"
 
@@ -272,4 +290,12 @@ class AnalyticsClient(Backend):
             f"/children/{child_id}/contact-graph",
             token=token,
             params={"granularity": granularity},
+        )
+
+    async def keyword_cloud(self, child_id: str, *, token: str) -> KeywordCloud:
+        return await self.get(KeywordCloud, f"/children/{child_id}/keyword-cloud", token=token)
+
+    async def keyword_entries(self, child_id: str, term: str, *, token: str) -> KeywordEntries:
+        return await self.get(
+            KeywordEntries, f"/children/{child_id}/keyword-cloud/entries", token=token, params={"term": term}
         )

@@ -18,6 +18,9 @@ class Read(BaseModel):
 class Token(Read):
     access_token: str
     expires_in: int
+    # accounts' built-in sign-in gives one (a refresh token is good once, see accounts.people.sessions)
+    refresh_token: str | None = None
+    refresh_expires_at: datetime | None = None
 
 
 class Me(Read):
@@ -37,6 +40,7 @@ class TeamEntry(Read):
     contact: str | None = None
     lead: bool = False
     joined_at: datetime | None = None
+    details_withheld: bool = False  # a shielded child: name and contact could say where the child is
 
 
 class FamilyEntry(Read):
@@ -132,6 +136,7 @@ class ChronologyEntry(Read):
     superseded_by: str | None = None
     duplicate_group: str | None = None
     provider_hidden: bool = False
+    author_withheld: bool = False  # a shielded child: the author could say where the child is
     significance_marked: bool = False  # the lead's mark, rather than the agency's own flag
     kind: str = "contact"  # contact (from an agency) or account (a change to the team or the record)
 
@@ -157,3 +162,27 @@ class ContactGraph(Read):
     granularity: str
     total: int
     series: list[AgencySeries]
+
+
+class CloudTerm(Read):
+    term: str
+    documents: int
+
+
+class KeywordCloud(Read):
+    child_id: str
+    view: str
+    documents: int
+    terms: list[CloudTerm]
+
+
+class KeywordEntry(Read):
+    entry_id: str
+    occurred_at: datetime
+    agency: str
+
+
+class KeywordEntries(Read):
+    child_id: str
+    term: str
+    entries: list[KeywordEntry]

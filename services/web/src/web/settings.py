@@ -32,6 +32,18 @@ class WebSettings(ServiceSettings, AuthSettings):
     )
     analytics_url: str = Field(default="http://127.0.0.1:8004", description="Base URL of the analytics API.")
     backend_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    section_timeout_s: float = Field(
+        default=3.0,
+        gt=0,
+        le=120,
+        description="How long a page waits for one of its sections before showing it as unavailable.",
+    )
+    backend_connections: int = Field(
+        default=64, ge=1, le=1000, description="Connections the web keeps open to each backend, at most."
+    )
+    backend_pool_wait_s: float = Field(
+        default=1.0, gt=0, le=60, description="How long a call waits for a free connection before it fails."
+    )
     cookie_secure: bool = Field(
         default=True,
         description="Send the sign-in cookie over HTTPS only (browsers also allow it on http://localhost and "

@@ -6,6 +6,11 @@ only if its `seq` is above the last one it applied to that child, so a redeliver
 events of one child are applied in the order accounts made them (see `shared.access`).
 
 Addresses, postcodes, schools and GPs never travel in events: they stay in accounts, behind the policy.
+
+A few events are about a person's sign-in, not a child (`PERSON_EVENT_TYPES`: a session ended, an account
+disabled or enabled): keyed by the person id, with the person id as the envelope's `subject` and no `seq`.
+Every service's token verifier follows them (`shared.auth.revocation`); `decode_account_event`, which the
+consumers of children's accounts use, passes over them (`NotForThisConsumer`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.events import Envelope, EnvelopeBase, RawEnvelope, make_event
+from shared.events import Envelope, EnvelopeBase, NotForThisConsumer, RawEnvelope, make_event
 from shared.policy import FamilyRelationship, PrincipalKind
 
 SOURCE = "accounts"
@@ -35,6 +40,10 @@ class Actor(BaseModel):
     kind: PrincipalKind | Literal["system"]
     agency: str | None = None
     role: str | None = None
+    sensitive_service: bool = Field(
+        default=False,
+        description="Works for a sexual health, mental health or substance misuse service: not to be named.",
+    )
 
 
 class PersonRef(BaseModel):
@@ -173,6 +182,46 @@ class AccessDecisionRecorded(AccountEvent):
     reason: str = Field(max_length=2000)
 
 
+class PersonEvent(BaseModel):
+    """What every event about a person's sign-in carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    person_id: Id
+    actor: Actor
+    at: datetime = Field(description="When it took effect: tokens issued up to then are refused.")
+    tokens_until: datetime = Field(
+        description="When the last access token it may affect expires: a verifier may forget it after that."
+    )
+
+
+class SessionEnded(PersonEvent):
+    """A sign-in session ended: every access token of it is refused, and its refresh token is dead."""
+
+    session_id: Id
+    reason: Literal["signed_out", "refresh_token_reused"]
+
+
+class PersonDisabled(PersonEvent):
+    """The account may no longer sign in, and every token issued to it so far is refused."""
+
+    reason: Reason
+
+
+class PersonEnabled(PersonEvent):
+    """A disabled account may sign in again (its old tokens stay refused)."""
+
+    reason: Reason
+
+
+PERSON_EVENT_TYPES: dict[str, type[PersonEvent]] = {
+    "session.ended": SessionEnded,
+    "person.disabled": PersonDisabled,
+    "person.enabled": PersonEnabled,
+}
+PERSON_TYPE_OF: dict[type[PersonEvent], str] = {model: name for name, model in PERSON_EVENT_TYPES.items()}
+
+
 EVENT_TYPES: dict[str, type[AccountEvent]] = {
     "child.registered": ChildRegistered,
     "child.flags_changed": ChildFlagsChanged,
@@ -191,7 +240,7 @@ TYPE_OF: dict[type[AccountEvent], str] = {model: name for name, model in EVENT_T
 # (event type, version) → the envelope with its data, for the JSON Schema export (shared.schemas).
 EVENT_SCHEMAS: dict[tuple[str, int], type[BaseModel]] = {
     (name, 1): Envelope[model]  # type: ignore[valid-type]
-    for name, model in EVENT_TYPES.items()
+    for name, model in (*EVENT_TYPES.items(), *PERSON_EVENT_TYPES.items())
 }
 
 
@@ -211,6 +260,9 @@ class AccountEventEnvelope(EnvelopeBase):
         | FamilyUnlinked
         | BreakGlassUsed
         | AccessDecisionRecorded
+        | SessionEnded
+        | PersonDisabled
+        | PersonEnabled
     )
 
 
@@ -231,6 +283,8 @@ def account_event(
 def decode_account_event(topic: str, value: bytes) -> Envelope[AccountEvent]:
     """Validate one record from `accounts.events`; raises with a reason fit for the dead-letter headers."""
     raw = RawEnvelope.model_validate_json(value)
+    if raw.type in PERSON_EVENT_TYPES:
+        raise NotForThisConsumer(f"{raw.type} is about a person's sign-in, not a child's account")
     model = EVENT_TYPES.get(raw.type)
     if model is None:
         raise ValueError(f"unknown event type {raw.type!r} on {topic}")
@@ -241,4 +295,32 @@ def decode_account_event(topic: str, value: bytes) -> Envelope[AccountEvent]:
         raise ValueError(f"subject {raw.subject!r} is not the event's child {data.child_id!r}")
     # Unparametrised on purpose: an `Envelope[AccountEvent]` would serialise only the base class's fields.
     envelope: Envelope[AccountEvent] = Envelope(**raw.model_dump(exclude={"data"}), data=data)
+    return envelope
+
+
+def person_event(data: PersonEvent, *, correlation_id: str | None = None) -> Envelope[PersonEvent]:
+    """The envelope of an event about a person's sign-in: keyed by, and about, the person."""
+    return make_event(
+        type=PERSON_TYPE_OF[type(data)],
+        source=SOURCE,
+        subject=data.person_id,
+        data=data,
+        correlation_id=correlation_id,
+    )
+
+
+def decode_person_event(topic: str, value: bytes) -> Envelope[PersonEvent]:
+    """Validate one person event from `accounts.events`; `NotForThisConsumer` for a child's account event."""
+    raw = RawEnvelope.model_validate_json(value)
+    model = PERSON_EVENT_TYPES.get(raw.type)
+    if model is None:
+        if raw.type in EVENT_TYPES:
+            raise NotForThisConsumer(f"{raw.type} is about a child's account, not a person's sign-in")
+        raise ValueError(f"unknown event type {raw.type!r} on {topic}")
+    if raw.version != 1:
+        raise ValueError(f"unsupported version {raw.version} of {raw.type}; this consumer reads version 1")
+    data: PersonEvent = model.model_validate(raw.data)
+    if data.person_id != raw.subject:
+        raise ValueError(f"subject {raw.subject!r} is not the event's person {data.person_id!r}")
+    envelope: Envelope[PersonEvent] = Envelope(**raw.model_dump(exclude={"data"}), data=data)
     return envelope

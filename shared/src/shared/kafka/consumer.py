@@ -4,7 +4,8 @@ Why batches: one commit per message caps a consumer at ~160 msg/s on this broker
 reaches tens of thousands (KAFKA-NOTES.md, "Throughput"). Why this shape: FastStream 0.7.8 has no retries
 or dead letters for Kafka, and a batch handler that raises gets the whole batch redelivered, so:
 
-1. each record is decoded and validated alone; a bad one goes to `<topic>.deadletter` with its reason;
+1. each record is decoded and validated alone; a bad one goes to `<topic>.deadletter` with its reason (one
+   the decoder says is not for this consumer, `NotForThisConsumer`, is passed over and committed);
 2. the valid ones are handled together; a failure is retried with exponential backoff, `attempts` times;
 3. still failing: each event is retried alone, and the ones that fail alone are dead-lettered with the
    error and the attempt count, so one poison event cannot block its partition;
@@ -36,7 +37,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from shared.events import MAX_EVENT_BYTES
+from shared.events import MAX_EVENT_BYTES, NotForThisConsumer
 from shared.kafka.deadletter import DeadLetters
 from shared.logs import correlation_id
 
@@ -136,6 +137,8 @@ class BatchProcessor(Generic[T]):
                 if len(value) > MAX_EVENT_BYTES:
                     raise Rejected(f"event is {len(value)} bytes; the limit is {MAX_EVENT_BYTES}")
                 event = self._decode(record.topic, value)
+            except NotForThisConsumer:
+                continue
             except Exception as err:  # every decoding failure is this record's fault: dead-letter it
                 await self._dead_letter(record, _reason(err), attempts=1, stage="decode")
                 continue

@@ -50,7 +50,8 @@ def produces(service: str, topics: Topics = DEFAULT) -> tuple[str, ...]:
 
 
 def consumes(service: str, topics: Topics = DEFAULT) -> tuple[str, ...]:
-    """The topics `service` reads (its composition root's subscriptions; tests/test_kafka_access.py checks)."""
+    """The topics `service` reads: its composition root's subscriptions, and `accounts.events` for the token
+    revocations every service follows (tests/test_kafka_access.py checks)."""
     readers = {
         "accounts": (topics.audit_events, topics.accounts_events, *topics.contacts),
         "chronology": (*topics.contacts, topics.identity_events, topics.accounts_events),
@@ -63,7 +64,7 @@ def consumes(service: str, topics: Topics = DEFAULT) -> tuple[str, ...]:
             topics.audit_events,
         ),
     }
-    return readers.get(_known(service), ())
+    return readers.get(_known(service), (topics.accounts_events,))
 
 
 def _known(service: str) -> str:

@@ -1,7 +1,8 @@
 """The audit log's entries, and how each record of the two topics that feed it becomes one.
 
 Two sources feed it: `audit.events` (every read, write or refusal in any service) and `accounts.events` (each
-change to a team, and each decision to share or not to share, with its reason). Both are stored keyed by
+change to a team, each decision to share or not to share, with its reason, and each sign-out and account
+disabled or enabled). Both are stored keyed by
 event id, so a redelivery is ignored.
 """
 
@@ -21,10 +22,13 @@ from shared.contracts.accounts import (
     JoinApproved,
     JoinRequested,
     LeadHandedOver,
+    PersonEvent,
+    SessionEnded,
     decode_account_event,
+    decode_person_event,
 )
 from shared.contracts.audit import AuditRecorded, decode_audit_event
-from shared.events import Envelope
+from shared.events import Envelope, NotForThisConsumer
 from shared.topics import Topics
 
 VIEW_ACTIONS: tuple[str, ...] = (
@@ -74,6 +78,15 @@ class Viewer(BaseModel):
     break_glass: bool
 
 
+class KnownViewer(Viewer):
+    """A viewer as the read model keeps them: whether they work for a sensitive service is never shown."""
+
+    sensitive_service: bool = False
+
+    def shown(self) -> Viewer:
+        return Viewer.model_validate(self.model_dump(exclude={"sensitive_service"}))
+
+
 def entry_from_audit(event: Envelope[AuditRecorded]) -> AuditEntry:
     data = event.data
     return AuditEntry(id=event.id, **data.model_dump())
@@ -111,6 +124,30 @@ def entry_from_account(event: Envelope[AccountEvent]) -> AuditEntry:
     )
 
 
+def entry_from_person(event: Envelope[PersonEvent]) -> AuditEntry:
+    """A sign-out, or an account disabled or enabled: about a person, no child."""
+    data = event.data
+    actor = data.actor
+    detail = f"person {data.person_id}"
+    if isinstance(data, SessionEnded):
+        detail += f", session {data.session_id}"
+    return AuditEntry(
+        id=event.id,
+        at=data.at,
+        service=event.source,
+        actor_id=actor.person_id,
+        actor_name=actor.name,
+        actor_kind=actor.kind,
+        actor_agency=actor.agency,
+        actor_role=actor.role,
+        action=event.type,
+        child_id=None,
+        allowed=True,
+        reason=str(getattr(data, "reason", event.type)),
+        detail=detail,
+    )
+
+
 _DESCRIPTIONS = {
     "child.registered": "opened the child's account as lead professional",
     "join.approved": "approved a request to join the team",
@@ -142,7 +179,10 @@ def audit_record_decoder(topics: Topics) -> Callable[[str, bytes], AuditEntry]:
         if topic == topics.audit_events:
             return entry_from_audit(decode_audit_event(topic, value))
         if topic == topics.accounts_events:
-            return entry_from_account(decode_account_event(topic, value))
+            try:
+                return entry_from_account(decode_account_event(topic, value))
+            except NotForThisConsumer:
+                return entry_from_person(decode_person_event(topic, value))
         raise ValueError(f"the audit log does not read {topic}")
 
     return decode

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 
-from accounts.audit.models import VIEW_ACTIONS, AuditEntry, Viewer
+from accounts.audit.models import VIEW_ACTIONS, AuditEntry, KnownViewer, Viewer
 from accounts.audit.store import AuditStore
+from accounts.audit.viewers import View
 from accounts.checks import check, load_child
 from accounts.children.views import HIDDEN_PROVIDER
 from accounts.context import Accounts
+from accounts.people.store import PeopleStore
+from shared import mongo
+from shared.kafka.consumer import Incoming
 from shared.policy import ChildAccess, Decision, Principal
 
 
@@ -18,46 +23,55 @@ async def store_entries(*, store: AuditStore, entries: Sequence[AuditEntry]) -> 
     return await store.add(entries)
 
 
+async def record_views(
+    *, store: AuditStore, people: PeopleStore, batch: Sequence[Incoming[AuditEntry]]
+) -> None:
+    """Count each allowed view of a child's record once in that child's viewers list."""
+    by_viewer: dict[str, list[View]] = {}
+    for item in sorted(batch, key=lambda i: (i.topic, i.partition, i.offset)):
+        entry = item.event
+        if entry.allowed and entry.action in VIEW_ACTIONS and entry.child_id:
+            view = View(entry=entry, log=f"{item.topic}:{item.partition}", offset=item.offset)
+            by_viewer.setdefault(view.key, []).append(view)
+    lanes = asyncio.Semaphore(mongo.APPEND_LANES)
+
+    async def count(views: list[View]) -> None:
+        async with lanes:
+            if not await store.viewers.count(views):
+                person = await people.person(views[0].entry.actor_id)
+                sensitive = person is not None and person.sensitive_service
+                await store.viewers.first_views(views, sensitive_service=sensitive)
+
+    async with asyncio.TaskGroup() as group:
+        for views in by_viewer.values():
+            group.create_task(count(views))
+
+
 async def viewers(*, ctx: Accounts, principal: Principal, child_id: str) -> list[Viewer]:
     """Who has looked at the child's record, and when."""
     child = await load_child(ctx, principal, "read_viewers", child_id)
     decision = await check(ctx, principal, "read_viewers", child.access, child_id=child_id)
-    entries = await ctx.audit_store.query(child_id=child_id, allowed=True, actions=VIEW_ACTIONS, limit=5000)
-    return viewers_of(entries, access=child.access, decision=decision, viewer_id=principal.subject)
+    known = await ctx.audit_store.viewers.of_child(child_id)
+    return viewers_shown(known, access=child.access, decision=decision, viewer_id=principal.subject)
 
 
-def viewers_of(
-    entries: Sequence[AuditEntry], *, access: ChildAccess, decision: Decision, viewer_id: str | None = None
+def viewers_shown(
+    known: Sequence[KnownViewer], *, access: ChildAccess, decision: Decision, viewer_id: str | None = None
 ) -> list[Viewer]:
-    """Who viewed the child's record, most recent first (`entries` are newest first); confidential-service
-    staff are hidden from viewers who may not see them. To the family, other family members are counted,
-    not named (a foster carer is never named to a birth parent), unless their link says to show them."""
-    by_actor: dict[str, Viewer] = {}
-    for entry in entries:
-        seen = by_actor.get(entry.actor_id)
-        if seen is not None:
-            by_actor[entry.actor_id] = seen.model_copy(
-                update={"times": seen.times + 1, "break_glass": seen.break_glass or entry.break_glass}
-            )
-            continue
-        by_actor[entry.actor_id] = Viewer(
-            person_id=entry.actor_id,
-            name=entry.actor_name,
-            kind=entry.actor_kind,
-            agency=entry.actor_agency,
-            role=entry.actor_role,
-            last_viewed=entry.at,
-            times=1,
-            break_glass=entry.break_glass,
-        )
+    """Who viewed the child's record, most recent first (`known` is). Sensitive-service staff (members,
+    former members, break-glass users alike) are never identified to viewers who may not see them. To the
+    family, other family members are counted, not named (a foster carer is never named to a birth parent),
+    unless their link says to show them."""
     hidden = {m.person_id for m in access.members if m.sensitive_service}
+    hidden |= {k.person_id for k in known if k.sensitive_service and k.person_id}
     result = []
-    for actor_id, viewer in by_actor.items():
-        if actor_id in hidden and not decision.see_sensitive_providers:
-            viewer = viewer.model_copy(
+    for viewer in known:
+        shown = viewer.shown()
+        if viewer.person_id in hidden and not decision.see_sensitive_providers:
+            shown = shown.model_copy(
                 update={"person_id": None, "name": HIDDEN_PROVIDER, "agency": None, "role": None}
             )
-        result.append(viewer)
+        result.append(shown)
     if decision.family_view:
         return _for_family(result, access=access, viewer_id=viewer_id)
     return result

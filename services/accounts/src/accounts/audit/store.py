@@ -11,6 +11,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from accounts.audit.models import AuditEntry
+from accounts.audit.viewers import ViewerStore
 from shared import mongo
 
 AUDIT = "audit"
@@ -25,14 +26,17 @@ INDEXES = {
 
 
 class AuditStore:
-    """The audit log: one document per audit event or account change, keyed by event id (idempotent)."""
+    """The audit log: one document per audit event or account change, keyed by event id (idempotent), and
+    the viewers read model kept from it."""
 
     def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
         self._db = db
         self._entries = db[AUDIT]
+        self.viewers = ViewerStore(db)
 
     async def create_indexes(self) -> None:
         await mongo.ensure_indexes(self._db, INDEXES)
+        await self.viewers.create_indexes()
 
     async def add(self, entries: Sequence[AuditEntry]) -> int:
         docs = []

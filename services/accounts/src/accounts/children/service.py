@@ -32,7 +32,7 @@ from accounts.context import Accounts
 from accounts.errors import Conflict, Invalid
 from accounts.identity.models import PendingMatch, match_child
 from accounts.people.models import Person, actor_of
-from accounts.people.service import person_of
+from accounts.people.service import actor_for, person_of
 from shared.access import fold
 from shared.contracts.accounts import AccountEvent, Actor, account_event
 from shared.events import utc_now
@@ -98,7 +98,7 @@ async def _try_change(
 ) -> Child:
     child = await load_child(ctx, principal, action, child_id)
     await check(ctx, principal, action, child.access, child_id=child_id, record_allowed=False)
-    events = build(child.access, actor_of(principal), utc_now())
+    events = build(child.access, await actor_for(ctx, principal, child.access), utc_now())
     access = fold(child.access, events)
     assert access is not None
     cid = correlation_id.get()
@@ -180,12 +180,13 @@ async def register_child(
     details = _valid_details(details)
     outcome = match_child(details, await ctx.store.candidates(details))
     if outcome.kind == "new":
+        lead = await person_of(ctx, principal)
         child = await open_account(
             ctx,
             child_id=child_id or details.nhs_number or f"c-{uuid.uuid4().hex}",
             details=details,
-            lead=await person_of(ctx, principal),
-            actor=actor_of(principal),
+            lead=lead,
+            actor=actor_of(principal, sensitive_service=lead.sensitive_service),
             shielded=shielded,
             sensitive_service=sensitive_service,
         )

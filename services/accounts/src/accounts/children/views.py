@@ -1,20 +1,29 @@
 """What a child's account looks like to one viewer: pure functions from the account and the policy's decision.
 
 The view decides the fields: `identity_only` shows who the child is and nothing else; `family` hides other
-family members and sensitive-service providers; a shielded child's address, postcode, school and GP are shown
-only where the decision says `see_address` (BRIEF §3).
+family members; a shielded child's address, postcode, school and GP are shown only where the decision says
+`see_address` (BRIEF §3).
+
+The team directory follows the same decision. A sensitive-service provider is one neutral line for ordinary
+members (they know someone else is involved, not who or which service) and is left out of the family's
+directory: to a parent, that the child sees a sexual-health or substance-misuse service is itself the secret.
+For a shielded child, those without `see_address` see each member's role and sector but not their name or
+contact details: a practitioner's name or work address leads to the school, surgery or refuge near the child.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from accounts.children.models import Child
+from shared import policy
 from shared.policy import ChildAccess, Decision, FamilyRelationship, TeamMember, View
 
-HIDDEN_PROVIDER = "A confidential health service"
+# The policy's neutral label, as a line of the directory (the viewers list uses it too).
+HIDDEN_PROVIDER = policy.HIDDEN_PROVIDER[0].upper() + policy.HIDDEN_PROVIDER[1:]
+WITHHELD_NAME = "Name withheld"
 
 
 class TeamEntry(BaseModel):
@@ -27,6 +36,10 @@ class TeamEntry(BaseModel):
     contact: str | None
     lead: bool
     joined_at: datetime
+    details_withheld: bool = Field(
+        default=False,
+        description="Name and contact withheld: the child is shielded and they could say where the child is.",
+    )
 
 
 class FamilyEntry(BaseModel):
@@ -90,6 +103,23 @@ def team_entry(member: TeamMember, access: ChildAccess, *, see_sensitive: bool) 
     )
 
 
+def team_directory(access: ChildAccess, decision: Decision, *, viewer_id: str) -> list[TeamEntry]:
+    """The team as this viewer may see it (see the module's docstring)."""
+    see_sensitive = decision.see_sensitive_providers
+    team: list[TeamEntry] = []
+    for member in access.members:
+        if member.sensitive_service and not see_sensitive and decision.family_view:
+            continue
+        yourself = member.person_id == viewer_id  # nobody is hidden from themself
+        entry = team_entry(member, access, see_sensitive=see_sensitive or yourself)
+        if not decision.see_address and not yourself and entry.person_id is not None:
+            entry = entry.model_copy(
+                update={"person_id": None, "name": WITHHELD_NAME, "contact": None, "details_withheld": True}
+            )
+        team.append(entry)
+    return team
+
+
 def header(
     child: Child, decision: Decision, *, viewer_id: str, view: View, now: datetime, manages: bool
 ) -> ChildHeader:
@@ -107,7 +137,7 @@ def header(
     if view == "identity_only":
         return base
     show_location = decision.see_address
-    team = [team_entry(m, access, see_sensitive=decision.see_sensitive_providers) for m in access.members]
+    team = team_directory(access, decision, viewer_id=viewer_id)
     update: dict[str, object] = {
         "nhs_number": details.nhs_number,
         "address": details.address if show_location else None,

@@ -30,7 +30,7 @@ from accounts.identity.models import (
 )
 from accounts.identity.responsible import candidates_of, refuse, shown
 from accounts.identity.store import ContactMatchStore
-from accounts.people.models import actor_of
+from accounts.people.service import actor_for
 from accounts.teams import service as teams
 from shared.contracts.contacts import ContactRecorded
 from shared.contracts.identity import ContactIdentified, contact_identified
@@ -146,7 +146,7 @@ async def _open_new_child(
             child_id=child_id,
             details=match.details,
             lead=requester,
-            actor=actor_of(principal),
+            actor=await actor_for(ctx, principal),
             shielded=match.shielded,
             sensitive_service=match.sensitive_service,
         )

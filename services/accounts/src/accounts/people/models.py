@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.accounts import Actor, PersonRef
@@ -26,6 +28,12 @@ class Person(BaseModel):
     # Who made this account (None: council IT, the identity provider or the demo seed). Nobody approves access
     # for an account they made, since they may hold its password.
     created_by: str | None = None
+    # A disabled account signs in and refreshes nothing; sessions begun before `sessions_after` stay dead even
+    # once it is enabled again.
+    disabled: bool = False
+    sessions_after: datetime | None = None
+    # Repeated failed sign-ins lock the account until then (`accounts.people.signin`).
+    locked_until: datetime | None = None
 
     def principal(self) -> Principal:
         return Principal(
@@ -44,11 +52,14 @@ class Person(BaseModel):
         )
 
 
-def actor_of(principal: Principal) -> Actor:
+def actor_of(principal: Principal, *, sensitive_service: bool = False) -> Actor:
+    """The principal as the author of an account event; `sensitive_service` so that every service that shows
+    the change can keep a sensitive-service practitioner unnamed (BRIEF §3)."""
     return Actor(
         person_id=principal.subject,
         name=principal.name,
         kind=principal.kind,
         agency=principal.agency,
         role=principal.role,
+        sensitive_service=sensitive_service,
     )

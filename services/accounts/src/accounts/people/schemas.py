@@ -26,7 +26,24 @@ class TokenRead(BaseModel):
     access_token: str
     token_type: str = "Bearer"
     expires_at: datetime
-    expires_in: int
+    expires_in: int = Field(description="Seconds the access token lasts: minutes, then refresh it.")
+    refresh_token: str = Field(
+        description="Swap it at POST /auth/refresh for a new pair before the access token expires; each is "
+        "good once."
+    )
+    refresh_expires_at: datetime = Field(description="When the sign-in ends, refreshes or not.")
+
+
+class Refresh(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: Line = Field(min_length=1, max_length=200)
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
 
 
 class PersonCreate(BaseModel):
@@ -53,7 +70,8 @@ class PersonRead(BaseModel):
     role: str | None
     contact: str | None
     sensitive_service: bool
+    disabled: bool = False
 
     @classmethod
     def of(cls, person: Person) -> PersonRead:
-        return cls.model_validate(person.model_dump(exclude={"password_hash"}))
+        return cls.model_validate(person.model_dump(include=set(cls.model_fields) - {"password_hash"}))

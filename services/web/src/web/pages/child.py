@@ -7,11 +7,9 @@ exactly what each service's access policy lets this person see.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -19,14 +17,15 @@ from fastapi.responses import RedirectResponse
 
 from shared.text import Line, Prose
 from shared.topics import AGENCIES
-from web.clients import BackendError, Forbidden, Rejected, SignedOut
+from web.clients import BackendError, Forbidden, Rejected
+from web.cloud import cloud_view
 from web.graph import line_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.models import ChildHeader
 from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
+from web.sections import Sections
 from web.timeline import arrange, corrections, impact_of
 
-T = TypeVar("T")
 ENTRY_KINDS = {"contact": "Contacts from agencies", "account": "Changes to the team and the record"}
 Text = Annotated[Line, Query(max_length=40)]
 PAGE_SIZE = 100
@@ -124,17 +123,6 @@ def read_filters(
     )
 
 
-async def _attempt(call: Awaitable[T]) -> T | BackendError:
-    """The result, or the backend's refusal to show in place of that part of the page (a lapsed sign-in
-    still ends the page)."""
-    try:
-        return await call
-    except SignedOut:
-        raise
-    except BackendError as err:
-        return err
-
-
 def can_mark_significance(user: SignedIn, header: ChildHeader) -> bool:
     """Whether to offer the significance control (the chronology service checks again)."""
     if header.relationship == "lead":
@@ -158,18 +146,33 @@ async def child_page(
     kind: Text = "",
     cursor: Text = "",
     granularity: Text = "",
+    keyword: Annotated[Line, Query(max_length=200)] = "",
 ) -> Response:
     """Everything about the child this person may see, on one page."""
     web = web_of(request)
     filters = read_filters(
         date_from, date_to, agency, contact_type, significant_only, kind, cursor, granularity
     )
-    header, viewers, chronology, graph = await asyncio.gather(
-        _attempt(web.accounts.child(child_id, token=user.token)),
-        _attempt(web.accounts.viewers(child_id, token=user.token)),
-        _attempt(web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())),
-        _attempt(web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)),
+    sections = Sections(timeout_s=web.settings.section_timeout_s)
+    header_section = sections.add("accounts", web.accounts.child(child_id, token=user.token))
+    viewers_section = sections.add("accounts", web.accounts.viewers(child_id, token=user.token))
+    chronology_section = sections.add(
+        "chronology", web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())
     )
+    graph_section = sections.add(
+        "analytics", web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)
+    )
+    cloud_section = sections.add("analytics", web.analytics.keyword_cloud(child_id, token=user.token))
+    keyword = keyword.strip()
+    chosen = (
+        sections.add("analytics", web.analytics.keyword_entries(child_id, keyword, token=user.token))
+        if keyword
+        else None
+    )
+    await sections.fetch()
+    header, viewers = header_section.value, viewers_section.value
+    chronology, graph = chronology_section.value, graph_section.value
+    cloud = cloud_view(child_id, cloud_section.value, None if chosen is None else chosen.value)
     if isinstance(header, BackendError):
         raise header  # who the child is decides whether there is a page at all
     family = header.view == "family"
@@ -187,6 +190,7 @@ async def child_page(
         impact=lambda code: impact_of(code, family=family, child_name=header.given_name),
         chart=None if isinstance(graph, BackendError) else line_chart(graph.series, graph.granularity),
         graph_error=graph if isinstance(graph, BackendError) else None,
+        cloud=cloud,
         filters=filters,
         agencies=AGENCIES,
         contact_types=CONTACT_TYPE_LABELS,

@@ -4,17 +4,22 @@ an action."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
-from shared.auth import KeysUnavailable, TokenRejected, TokenVerifier
+from shared.auth import KeysUnavailable, TokenExpired, TokenRejected, TokenVerifier, VerifiedToken
 from shared.policy import Principal
 from web import security
-from web.clients import AccountsClient, AnalyticsClient, ChronologyClient, Unavailable
+from web.clients import AccountsClient, AnalyticsClient, ChronologyClient, Rejected, SignedOut, Unavailable
+from web.models import Token
 from web.settings import WebSettings
+
+# An access token this close to its end is swapped before the page calls the backends with it.
+REFRESH_AHEAD = timedelta(seconds=60)
 
 # Child, request and entry ids go into backend URLs: only characters that cannot change the path.
 SafeId = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -51,10 +56,16 @@ class SignedIn:
 
     principal: Principal
     token: str
+    session_id: str | None = None
+
+    @property
+    def csrf_key(self) -> str:
+        """What the forms' CSRF token is keyed with: the sign-in session, so a refresh keeps forms valid."""
+        return self.session_id or self.token
 
     @property
     def csrf(self) -> str:
-        return security.csrf_token(self.token)
+        return security.csrf_token(self.csrf_key)
 
     @property
     def family(self) -> bool:
@@ -83,18 +94,55 @@ def web_of(request: Request) -> Web:
     return web
 
 
-async def signed_in(request: Request) -> SignedIn:
-    """The signed-in person, from the session cookie; `NeedsSignIn` when there is none or it has expired."""
-    token = request.cookies.get(security.SESSION_COOKIE)
+async def _verified(web: Web, token: str | None) -> VerifiedToken | None:
+    """The token checked; None if there is none or it has expired (a refresh may replace it)."""
     if not token:
-        raise NeedsSignIn()
+        return None
     try:
-        principal = await web_of(request).verifier.verify(token)
+        return await web.verifier.check(token)
+    except TokenExpired:
+        return None
     except TokenRejected as err:
         raise NeedsSignIn(expired=True) from err
     except KeysUnavailable as err:
         raise Unavailable("accounts", 0, "cannot check your sign-in right now") from err
-    user = SignedIn(principal=principal, token=token)
+
+
+async def _refreshed(request: Request, refresh_token: str) -> tuple[Token, VerifiedToken] | None:
+    """A new pair from accounts for the refresh cookie, kept for the response's cookies; None if refused."""
+    web = web_of(request)
+    try:
+        renewed = await web.accounts.refresh(
+            refresh_token=refresh_token, client=request.client.host if request.client else None
+        )
+    except (SignedOut, Rejected):
+        return None
+    verified = await _verified(web, renewed.access_token)
+    if verified is None:
+        return None
+    request.state.refreshed = renewed
+    return renewed, verified
+
+
+async def signed_in(request: Request) -> SignedIn:
+    """The signed-in person, from the session cookie; an access token that has ended or is about to is
+    swapped for a new one with the refresh cookie, unseen. `NeedsSignIn` when neither is good."""
+    web = web_of(request)
+    token = request.cookies.get(security.SESSION_COOKIE)
+    refresh_token = request.cookies.get(security.REFRESH_COOKIE)
+    verified = await _verified(web, token)
+    if refresh_token and (verified is None or verified.expires_at - datetime.now(UTC) < REFRESH_AHEAD):
+        try:
+            renewed = await _refreshed(request, refresh_token)
+        except Unavailable:
+            if verified is None:
+                raise
+            renewed = None  # accounts is away: the current token still serves for its last seconds
+        if renewed is not None:
+            token, verified = renewed[0].access_token, renewed[1]
+    if verified is None or token is None:
+        raise NeedsSignIn(expired=bool(token or refresh_token))
+    user = SignedIn(principal=verified.principal, token=token, session_id=verified.session_id)
     request.state.user = user
     return user
 
@@ -106,7 +154,7 @@ async def checked_form(
     request: Request, user: SignedInDep, csrf_token: Annotated[str, Form(max_length=200)] = ""
 ) -> SignedIn:
     """The signed-in person, for a form that changes something: its CSRF token and origin must be right."""
-    if not security.same_origin(request) or not security.csrf_valid(user.token, csrf_token):
+    if not security.same_origin(request) or not security.csrf_valid(user.csrf_key, csrf_token):
         raise BadForm()
     return user
 

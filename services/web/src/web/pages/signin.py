@@ -1,8 +1,10 @@
-"""Signing in and out. The password goes to accounts' `/auth/token`; the token it returns is kept in an
-HttpOnly, SameSite=Strict cookie and never shown to page scripts."""
+"""Signing in and out. The password goes to accounts' `/auth/token`; the tokens it returns (an access token of
+minutes and a refresh token) are kept in HttpOnly, SameSite=Strict cookies and never shown to page scripts.
+Signing out ends the sign-in at accounts, so its tokens stop working in every service, not only here."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -11,10 +13,11 @@ from fastapi.responses import RedirectResponse
 from shared.auth import TokenRejected
 from shared.text import Line
 from web import security
-from web.clients import Rejected, SignedOut
+from web.clients import BackendError, Rejected, SignedOut
 from web.pages.common import FormUserDep, render, web_of
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 def sign_in_page(request: Request, *, next_path: str, error: str | None, status_code: int) -> Response:
@@ -43,7 +46,7 @@ async def show_sign_in(request: Request, next: Line | None = None) -> Response:
             await web.verifier.verify(token)
             return RedirectResponse(security.safe_next(next), status_code=303)
         except TokenRejected:
-            pass
+            pass  # ended or revoked: sign in again (a page with a refresh cookie refreshes on its own)
     return sign_in_page(request, next_path=security.safe_next(next), error=None, status_code=200)
 
 
@@ -71,25 +74,48 @@ async def sign_in(
             request, next_path=next_path, error="Enter your user name and password.", status_code=400
         )
     try:
-        token = await web.accounts.sign_in(username=username.strip(), password=password)
-    except (SignedOut, Rejected):
-        return sign_in_page(
-            request,
-            next_path=next_path,
-            error="The user name or password is not right. Check them and try again.",
-            status_code=401,
+        token = await web.accounts.sign_in(
+            username=username.strip(),
+            password=password,
+            client=request.client.host if request.client else None,
         )
+    except Rejected as err:
+        if err.status == 429:
+            return sign_in_page(
+                request,
+                next_path=next_path,
+                error="There have been too many attempts to sign in. Wait a minute, then try again.",
+                status_code=429,
+            )
+        return _refused(request, next_path)
+    except SignedOut:
+        return _refused(request, next_path)
     response = RedirectResponse(next_path, status_code=303)
-    security.set_session(
-        response, token.access_token, max_age=token.expires_in, secure=web.settings.cookie_secure
-    )
+    request.state.refreshed = token  # the cookies are set as for a refresh (web.app.keep_refreshed)
     response.delete_cookie(security.SIGNIN_COOKIE, path="/")
     return response
 
 
+def _refused(request: Request, next_path: str) -> Response:
+    # One message whatever accounts' reason was (wrong, unknown, locked or disabled): no user-name oracle here.
+    return sign_in_page(
+        request,
+        next_path=next_path,
+        error="The user name or password is not right, or the account is locked for a while after too many "
+        "attempts. Check them and try again later.",
+        status_code=401,
+    )
+
+
 @router.post("/sign-out", summary="Sign out")
 async def sign_out(request: Request, user: FormUserDep) -> Response:
-    """Forget the session cookie."""
+    """End the sign-in at accounts (every service then refuses its tokens) and forget the cookies."""
+    try:
+        await web_of(request).accounts.sign_out(token=user.token)
+    except BackendError as err:
+        # Ended already, or accounts is away: the cookies go anyway (the access token lapses within minutes).
+        log.warning("sign-out not confirmed by accounts: %s", err)
+    request.state.refreshed = None
     response = RedirectResponse("/sign-in?done=signed_out", status_code=303)
     security.clear_session(response, secure=web_of(request).settings.cookie_secure)
     return response

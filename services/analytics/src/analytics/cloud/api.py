@@ -1,0 +1,47 @@
+"""The cloud's HTTP routes: thin; each checks access through the shared guard (which audits the read) and calls
+one use case."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from analytics.cloud import service
+from analytics.cloud.models import KeywordCloud, KeywordEntries
+from analytics.deps import AnalyticsDep, ChildId
+from shared.auth import PrincipalDep
+from shared.text import Line
+
+router = APIRouter(tags=["keyword cloud"])
+
+
+@router.get("/children/{child_id}/keyword-cloud", response_model=KeywordCloud)
+async def get_keyword_cloud(child_id: ChildId, principal: PrincipalDep, ctx: AnalyticsDep) -> KeywordCloud:
+    """The words that come up most often in the child's case. The family's cloud is built from what the family
+    may see only, so a restricted entry's words never reach it; nobody's name is in either."""
+    decision = await ctx.guard.check(principal, "read_cloud", child_id, detail="keyword cloud")
+    return await service.keyword_cloud(
+        store=ctx.cloud,
+        access=await ctx.guard.snapshots.get(child_id),
+        child_id=child_id,
+        view="family" if decision.family_view else "full",
+    )
+
+
+@router.get("/children/{child_id}/keyword-cloud/entries", response_model=KeywordEntries)
+async def get_keyword_entries(
+    child_id: ChildId,
+    principal: PrincipalDep,
+    ctx: AnalyticsDep,
+    term: Annotated[Line, Query(min_length=1, max_length=200, description="A word from the cloud.")],
+) -> KeywordEntries:
+    """The entries a word of the cloud came up in, as far as the reader may see them."""
+    decision = await ctx.guard.check(principal, "read_cloud", child_id, detail=f"keyword entries: {term}")
+    return await service.entries_with(
+        store=ctx.cloud,
+        child_id=child_id,
+        term=term,
+        view="family" if decision.family_view else "full",
+        see_sensitive_providers=decision.see_sensitive_providers,
+    )

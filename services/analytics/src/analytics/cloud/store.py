@@ -1,0 +1,73 @@
+"""The cloud's storage: each document's kept keywords, and each child's clouds as served."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from analytics.cloud.models import CloudView
+from shared import mongo
+
+DOCUMENTS = "keyword_documents"
+CLOUDS = "keyword_clouds"
+INDEXES = {DOCUMENTS: [IndexModel([("child_id", ASCENDING)])]}
+_KEPT = {"terms": 1, "scores": 1, "visibility": 1, "supersedes": 1, "agency": 1, "occurred_at": 1}
+_KEPT |= {"sensitive_service": 1}
+
+
+def cloud_id(child_id: str, view: CloudView) -> str:
+    return f"{child_id}:{view}"
+
+
+class CloudStore(Protocol):
+    """What the cloud's use cases need of storage: `MongoCloudStore` here, an in-memory fake in unit tests."""
+
+    async def create_indexes(self) -> None: ...
+
+    async def add_documents(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
+        """Keep each document's keywords once; a redelivered document is not added twice."""
+        ...
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these document ids are stored, whoever's child they are about."""
+        ...
+
+    async def documents_of(self, child_ids: Sequence[str]) -> list[mongo.Document]:
+        """Every document of these children (one query for a batch's children): its keywords, visibility,
+        what it corrects, when and from whom."""
+        ...
+
+    async def save_clouds(self, clouds: Mapping[str, mongo.Document]) -> None:
+        """Replace each cloud (keyed by `cloud_id`) with what was rebuilt."""
+        ...
+
+    async def cloud(self, child_id: str, view: CloudView) -> mongo.Document | None: ...
+
+
+class MongoCloudStore:
+    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
+        self._db = db
+        self._documents = db[DOCUMENTS]
+        self._clouds = db[CLOUDS]
+
+    async def create_indexes(self) -> None:
+        await mongo.ensure_indexes(self._db, INDEXES)
+
+    async def add_documents(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
+        return await mongo.append_many(self._documents, docs)
+
+    async def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        return {d["_id"] async for d in self._documents.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
+
+    async def documents_of(self, child_ids: Sequence[str]) -> list[mongo.Document]:
+        query = {"child_id": child_ids[0]} if len(child_ids) == 1 else {"child_id": {"$in": list(child_ids)}}
+        return [d async for d in self._documents.find(query, {**_KEPT, "child_id": 1})]
+
+    async def save_clouds(self, clouds: Mapping[str, mongo.Document]) -> None:
+        await mongo.update_by_id(self._clouds, {k: {"$set": v} for k, v in clouds.items()}, upsert=True)
+
+    async def cloud(self, child_id: str, view: CloudView) -> mongo.Document | None:
+        return await self._clouds.find_one({"_id": cloud_id(child_id, view)})

@@ -1,0 +1,96 @@
+"""The cloud's fake store and its Mongo store answer alike (the Mongo one on the real FerretDB), and the pool
+of YAKE worker processes really runs off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from analytics_fakes import FakeCloudStore
+
+from analytics.cloud.keywords import KeywordPool
+from analytics.cloud.models import keyword_document
+from analytics.cloud.store import CloudStore, MongoCloudStore, cloud_id
+from devstack.infra import Endpoints
+from shared import mongo
+from testsupport.events import child_contact, contact_event, new_nhs_number
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["fake", "mongo"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[CloudStore]:
+    if request.param == "fake":
+        yield FakeCloudStore()
+        return
+    infra: Endpoints = request.getfixturevalue("infra")
+    name: str = request.getfixturevalue("mongo_db_name")
+    client = mongo.connect(infra.mongo_url, app_name="cloud-contract")
+    real = MongoCloudStore(client[name])
+    await real.create_indexes()
+    try:
+        yield real
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+def document(child: str, terms: list[str]) -> mongo.Document:
+    keywords = [(t, 0.1 * i) for i, t in enumerate(terms, 1)]
+    return keyword_document(child_contact(contact_event(child)), keywords)
+
+
+async def test_documents_are_kept_once_and_read_back_per_child(store: CloudStore) -> None:
+    child, other = new_nhs_number(), new_nhs_number()
+    a, b, c = document(child, ["home visit"]), document(child, ["school"]), document(other, ["police"])
+
+    first = await store.add_documents([a, b, c, a])
+    assert (first.inserted, first.duplicate_ids) == (3, [a["_id"]])
+    docs = sorted(await store.documents_of([child]), key=lambda d: d["_id"])
+    both = await store.documents_of([child, other])
+    assert sorted(d["_id"] for d in both) == sorted([a["_id"], b["_id"], c["_id"]])
+    assert [d["_id"] for d in docs] == sorted([a["_id"], b["_id"]])
+    assert {d["_id"]: (d["terms"], d["visibility"]) for d in docs}[a["_id"]] == (
+        ["home visit"],
+        "family_visible",
+    )
+    assert await store.existing_ids([a["_id"], c["_id"], "school:nothing"]) == {a["_id"], c["_id"]}
+
+
+async def test_a_saved_cloud_replaces_the_last_one(store: CloudStore) -> None:
+    child = new_nhs_number()
+    key = cloud_id(child, "family")
+    first = [{"term": "home visit", "documents": 2}]
+    then = [{"term": "school", "documents": 1}]
+    await store.save_clouds({key: {"child_id": child, "view": "family", "documents": 2, "terms": first}})
+    await store.save_clouds({key: {"child_id": child, "view": "family", "documents": 1, "terms": then}})
+
+    saved = await store.cloud(child, "family")
+    assert saved is not None and (saved["documents"], saved["terms"]) == (1, then)
+    assert await store.cloud(child, "full") is None
+
+
+async def test_the_worker_pool_extracts_while_the_event_loop_keeps_running() -> None:
+    pool = KeywordPool(workers=1)
+    await pool.start()
+    try:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(tick())
+        started = time.monotonic()
+        [keywords] = await pool.extract(["Missed dental appointment again; letter sent to mum. " * 200])
+        elapsed = time.monotonic() - started
+        ticker.cancel()
+        assert any(term == "dental appointment" for term, _ in keywords)
+        # The loop ran all along: at least half the ticks it would have made in that time.
+        assert ticks >= elapsed / 0.01 / 2, (ticks, elapsed)
+    finally:
+        await pool.stop()

@@ -1,0 +1,340 @@
+"""A confidential service stays confidential, and a shielded child stays hidden, on every path (issue 9, rules
+4, 5 and 7), tried through the real stack: accounts, chronology and analytics run as processes on the real
+broker and FerretDB, the demo people sign in with passwords, and an agency's own client (confluent-kafka)
+publishes the contacts.
+
+Amy (demo) has Rae Lindqvist, a sexual health nurse, in her team; Kerry is her parent, Tess an ordinary
+member, Sam the lead. Ben (demo) is shielded; Dan is his parent. Each attempt is made as the parent, as an
+ordinary member and as the named role, and looks at everything the answer holds, not just one field.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from devstack.infra import Endpoints
+from shared.policy import HIDDEN_PROVIDER
+from shared.topics import Topics
+from testsupport.accounts import seed_demo
+from testsupport.agency import Agency, contact_event_json
+from testsupport.services import IsolatedRun, ServiceProcess, wait_for
+
+pytestmark = pytest.mark.e2e
+LOGS = Path(__file__).resolve().parent.parent / ".cache" / "test-logs"
+TOPICS = Topics(prefix=f"h{uuid.uuid4().hex[:8]}.")
+PASSWORD = f"demo-{uuid.uuid4().hex[:12]}"
+AMY, BEN = "9434765919", "4010232137"  # devstack.demo_accounts
+MARK = uuid.uuid4().hex[:8]
+# What would identify the nurse or her service: her name, her role, her user name and work address.
+NURSE = ("Rae", "Lindqvist", "rae.lindqvist", "sexual health", "p-rae-lindqvist")
+
+
+@dataclass
+class Stack:
+    accounts: ServiceProcess
+    chronology: ServiceProcess
+    analytics: ServiceProcess
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, username: str) -> dict[str, str]:
+        if username not in self.tokens:  # one sign-in per person: sign-in is rate-limited
+            answer = httpx.post(
+                f"{self.accounts.url}/auth/token",
+                json={"username": username, "password": PASSWORD},
+                timeout=10,
+            )
+            answer.raise_for_status()
+            self.tokens[username] = answer.json()["access_token"]
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def get(self, svc: ServiceProcess, path: str, who: str, **params: Any) -> httpx.Response:
+        return httpx.get(f"{svc.url}{path}", params=params, headers=self.headers(who), timeout=10)
+
+    def post(self, path: str, who: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        return httpx.post(f"{self.accounts.url}{path}", json=body, headers=self.headers(who), timeout=10)
+
+    def chronology_of(self, child: str, who: str, **params: Any) -> dict[str, Any]:
+        answer = self.get(self.chronology, f"/children/{child}/chronology", who, limit=500, **params)
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def summaries(self, child: str, who: str) -> list[str]:
+        answer = self.get(self.chronology, f"/children/{child}/chronology", who, limit=500)
+        return [e["summary"] for e in answer.json()["entries"]] if answer.status_code == 200 else []
+
+    def every_path(self, child: str, who: str) -> dict[str, str]:
+        """Everything `who` can read about the child, by path, as the text that reached them."""
+        paths: dict[str, tuple[ServiceProcess, str, dict[str, Any]]] = {
+            "header and team directory": (self.accounts, f"/children/{child}", {}),
+            "chronology": (self.chronology, f"/children/{child}/chronology", {"limit": 500}),
+            "CSV export": (self.chronology, f"/children/{child}/chronology/export.csv", {}),
+            "printable export": (self.chronology, f"/children/{child}/chronology/print", {}),
+            "graph": (self.analytics, f"/children/{child}/contact-graph", {"granularity": "day"}),
+        }
+        texts = {}
+        for name, (svc, path, params) in paths.items():
+            answer = self.get(svc, path, who, **params)
+            assert answer.status_code == 200, f"{who} {name}: {answer.status_code} {answer.text[:200]}"
+            texts[name] = answer.text
+        return texts
+
+
+@pytest.fixture(scope="module")
+def stack(infra: Endpoints) -> Iterator[Stack]:
+    run = IsolatedRun(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        kafka_admin=infra.kafka_admin,
+        mongo_url=infra.mongo_url,
+        topics=TOPICS,
+        log_dir=LOGS,
+    )
+    asyncio.run(run.create_topics())
+    accounts = run.service("accounts").start()
+    started = [accounts]
+    try:
+        seed_demo(accounts, password=PASSWORD)
+        jwks = {"AUTH_JWKS_URL": f"{accounts.url}/.well-known/jwks.json"}
+        chronology = run.service("chronology", **jwks).start()
+        started.append(chronology)
+        analytics = run.service("analytics", **jwks).start()
+        started.append(analytics)
+        yield Stack(accounts, chronology, analytics)
+    finally:
+        for svc in reversed(started):
+            svc.stop()
+
+
+def contact(child: str, summary: str, *, agency: str = "school", **data: Any) -> dict[str, Any]:
+    event = contact_event_json(child, agency=agency, summary=f"{summary} ({MARK})")
+    event["data"].update(data)
+    return event
+
+
+def publish(infra: Endpoints, *events: dict[str, Any]) -> None:
+    agency = Agency(infra, TOPICS)
+    for event in events:
+        agency.publish(event, key=event["subject"], agency=event["source"])
+    agency.flush()
+
+
+def leaks(texts: dict[str, str], words: tuple[str, ...]) -> list[str]:
+    return [f"{word!r} in the {path}" for path, text in texts.items() for word in words if word in text]
+
+
+@pytest.fixture(scope="module")
+def amy(infra: Endpoints, stack: Stack) -> dict[str, dict[str, Any]]:
+    """Amy's record with a sensitive clinic contact, a correction of a restricted entry, a RAG rating, and
+    the nurse's departure from the team (made over HTTP, so accounts authors the event)."""
+    restricted = contact(AMY, "Concern raised by a neighbour", visibility="restricted", rag="red")
+    events = {
+        "clinic": contact(
+            AMY, "Clinic appointment kept", agency="health", sensitive_service=True, rag="green"
+        ),
+        "rated": contact(AMY, "Attendance reviewed", rag="amber"),
+        "restricted": restricted,
+        "correction": contact(AMY, "Concern withdrawn", supersedes=restricted["id"]),
+    }
+    # the directory before she leaves: one neutral line for Tess, nothing for Kerry, her name for Sam
+    team = {
+        who: stack.get(stack.accounts, f"/children/{AMY}", who).json()["team"]
+        for who in ("kerry.example", "tess.morgan", "sam.okafor")
+    }
+    publish(infra, *events.values())
+    left = stack.post(f"/children/{AMY}/leave", "rae.lindqvist")
+    assert left.status_code == 204, left.text
+    wait_for(
+        lambda: (
+            sum(MARK in s for s in stack.summaries(AMY, "sam.okafor")) == 4
+            and "A practitioner left the team." in stack.summaries(AMY, "sam.okafor")
+        ),
+        what="Amy's contacts and the nurse's leaving on the lead's timeline",
+    )
+    wait_for(
+        lambda: (
+            stack.get(stack.analytics, f"/children/{AMY}/contact-graph", "sam.okafor").json()["total"] == 4
+        ),
+        what="Amy's contacts in the graph",
+    )
+    return {"events": events, "team": team}
+
+
+def test_the_nurse_is_named_to_no_parent_and_no_ordinary_member_on_any_path(
+    stack: Stack, amy: dict[str, Any]
+) -> None:
+    for who in ("kerry.example", "amy.example", "tess.morgan"):
+        assert leaks(stack.every_path(AMY, who), NURSE) == [], who
+    lead = stack.every_path(AMY, "sam.okafor")
+    assert "Rae Lindqvist" in lead["chronology"]  # the named role sees who left: the test can fail
+
+
+def test_the_nurse_leaving_is_on_the_timeline_without_her_for_the_team_and_not_at_all_for_the_family(
+    stack: Stack, amy: dict[str, Any]
+) -> None:
+    def about_the_nurse(who: str) -> list[dict[str, Any]]:
+        entries = stack.chronology_of(AMY, who, kind="account")["entries"]
+        return [e for e in entries if e["sensitive_service"] or e["provider_hidden"]]
+
+    assert about_the_nurse("kerry.example") == []  # neither her joining nor her leaving
+    member = about_the_nurse("tess.morgan")
+    assert [e["summary"] for e in member] == [
+        f"A practitioner from {HIDDEN_PROVIDER} joined the team.",
+        "A practitioner left the team.",
+    ]
+    assert all(e["author"] is None and e["provider_hidden"] for e in member)
+    lead = about_the_nurse("sam.okafor")
+    assert [e["author"]["name"] for e in lead] == ["Sam Okafor", "Rae Lindqvist"]
+
+
+def test_the_team_directory_shows_the_nurse_as_a_neutral_line_to_members_and_not_at_all_to_the_family(
+    amy: dict[str, Any],
+) -> None:
+    team = amy["team"]
+    assert [m["name"] for m in team["kerry.example"]] == ["Sam Okafor", "Tess Morgan"]
+    hidden = [m for m in team["tess.morgan"] if m["person_id"] is None]
+    assert [(m["name"], m["agency"], m["role"], m["contact"]) for m in hidden] == [
+        ("A confidential health service", None, None, None)
+    ]
+    assert "Rae Lindqvist" in [m["name"] for m in team["sam.okafor"]]
+
+
+def test_filtering_by_the_hidden_providers_agency_answers_as_for_an_agency_with_no_entries(
+    stack: Stack, amy: dict[str, Any]
+) -> None:
+    for who in ("tess.morgan", "kerry.example"):
+        by_its_agency = stack.chronology_of(AMY, who, agency="health")
+        by_an_empty_one = stack.chronology_of(AMY, who, agency="housing")
+        assert (
+            by_its_agency
+            == by_an_empty_one
+            == {
+                "child_id": AMY,
+                "total": 0,
+                "entries": [],
+                "next_cursor": None,
+            }
+        ), who
+        (clinic,) = stack.chronology_of(AMY, who, agency=HIDDEN_PROVIDER)["entries"]
+        assert clinic["agency"] == HIDDEN_PROVIDER and clinic["author"] is None
+        assert not clinic["id"].startswith("health:"), clinic["id"]  # ids name the agency otherwise
+    (clinic,) = stack.chronology_of(AMY, "sam.okafor", agency="health")["entries"]
+    assert clinic["id"] == f"health:{amy['events']['clinic']['id']}"
+
+
+def test_the_graph_folds_the_hidden_provider_into_one_neutral_series(
+    stack: Stack, amy: dict[str, Any]
+) -> None:
+    def series(who: str) -> dict[str, int]:
+        graph = stack.get(stack.analytics, f"/children/{AMY}/contact-graph", who).json()
+        return {s["agency"]: sum(n for _, n in s["points"]) for s in graph["series"]}
+
+    assert series("tess.morgan") == {HIDDEN_PROVIDER: 1, "school": 3}
+    assert series("kerry.example") == {HIDDEN_PROVIDER: 1, "school": 2}  # not the restricted one
+    assert series("sam.okafor") == {"health": 1, "school": 3}
+
+
+def test_the_familys_exports_show_no_rag_rating_and_no_pointer_to_a_restricted_entry(
+    stack: Stack, amy: dict[str, Any]
+) -> None:
+    restricted_id = f"school:{amy['events']['restricted']['id']}"
+    family = stack.every_path(AMY, "kerry.example")
+    for path in ("chronology", "CSV export", "printable export"):
+        for word in ('"rag":"', "amber", "green", "RAG", restricted_id, amy["events"]["restricted"]["id"]):
+            assert word not in family[path], f"{word!r} in the family's {path}"
+    entries = stack.chronology_of(AMY, "kerry.example")["entries"]
+    correction = next(e for e in entries if e["summary"].startswith("Concern withdrawn"))
+    assert correction["supersedes"] is None and all(e["rag"] is None for e in entries)
+    rows = list(csv.DictReader(io.StringIO(family["CSV export"])))
+    assert rows and "RAG" not in rows[0]
+
+    lead = stack.chronology_of(AMY, "sam.okafor")["entries"]
+    lead_correction = next(e for e in lead if e["summary"].startswith("Concern withdrawn"))
+    assert lead_correction["supersedes"] == restricted_id
+    assert {e["rag"] for e in lead if e["rag"]} == {"red", "amber", "green"}
+    lead_rows = list(csv.DictReader(io.StringIO(stack.every_path(AMY, "sam.okafor")["CSV export"])))
+    assert {r["RAG"] for r in lead_rows if r["RAG"]} == {"red", "amber", "green"}
+
+
+# --------------------------------------------------------------------------- shielding (rule 7)
+
+
+@pytest.fixture(scope="module")
+def ben(infra: Endpoints, stack: Stack) -> None:
+    """Ben is shielded: Tess joins his team (asked and approved over HTTP) and the school records a visit."""
+    asked = stack.post(f"/children/{BEN}/join-requests", "tess.morgan", {"reason": "Ben's new school's DSL"})
+    assert asked.status_code == 201, asked.text
+    approved = stack.post(
+        f"/children/{BEN}/join-requests/{asked.json()['request_id']}/approve", "sam.okafor", {"reason": None}
+    )
+    assert approved.status_code == 200, approved.text
+    publish(infra, contact(BEN, "Settling in well", author={"name": "Ms Kaur", "role": "Class teacher"}))
+    wait_for(
+        lambda: any(MARK in s for s in stack.summaries(BEN, "tess.morgan")),
+        what="Ben's school contact on the new member's timeline",
+    )
+    wait_for(
+        lambda: (
+            stack.get(stack.analytics, f"/children/{BEN}/contact-graph", "tess.morgan").status_code == 200
+        ),
+        what="Tess's membership in analytics",
+    )
+
+
+# Who could lead to where Ben is: the practitioners' names, their work addresses, the author of a contact.
+WHEREABOUTS = ("Sam Okafor", "sam.okafor", "Ms Kaur", "Class teacher", "Tess Morgan", "tess.morgan", "Refuge")
+
+
+def test_a_shielded_childs_parent_learns_no_name_contact_or_author_that_could_say_where_he_is(
+    stack: Stack, ben: None
+) -> None:
+    texts = stack.every_path(BEN, "dan.sample")
+    assert leaks(texts, WHEREABOUTS) == []
+    team = json.loads(texts["header and team directory"])["team"]
+    assert [(m["name"], m["role"], m["lead"], m["details_withheld"]) for m in team] == [
+        ("Name withheld", "social worker", True, True),
+        ("Name withheld", "designated safeguarding lead", False, True),
+    ]
+    entries = stack.chronology_of(BEN, "dan.sample")["entries"]
+    assert entries and all(e["author"] is None and e["author_withheld"] for e in entries)
+
+
+def test_a_shielded_childs_ordinary_member_sees_roles_not_colleagues_names_or_authors(
+    stack: Stack, ben: None
+) -> None:
+    texts = stack.every_path(BEN, "tess.morgan")
+    others = tuple(w for w in WHEREABOUTS if w not in ("Tess Morgan", "tess.morgan"))
+    assert leaks(texts, others) == []
+    team = json.loads(texts["header and team directory"])["team"]
+    mine = next(m for m in team if m["name"] == "Tess Morgan")
+    assert mine["contact"] == "tess.morgan@council.example" and not mine["details_withheld"]
+    assert all(e["author"] is None for e in stack.chronology_of(BEN, "tess.morgan")["entries"])
+
+
+def test_the_shielded_childs_lead_sees_every_name_contact_and_author(stack: Stack, ben: None) -> None:
+    texts = stack.every_path(BEN, "sam.okafor")
+    found = set(leaks(texts, ("Sam Okafor", "tess.morgan@council.example", "Ms Kaur", "4 Refuge Close")))
+    assert found == {
+        f"{w!r} in the {p}"
+        for p, w in (
+            ("header and team directory", "Sam Okafor"),
+            ("header and team directory", "tess.morgan@council.example"),
+            ("header and team directory", "4 Refuge Close"),
+            ("chronology", "Sam Okafor"),
+            ("chronology", "Ms Kaur"),
+            ("CSV export", "Sam Okafor"),
+            ("CSV export", "Ms Kaur"),
+            ("printable export", "Sam Okafor"),
+            ("printable export", "Ms Kaur"),
+        )
+    }
