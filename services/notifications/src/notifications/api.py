@@ -65,10 +65,15 @@ async def stream_notifications(
     last_event: Annotated[str | None, Header(alias="Last-Event-ID", max_length=30)] = None,
 ) -> EventSourceResponse:
     """The signed-in person's notifications as they arrive (Server-Sent Events); each event's id is its
-    place in the inbox: reconnect with `Last-Event-ID` to resume without loss or repetition."""
+    place in the inbox: reconnect with `Last-Event-ID` to resume without loss or repetition (`0`: from the
+    start of the inbox; none: from now)."""
+
+    after = last_event_id(last_event)
+    if after is None:  # a new stream starts now; what came before is in the inbox
+        after = await ctx.store.last_seq(principal.subject)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        async for e in ctx.stream.events(principal, after=last_event_id(last_event)):
+        async for e in ctx.stream.events(principal, after=after):
             yield ServerSentEvent(id=e.id, event=e.event, data=e.data)
 
     return EventSourceResponse(events(), ping=ctx.ping_s, headers={"Cache-Control": "no-store"})

@@ -95,6 +95,7 @@ def create_app(
         description="Practitioners' inboxes, live streams, delivery state and preferences.",
         routers=[api.router],
         errors=errors.STATUSES,
+        streams=frozenset({"/notifications/stream"}),
         message_schemas={
             topics.accounts_events: AccountEventEnvelope,
             **dict.fromkeys(topics.contacts, ContactEnvelope),
@@ -103,7 +104,7 @@ def create_app(
     app.state.notifications = Notifications(
         store=store,
         access=access,
-        stream=LiveStream(store, access, hub, poll_s=settings.stream_poll_s),
+        stream=LiveStream(store, access, hub, poll_s=settings.stream_poll_s, max_s=settings.stream_max_s),
         ping_s=settings.stream_ping_s,
     )
     app.state.inboxes = inboxes

@@ -22,6 +22,9 @@ class NotificationsSettings(ServiceSettings, AuthSettings):
     # Live streams: how often a stream also polls the inbox (writes of other replicas), and its keep-alive.
     stream_poll_s: float = Field(default=2.0, gt=0, le=60)
     stream_ping_s: float = Field(default=15.0, gt=0, le=300)
+    # A stream ends after this long and the browser reconnects with Last-Event-ID (EventSource does it by
+    # itself): no connection outlives a token by long, and a replica can be drained.
+    stream_max_s: float = Field(default=300.0, gt=0, le=3600)
     # Email over SMTP; an empty host turns email off (the inbox and the live stream still deliver).
     smtp_host: str = ""
     smtp_port: int = 25

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -39,12 +40,14 @@ class LiveStream:
     access: Access
     hub: Hub
     poll_s: float
+    max_s: float = 300.0
 
     async def events(self, principal: Principal, *, after: int) -> AsyncIterator[StreamEvent]:
         """The person's notifications after `after`, then live ones, as they may see them when sent."""
         sent = after
+        ends = time.monotonic() + self.max_s
         with self.hub.subscribe(principal.subject) as pushed:
-            while True:
+            while time.monotonic() < ends:
                 docs = await self.store.after(principal.subject, sent, limit=CATCH_UP)
                 async for event in self._send(principal, docs):
                     yield event
@@ -52,9 +55,9 @@ class LiveStream:
                     sent = docs[-1]["seq"]
                 if len(docs) == CATCH_UP:
                     continue
-                while True:  # follow the hub while what it pushes follows on
+                while (left := ends - time.monotonic()) > 0:  # follow the hub while what it pushes follows on
                     try:
-                        first = await asyncio.wait_for(pushed.get(), self.poll_s)
+                        first = await asyncio.wait_for(pushed.get(), min(self.poll_s, left))
                     except TimeoutError:
                         break
                     batch = sorted([first, *_drain(pushed)], key=lambda d: d["seq"])
@@ -88,8 +91,8 @@ def _dense(batch: list[mongo.Document]) -> bool:
     return all(b["seq"] == a["seq"] + 1 for a, b in itertools.pairwise(batch))
 
 
-def last_event_id(header: str | None) -> int:
-    """The `seq` a reconnecting client last received (0 for a new stream; nonsense counts as new)."""
+def last_event_id(header: str | None) -> int | None:
+    """The `seq` a reconnecting client last received; None for a new stream (nonsense counts as new)."""
     if header and header.strip().isdigit():
         return min(int(header.strip()), 2**62)
-    return 0
+    return None

@@ -35,6 +35,7 @@ from web.clients import (
     ChronologyClient,
     Forbidden,
     NotFound,
+    NotificationsClient,
     Rejected,
     SignedOut,
     backend_histogram,
@@ -101,10 +102,11 @@ def create_app(
         accounts=AccountsClient(client(settings.accounts_url), timing=timing),
         chronology=ChronologyClient(client(settings.chronology_url), timing=timing),
         analytics=AnalyticsClient(client(settings.analytics_url), timing=timing),
+        notifications=NotificationsClient(client(settings.notifications_url), timing=timing),
     )
 
     async def close_backends() -> None:
-        for backend in (web.accounts, web.chronology, web.analytics):
+        for backend in (web.accounts, web.chronology, web.analytics, web.notifications):
             await backend.close()
 
     app = build_app(
@@ -120,6 +122,7 @@ def create_app(
         lifecycle=Lifecycle(on_stop=[close_backends]),
         errors={},
         api_docs=False,
+        streams=frozenset({"/notifications/live"}),
     )
     app.state.web = web
     app.include_router(pages.router)

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from web.pages import child, children, requests, signin
+from web.pages import child, children, notifications, requests, signin
 
 router = APIRouter()
-for part in (signin, children, requests, child):
+for part in (signin, children, requests, child, notifications):
     router.include_router(part.router)

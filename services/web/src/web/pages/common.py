@@ -14,7 +14,15 @@ from jinja2 import Environment
 from shared.auth import KeysUnavailable, TokenExpired, TokenRejected, TokenVerifier, VerifiedToken
 from shared.policy import Principal
 from web import security
-from web.clients import AccountsClient, AnalyticsClient, ChronologyClient, Rejected, SignedOut, Unavailable
+from web.clients import (
+    AccountsClient,
+    AnalyticsClient,
+    ChronologyClient,
+    NotificationsClient,
+    Rejected,
+    SignedOut,
+    Unavailable,
+)
 from web.models import Token
 from web.settings import WebSettings
 
@@ -34,6 +42,7 @@ DONE_MESSAGES: dict[str, str] = {
     "marked": "The entry is now marked as significant.",
     "unmarked": "The entry is no longer marked as significant.",
     "signed_out": "You have signed out.",
+    "preferences": "Your notification preferences are saved.",
     "expired": "Your sign-in has ended. Please sign in again.",
 }
 
@@ -48,6 +57,7 @@ class Web:
     accounts: AccountsClient
     chronology: ChronologyClient
     analytics: AnalyticsClient
+    notifications: NotificationsClient
 
 
 @dataclass(frozen=True)
