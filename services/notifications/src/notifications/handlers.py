@@ -121,22 +121,23 @@ def on_contacts(teams: Teams, inboxes: Inboxes, watch: PatternWatch) -> ContactH
         alerts: list[Alert | None] = []
         significant = [c for c in contacts if c.event.data.significant and not c.event.data.supersedes]
         known = await teams.of([(c.child_id, c.event.time) for c in significant])
+        signals: list[Signal] = []
         for contact in significant:
             data = contact.event.data
             access = known.get(contact.child_id)
             if access is None:
                 continue
             alerts.append(rules.significant_contact(contact, access))
-            signal = Signal(contact.key, contact.child_id, data.agency, data.occurred_at)
-            if await watch.observe(signal):
-                alerts.append(
-                    rules.cross_agency_pattern(
-                        access,
-                        event_id=f"pattern:{contact.key}",
-                        agencies=watch.agencies,
-                        at=data.occurred_at,
-                    )
+            signals.append(Signal(contact.key, contact.child_id, data.agency, data.occurred_at))
+        for signal in await watch.observe(signals):
+            alerts.append(
+                rules.cross_agency_pattern(
+                    known[signal.child_id],
+                    event_id=f"pattern:{signal.key}",
+                    agencies=watch.agencies,
+                    at=signal.at,
                 )
+            )
         await inboxes.deliver([a for a in alerts if a])
 
     return on_contacts

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared import mongo
-
 
 @dataclass(frozen=True)
 class Signal:
@@ -51,27 +49,50 @@ def neighbourhood(new: Signal, window: timedelta) -> tuple[datetime, datetime]:
 
 
 class SignalStore(Protocol):
-    async def add_signal(self, doc: mongo.Document) -> None: ...
+    async def add_signals(self, signals: Sequence[Signal]) -> None:
+        """Keep these signals with their children's (a redelivered one changes nothing)."""
+        ...
 
-    async def signals(self, child_id: str, start: datetime, end: datetime) -> list[mongo.Document]: ...
+    async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]:
+        """Every kept signal of these children."""
+        ...
 
 
 class PatternWatch:
-    """Keeps each signal, then asks `completes` whether it completed the pattern for its child."""
+    """Keeps a batch's signals, then asks `completes` which of them completed the pattern for their child."""
 
     def __init__(self, store: SignalStore, *, agencies: int, window_days: int) -> None:
         self._store = store
         self.agencies = agencies
         self.window = timedelta(days=window_days)
 
-    async def observe(self, signal: Signal) -> bool:
-        """Record `signal`; True if it completed the pattern (the same answer when redelivered)."""
-        await self._store.add_signal(
-            {"_id": signal.key, "child_id": signal.child_id, "agency": signal.agency, "at": signal.at}
-        )
-        start, end = neighbourhood(signal, self.window)
-        near = [
-            Signal(d["_id"], d["child_id"], d["agency"], d["at"])
-            for d in await self._store.signals(signal.child_id, start, end)
-        ]
-        return completes(signal, near, agencies=self.agencies, window=self.window)
+    async def observe(self, signals: Sequence[Signal]) -> list[Signal]:
+        """Record `signals`; those that completed the pattern (the same answer when redelivered).
+
+        A child keeps one signal per agency and day, the first that arrived: another from the same agency
+        on the same day adds no agency to any window, so it is neither kept nor can it complete anything.
+        That bounds what is kept per child by agencies times days, however busy an agency is."""
+        if not signals:
+            return []
+        kept: dict[str, dict[tuple[str, str], Signal]] = {}
+        for old in await self._store.signals_of(sorted({s.child_id for s in signals})):
+            kept.setdefault(old.child_id, {})[bucket(old)] = old
+        fired, new = [], []
+        for signal in signals:
+            mine = kept.setdefault(signal.child_id, {})
+            holder = mine.get(bucket(signal))
+            if holder is not None and holder.key != signal.key:
+                continue
+            if holder is None:
+                mine[bucket(signal)] = signal
+                new.append(signal)
+            start, end = neighbourhood(signal, self.window)
+            near = [s for s in mine.values() if start <= s.at <= end]
+            if completes(signal, near, agencies=self.agencies, window=self.window):
+                fired.append(signal)
+        await self._store.add_signals(new)  # before the alerts are written: a crash between redoes both
+        return fired
+
+
+def bucket(signal: Signal) -> tuple[str, str]:
+    return signal.agency, signal.at.date().isoformat()

@@ -18,6 +18,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from notifications.pattern import Signal
 from shared import mongo
 
 INBOX = "inbox"
@@ -31,7 +32,6 @@ INDEXES = {
         IndexModel([("person_id", ASCENDING), ("read", ASCENDING)]),
     ],
     EMAILS: [IndexModel([("state", ASCENDING), ("due_at", ASCENDING)])],
-    SIGNALS: [IndexModel([("child_id", ASCENDING), ("at", ASCENDING)])],
 }
 
 
@@ -79,11 +79,11 @@ class NotificationStore(Protocol):
         """Record that the person opened the child's record; True if this event is their first view."""
         ...
 
-    async def add_signal(self, doc: mongo.Document) -> None:
-        """Keep one signal of the cross-agency pattern (keyed by its event; a redelivery changes nothing)."""
+    async def add_signals(self, signals: Sequence[Signal]) -> None:
+        """Keep signals of the cross-agency pattern, each under its child (a redelivery changes nothing)."""
         ...
 
-    async def signals(self, child_id: str, start: datetime, end: datetime) -> list[mongo.Document]: ...
+    async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]: ...
 
     async def recent_unread(self, since: datetime) -> list[mongo.Document]:
         """Everyone's unread notifications created since `since` (for the digest)."""
@@ -156,12 +156,26 @@ class MongoNotificationStore:
             return bool(doc and doc.get("first_event") == event_id)  # a redelivery of the first view
         return True
 
-    async def add_signal(self, doc: mongo.Document) -> None:
-        await mongo.append_many(self._signals, [doc], lanes=1)
+    async def add_signals(self, signals: Sequence[Signal]) -> None:
+        # One document per child, a signal per field named by a hash of its agency and day (no dots): one
+        # single-document $set per child and batch, idempotent, and reads that scan few documents.
+        updates: dict[str, mongo.Document] = {}
+        for s in signals:
+            name = f"signals.{hashlib.sha256(f'{s.agency}|{s.at.date()}'.encode()).hexdigest()[:24]}"
+            updates.setdefault(s.child_id, {"$set": {}})["$set"][name] = {
+                "key": s.key,
+                "agency": s.agency,
+                "at": s.at,
+            }
+        await mongo.update_by_id(self._signals, updates, upsert=True)
 
-    async def signals(self, child_id: str, start: datetime, end: datetime) -> list[mongo.Document]:
-        query = {"child_id": child_id, "at": {"$gte": start, "$lte": end}}
-        return await self._signals.find(query).to_list()
+    async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]:
+        found = []
+        for child_id in child_ids:
+            doc = await self._signals.find_one({"_id": child_id})
+            for s in (doc or {}).get("signals", {}).values():
+                found.append(Signal(s["key"], child_id, s["agency"], s["at"]))
+        return found
 
     async def recent_unread(self, since: datetime) -> list[mongo.Document]:
         return await self._inbox.find({"read": False, "created_at": {"$gte": since}}).to_list()

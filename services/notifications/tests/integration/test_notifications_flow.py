@@ -257,7 +257,8 @@ async def test_redelivery_and_a_restart_that_replays_every_topic_make_no_second_
         await until_kinds(restarted, TEACHER, ["significant_contact"] * 2)
         after = await inbox(restarted, LEAD)
     assert [n["id"] for n in after["notifications"]][1:] == [n["id"] for n in before["notifications"]]
-    assert [n["seq"] for n in after["notifications"]] == [3, 2, 1]
+    seqs = [n["seq"] for n in after["notifications"]]
+    assert len(seqs) == 3 and seqs == sorted(set(seqs), reverse=True)  # redeliveries took no second place
 
 
 async def test_the_live_stream_carries_only_what_the_person_may_see_when_it_is_sent(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from notifications.pattern import Signal
 from notifications.store import viewer_key
 from shared.mongo import AppendResult, Document
 from testsupport.memory import append_by_id, stored_form
@@ -74,11 +75,14 @@ class FakeNotificationStore:
         self.viewers[key] = {"_id": key, "first_event": event_id}
         return True
 
-    async def add_signal(self, doc: Document) -> None:
-        append_by_id(self.signal_docs, [doc])
+    async def add_signals(self, signals: Sequence[Signal]) -> None:
+        for s in signals:
+            doc = {"_id": s.key, "child_id": s.child_id, "agency": s.agency, "at": stored_form(s.at)}
+            self.signal_docs.setdefault(s.key, doc)
 
-    async def signals(self, child_id: str, start: datetime, end: datetime) -> list[Document]:
-        return [d for d in self.signal_docs.values() if d["child_id"] == child_id and start <= d["at"] <= end]
+    async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]:
+        docs = [d for d in self.signal_docs.values() if d["child_id"] in child_ids]
+        return [Signal(d["_id"], d["child_id"], d["agency"], d["at"]) for d in docs]
 
     async def recent_unread(self, since: datetime) -> list[Document]:
         return [d for d in self.inbox.values() if not d["read"] and d["created_at"] >= since]
