@@ -41,17 +41,11 @@ class Access:
     ) -> list[mongo.Document]:
         """Those of `docs` (all the principal's own) the principal may see now; a stale snapshot hides them."""
         now = now or datetime.now(UTC)
-        verdicts: dict[tuple[str, str, bool], bool] = {}
-        shown = []
-        for doc in docs:
-            if doc["person_id"] != principal.subject:
-                continue
-            key = (doc["child_id"], doc.get("action", "view_header"), bool(doc.get("restricted", True)))
-            if key not in verdicts:
-                verdicts[key] = await self._may_see(principal, *key, now=now)
-            if verdicts[key]:
-                shown.append(doc)
-        return shown
+        own = [d for d in docs if d["person_id"] == principal.subject]
+        keys = {_check(d) for d in own}
+        answers = await asyncio.gather(*(self._may_see(principal, *key, now=now) for key in keys))
+        verdicts = dict(zip(keys, answers, strict=True))
+        return [d for d in own if verdicts[_check(d)]]
 
     async def _may_see(
         self, principal: Principal, child_id: str, action: str, restricted: bool, *, now: datetime
@@ -61,6 +55,11 @@ class Access:
         except SnapshotStale:
             return False  # fail closed: the copy of who may see the child missed a change
         return decision.allowed and not (restricted and decision.view != "full")
+
+
+def _check(doc: mongo.Document) -> tuple[str, str, bool]:
+    """What deciding about a notification depends on: its child, the action it needs, whether restricted."""
+    return doc["child_id"], doc.get("action", "view_header"), bool(doc.get("restricted", True))
 
 
 class Hub:

@@ -45,12 +45,14 @@ class Teams:
     async def of(self, events: Sequence[tuple[str, datetime]]) -> dict[str, ChildAccess]:
         """The access of each child named in `events` (child id, when the event was recorded) that is known."""
         found: dict[str, ChildAccess] = {}
-        waiting: set[str] = set()
         now = datetime.now(UTC)
+        latest: dict[str, datetime] = {}
         for child_id, at in events:
-            if child_id in found or child_id in waiting:
-                continue
-            access = await self._get(child_id)
+            latest[child_id] = max(at, latest.get(child_id, at))
+        # Concurrently: each lookup is a round trip, and FerretDB serves each on a connection of its own.
+        looked = await asyncio.gather(*(self._get(child_id) for child_id in latest))
+        waiting: set[str] = set()
+        for (child_id, at), access in zip(latest.items(), looked, strict=True):
             if access is not None:
                 found[child_id] = access
             elif now - at < self._recent:
