@@ -27,7 +27,7 @@ from fastapi import FastAPI, Request, Response
 from shared.auth import verifier_from_settings
 from shared.topics import AGENCIES
 from web.app import templates
-from web.clients import AccountsClient, AnalyticsClient, BackendError, ChronologyClient
+from web.clients import AccountsClient, AnalyticsClient, BackendError, ChronologyClient, NotificationsClient
 from web.graph import line_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.pages.child import ENTRY_KINDS, Filters, can_mark_significance
@@ -121,6 +121,7 @@ def create_app(config: dict[str, Any]) -> FastAPI:
             accounts=AccountsClient(client(settings.accounts_url)),
             chronology=ChronologyClient(client(settings.chronology_url)),
             analytics=AnalyticsClient(client(settings.analytics_url)),
+            notifications=NotificationsClient(client(settings.notifications_url)),
         )
         app.state.web = web
         task = asyncio.create_task(preload(web))
