@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from notifications.delivery import Access, Hub
+from notifications.models import Preferences
 from notifications.service import preferences_of, to_read
 from notifications.store import NotificationStore
 from shared import mongo
@@ -45,11 +46,12 @@ class LiveStream:
     async def events(self, principal: Principal, *, after: int) -> AsyncIterator[StreamEvent]:
         """The person's notifications after `after`, then live ones, as they may see them when sent."""
         sent = after
+        prefs: list[tuple[float, Preferences]] = []  # this stream's, read again at most every poll_s
         ends = time.monotonic() + self.max_s
         with self.hub.subscribe(principal.subject) as pushed:
             while time.monotonic() < ends:
                 docs = await self.store.after(principal.subject, sent, limit=CATCH_UP)
-                async for event in self._send(principal, docs):
+                async for event in self._send(principal, docs, prefs):
                     yield event
                 if docs:
                     sent = docs[-1]["seq"]
@@ -66,16 +68,24 @@ class LiveStream:
                         continue
                     if batch[0]["seq"] != sent + 1 or not _dense(batch):
                         break  # something was written elsewhere in between: read the inbox
-                    async for event in self._send(principal, batch):
+                    async for event in self._send(principal, batch, prefs):
                         yield event
                     sent = batch[-1]["seq"]
 
-    async def _send(self, principal: Principal, docs: list[mongo.Document]) -> AsyncIterator[StreamEvent]:
+    async def _send(
+        self, principal: Principal, docs: list[mongo.Document], prefs: list[tuple[float, Preferences]]
+    ) -> AsyncIterator[StreamEvent]:
         if not docs:
             return
-        prefs = await preferences_of(self.store, principal.subject, principal.kind)
+        # Preferences are read again at most every `poll_s` (a change reaches an open stream that soon);
+        # access is checked for every send.
+        if not prefs or time.monotonic() - prefs[0][0] > self.poll_s:
+            prefs[:] = [
+                (time.monotonic(), await preferences_of(self.store, principal.subject, principal.kind))
+            ]
+        chosen = prefs[0][1]
         for doc in await self.access.visible(principal, docs):
-            if doc.get("urgent") or prefs.allows(doc["kind"], "live"):
+            if doc.get("urgent") or chosen.allows(doc["kind"], "live"):
                 body = to_read(doc).model_dump(mode="json")
                 yield StreamEvent(id=str(doc["seq"]), event="notification", data=json.dumps(body))
 
