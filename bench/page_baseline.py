@@ -26,7 +26,7 @@ from fastapi import FastAPI, Request, Response
 
 from shared.auth import verifier_from_settings
 from web.app import templates
-from web.clients import AccountsClient, AnalyticsClient, BackendError, ChronologyClient
+from web.clients import AccountsClient, AnalyticsClient, BackendError, ChronologyClient, NotificationsClient
 from web.forum import ForumClient
 from web.pages.child import Filters, load_page
 from web.pages.common import SignedIn, Web, render
@@ -90,6 +90,7 @@ def create_app(config: dict[str, Any]) -> FastAPI:
             chronology=ChronologyClient(client(settings.chronology_url)),
             analytics=AnalyticsClient(client(settings.analytics_url)),
             forum=ForumClient(client(settings.forum_url)),
+            notifications=NotificationsClient(client(settings.notifications_url)),
         )
         app.state.web = web
         task = asyncio.create_task(preload(web))

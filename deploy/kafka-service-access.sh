@@ -88,5 +88,25 @@ allow forum --operation Write --topic forum.events
 allow forum --operation Read --topic accounts.events
 allow forum --operation Read --group forum --resource-pattern-type prefixed
 user notifications "$NOTIFICATIONS_KAFKA_PASSWORD"
+allow notifications --operation Write --topic accounts.events.deadletter
 allow notifications --operation Write --topic audit.events
+allow notifications --operation Write --topic audit.events.deadletter
+allow notifications --operation Write --topic chronology.events.deadletter
+allow notifications --operation Write --topic contacts.health.deadletter
+allow notifications --operation Write --topic contacts.housing.deadletter
+allow notifications --operation Write --topic contacts.police.deadletter
+allow notifications --operation Write --topic contacts.school.deadletter
+allow notifications --operation Write --topic contacts.socialcare.deadletter
+allow notifications --operation Write --topic contacts.voluntary.deadletter
+allow notifications --operation Write --topic identity.events.deadletter
+allow notifications --operation Read --topic accounts.events
+allow notifications --operation Read --topic audit.events
+allow notifications --operation Read --topic chronology.events
+allow notifications --operation Read --topic contacts.health
+allow notifications --operation Read --topic contacts.housing
+allow notifications --operation Read --topic contacts.police
+allow notifications --operation Read --topic contacts.school
+allow notifications --operation Read --topic contacts.socialcare
+allow notifications --operation Read --topic contacts.voluntary
+allow notifications --operation Read --topic identity.events
 allow notifications --operation Read --group notifications --resource-pattern-type prefixed

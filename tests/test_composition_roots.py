@@ -38,7 +38,13 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "analytics.cloud-identified": frozenset({"identity.events"}),
     },
     "forum": {"forum.access": frozenset({"accounts.events"})},
-    "notifications": {},
+    "notifications": {
+        "notifications": CONTACTS,
+        "notifications.identified": frozenset({"identity.events"}),
+        "notifications.access": frozenset({"accounts.events"}),
+        "notifications.chronology": frozenset({"chronology.events"}),
+        "notifications.views": frozenset({"audit.events"}),
+    },
 }
 
 

@@ -82,11 +82,12 @@ def build_app(
     routers: Sequence[APIRouter] = (),
     errors: ErrorStatuses,
     api_docs: bool = True,
+    streams: frozenset[str] = frozenset(),
 ) -> FastAPI:
     """A FastAPI app with the operations routes, the error table and the lifecycle of `settings`' service.
 
     `checks` are what readiness waits for; `errors` maps every error a route may raise to its status (the
-    service's `errors.STATUSES`)."""
+    service's `errors.STATUSES`); `streams` are paths of long-lived responses, outside the request deadline."""
     configure_logging(settings.service_name, settings.log_level)
 
     @contextlib.asynccontextmanager
@@ -132,5 +133,6 @@ def build_app(
             timeout_s=settings.http_request_timeout_s,
         ),
         registry=registry,
+        streams=streams,
     )
     return app

@@ -36,8 +36,17 @@ class Limits:
 
 
 class InFlightLimit:
-    def __init__(self, app: ASGIApp, *, limits: Limits, registry: CollectorRegistry) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limits: Limits,
+        registry: CollectorRegistry,
+        streams: frozenset[str] = frozenset(),
+    ) -> None:
         self._app = app
+        # Long-lived streams (Server-Sent Events) end by themselves; a deadline would cut each one.
+        self._exempt = EXEMPT | streams
         self._limits = limits
         self._places = asyncio.Semaphore(limits.limit)
         self._waiting = 0
@@ -45,7 +54,7 @@ class InFlightLimit:
         self._in_flight = Gauge("sg_http_in_flight", "Requests being served", registry=registry)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT:
+        if scope["type"] != "http" or scope["path"] in self._exempt:
             await self._app(scope, receive, send)
             return
         if not await self._admit():

@@ -158,6 +158,7 @@ def service_app(
     errors: ErrorStatuses,
     routers: Sequence[APIRouter] = (),
     message_schemas: Mapping[str, type[BaseModel]] | None = None,
+    streams: frozenset[str] = frozenset(),
 ) -> FastAPI:
     """The service's app: MongoDB and the broker opened at start and closed at SIGTERM, readiness on both,
     a lag gauge per consumer group, the AsyncAPI document, and the service's routes and error table.
@@ -214,6 +215,7 @@ def service_app(
         lifecycle=lifecycle,
         routers=routers,
         errors=errors,
+        streams=streams,
     )
     spec = asyncapi_document(
         runtime.broker, title=title, description=description, schemas=message_schemas or {}

@@ -163,7 +163,14 @@ def test_each_service_may_write_only_its_own_topics_and_read_what_it_consumes() 
         *(f"contacts.{a}.deadletter" for a in AGENCIES),
     }
     assert writes["forum"] == {"forum.events", "audit.events", "accounts.events.deadletter"}
-    assert writes["notifications"] == {"audit.events"}
+    assert writes["notifications"] == {
+        "audit.events",
+        *(
+            f"{t}.deadletter"
+            for t in ("accounts.events", "identity.events", "chronology.events", "audit.events")
+        ),
+        *(f"contacts.{a}.deadletter" for a in AGENCIES),
+    }
     assert not any(f"contacts.{a}" in w for a in AGENCIES for w in writes.values())
     assert {g for g in service_users.grants("forum") if g.resource == "GROUP"} == {
         acls.Grant("GROUP", "forum", "PREFIXED", "READ")

@@ -35,6 +35,7 @@ from web.clients import (
     ChronologyClient,
     Forbidden,
     NotFound,
+    NotificationsClient,
     Rejected,
     SignedOut,
     backend_histogram,
@@ -106,10 +107,11 @@ def create_app(
         chronology=ChronologyClient(client(settings.chronology_url), timing=timing),
         analytics=AnalyticsClient(client(settings.analytics_url), timing=timing),
         forum=ForumClient(client(settings.forum_url), timing=timing),
+        notifications=NotificationsClient(client(settings.notifications_url), timing=timing),
     )
 
     async def close_backends() -> None:
-        for backend in (web.accounts, web.chronology, web.analytics, web.forum):
+        for backend in (web.accounts, web.chronology, web.analytics, web.forum, web.notifications):
             await backend.close()
 
     app = build_app(
@@ -126,6 +128,7 @@ def create_app(
         lifecycle=Lifecycle(on_stop=[close_backends]),
         errors={},
         api_docs=False,
+        streams=frozenset({"/notifications/live"}),
     )
     app.state.web = web
     app.include_router(pages.router)

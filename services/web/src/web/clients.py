@@ -9,7 +9,7 @@ backend's `detail`, which is written for people (shared.policy reasons, domain e
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
@@ -24,10 +24,12 @@ from web.models import (
     ChronologyEntry,
     ChronologyPage,
     ContactGraph,
+    Inbox,
     JoinRequest,
     KeywordCloud,
     KeywordEntries,
     Me,
+    NotificationPreferences,
     Token,
     Viewer,
 )
@@ -299,3 +301,52 @@ class AnalyticsClient(Backend):
         return await self.get(
             KeywordEntries, f"/children/{child_id}/keyword-cloud/entries", token=token, params={"term": term}
         )
+
+
+class NotificationsClient(Backend):
+    """The signed-in person's own inbox, unread count, live stream and preferences."""
+
+    service = "notifications"
+
+    async def inbox(self, *, token: str, limit: int = 50) -> Inbox:
+        return await self.get(Inbox, "/notifications", token=token, params={"limit": limit})
+
+    async def unread(self, *, token: str) -> int:
+        response = await self.request("GET", "/notifications/unread", token=token)
+        return int(response.json().get("unread", 0))
+
+    async def mark_read(self, notification_id: str, *, token: str) -> None:
+        await self.request("POST", f"/notifications/{notification_id}/read", token=token)
+
+    async def mark_all_read(self, *, token: str) -> None:
+        await self.request("POST", "/notifications/read-all", token=token)
+
+    async def preferences(self, *, token: str) -> NotificationPreferences:
+        return await self.get(NotificationPreferences, "/preferences", token=token)
+
+    async def set_preferences(self, channels: dict[str, list[str]], *, token: str) -> NotificationPreferences:
+        response = await self.request("PUT", "/preferences", token=token, json={"channels": channels})
+        return self._parse(NotificationPreferences, response)
+
+    async def stream(self, *, token: str, last_event_id: str | None) -> AsyncIterator[bytes]:
+        """The person's live stream, passed through as it comes (Server-Sent Events)."""
+        headers = {"Accept": "text/event-stream", "Authorization": f"Bearer {token}"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        request = self._client.build_request("GET", "/notifications/stream", headers=headers, timeout=None)
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.HTTPError as err:
+            raise Unavailable(
+                self.service, 0, f"{self.service} is not answering ({type(err).__name__})"
+            ) from err
+        try:
+            if response.status_code >= 400:
+                await response.aread()
+                raise (SignedOut if response.status_code == 401 else Unavailable)(
+                    self.service, response.status_code, _detail(response)
+                )
+            async for chunk in response.aiter_raw():
+                yield chunk
+        finally:
+            await response.aclose()

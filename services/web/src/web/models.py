@@ -187,3 +187,29 @@ class KeywordEntries(Read):
     child_id: str
     term: str
     entries: list[KeywordEntry]
+
+
+class Notification(Read):
+    """One notification in the person's inbox: the kind of event, the child's initials, where to look."""
+
+    id: str
+    seq: int
+    kind: str
+    title: str
+    child_id: str
+    child_initials: str
+    link: str
+    at: datetime
+    created_at: datetime
+    read: bool
+    urgent: bool = False
+
+
+class Inbox(Read):
+    notifications: list[Notification]
+    unread: int
+
+
+class NotificationPreferences(Read):
+    channels: dict[str, list[str]]
+    customised: bool = False

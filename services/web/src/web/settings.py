@@ -32,6 +32,9 @@ class WebSettings(ServiceSettings, AuthSettings):
     )
     analytics_url: str = Field(default="http://127.0.0.1:8004", description="Base URL of the analytics API.")
     forum_url: str = Field(default="http://127.0.0.1:8003", description="Base URL of the forum API.")
+    notifications_url: str = Field(
+        default="http://127.0.0.1:8005", description="Base URL of the notifications API."
+    )
     backend_timeout_s: float = Field(default=10.0, gt=0, le=120)
     section_timeout_s: float = Field(
         default=3.0,

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.events import Envelope, RawEnvelope
+
 SIGNIFICANCE_MARKED = "entry.significance_marked"
 
 
@@ -20,3 +22,13 @@ class SignificanceMarked(BaseModel):
     by_person_id: str = Field(min_length=1, max_length=100)
     by_name: str = Field(min_length=1, max_length=200)
     at: datetime
+
+
+def decode_chronology_event(topic: str, value: bytes) -> Envelope[SignificanceMarked]:
+    """Validate one record from `chronology.events`; raises with a reason fit for the dead-letter headers."""
+    raw = RawEnvelope.model_validate_json(value)
+    if raw.type != SIGNIFICANCE_MARKED:
+        raise ValueError(f"unknown event type {raw.type!r} on {topic}; expected {SIGNIFICANCE_MARKED!r}")
+    if raw.version != 1:
+        raise ValueError(f"unsupported version {raw.version} of {raw.type}; this consumer reads version 1")
+    return raw.parse_data(SignificanceMarked)

@@ -5,7 +5,8 @@ denies whatever no ACL allows, so each may do exactly this (`grants`) and nothin
 
 - WRITE the topics it produces: one per producing service (`accounts.events` and `identity.events` are
   accounts', `chronology.events` chronology's, `forum.events` the forum's), and `audit.events`, which every
-  service writes because every read is audited, and accounts alone reads;
+  service writes because every read is audited, and accounts reads (notifications too: someone new opening
+  a record is news to the lead);
 - READ the topics it consumes, in consumer groups whose names start with its own (PREFIXED: its group, the
   `<service>.<purpose>` groups of its other consumers, and the suffixes tests give them);
 - WRITE the dead-letter topic of each topic it consumes (`shared.topics.dead_letter_topic`).
@@ -56,6 +57,13 @@ def consumes(service: str, topics: Topics = DEFAULT) -> tuple[str, ...]:
         "chronology": (*topics.contacts, topics.identity_events, topics.accounts_events, topics.forum_events),
         "analytics": (*topics.contacts, topics.identity_events, topics.accounts_events),
         "forum": (topics.accounts_events,),
+        "notifications": (
+            *topics.contacts,
+            topics.identity_events,
+            topics.accounts_events,
+            topics.chronology_events,
+            topics.audit_events,
+        ),
     }
     return readers.get(_known(service), ())
 

@@ -115,9 +115,12 @@ def local_wiring(service: Service) -> dict[str, str]:
             f"{prefix}CHRONOLOGY_URL": urls["chronology"],
             f"{prefix}ANALYTICS_URL": urls["analytics"],
             f"{prefix}FORUM_URL": urls["forum"],
+            f"{prefix}NOTIFICATIONS_URL": urls["notifications"],
             f"{prefix}DEMO_PASSWORD": demo_password(),
             f"{prefix}DEMO_USERS": demo_accounts.sign_in_page_users(),
         }
+    if service.name == "notifications":
+        wiring[f"{prefix}WEB_BASE_URL"] = WEB.url  # the links in notifications and emails
     return wiring
 
 

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from web.pages import child, children, forum, requests, signin
+from web.pages import child, children, forum, notifications, requests, signin
 
 router = APIRouter()
-for part in (signin, children, requests, child, forum):
+for part in (signin, children, requests, child, forum, notifications):
     router.include_router(part.router)

@@ -14,7 +14,15 @@ from jinja2 import Environment
 from shared.auth import KeysUnavailable, TokenExpired, TokenRejected, TokenVerifier, VerifiedToken
 from shared.policy import Principal
 from web import security
-from web.clients import AccountsClient, AnalyticsClient, ChronologyClient, Rejected, SignedOut, Unavailable
+from web.clients import (
+    AccountsClient,
+    AnalyticsClient,
+    ChronologyClient,
+    NotificationsClient,
+    Rejected,
+    SignedOut,
+    Unavailable,
+)
 from web.forum import ForumClient
 from web.models import Token
 from web.settings import WebSettings
@@ -39,6 +47,7 @@ DONE_MESSAGES: dict[str, str] = {
     "forum_pinned": "The pin has been changed.",
     "forum_redacted": "The post was redacted; your reason has been recorded.",
     "signed_out": "You have signed out.",
+    "preferences": "Your notification preferences are saved.",
     "expired": "Your sign-in has ended. Please sign in again.",
 }
 
@@ -54,6 +63,7 @@ class Web:
     chronology: ChronologyClient
     analytics: AnalyticsClient
     forum: ForumClient
+    notifications: NotificationsClient
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,194 @@
+"""The only module that talks to notifications' MongoDB database: inboxes, preferences, emails, and the
+little memory two rules keep (who has opened a child's record; the signals the cross-agency pattern counts).
+
+Every write is a single-document operation or an idempotent append (no transactions on FerretDB, BRIEF §5).
+A notification's `_id` comes from (event id, person), so a redelivered event finds its notification stored
+and writes nothing; its `seq` (its place in the person's inbox, the live stream's event id) is unique per
+person, so two writers can never give two notifications the same place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from notifications.pattern import Signal
+from shared import mongo
+
+INBOX = "inbox"
+PREFERENCES = "preferences"
+EMAILS = "emails"
+VIEWERS = "viewers"
+SIGNALS = "pattern_signals"
+INDEXES = {
+    INBOX: [
+        IndexModel([("person_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="person_seq"),
+        IndexModel([("person_id", ASCENDING), ("read", ASCENDING)]),
+    ],
+    EMAILS: [IndexModel([("state", ASCENDING), ("due_at", ASCENDING)])],
+}
+
+
+def viewer_key(child_id: str, person_id: str) -> str:
+    """One key per (child, person); hashed, since PostgreSQL's jsonb (under FerretDB) refuses a NUL."""
+    return hashlib.sha256(f"{child_id}\x00{person_id}".encode()).hexdigest()
+
+
+class NotificationStore(Protocol):
+    """What the use cases need of the storage: `MongoNotificationStore` here, an in-memory fake in unit tests."""
+
+    async def create_indexes(self) -> None: ...
+
+    async def last_seq(self, person_id: str) -> int:
+        """The highest `seq` in the person's inbox (0 when empty)."""
+        ...
+
+    async def add(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
+        """Append notifications; a duplicate `_id` or a taken (person, seq) is reported, not raised."""
+        ...
+
+    async def existing(self, ids: Sequence[str]) -> set[str]: ...
+
+    async def newest(
+        self, person_id: str, *, limit: int, before_seq: int | None = None
+    ) -> list[mongo.Document]:
+        """The person's notifications, newest first."""
+        ...
+
+    async def after(self, person_id: str, seq: int, *, limit: int) -> list[mongo.Document]:
+        """The person's notifications after `seq`, oldest first (the live stream's catch-up)."""
+        ...
+
+    async def unread(self, person_id: str, *, limit: int) -> list[mongo.Document]: ...
+
+    async def mark_read(self, person_id: str, ids: Sequence[str] | None, at: datetime) -> int:
+        """Mark these of the person's notifications read (all unread ones if `ids` is None)."""
+        ...
+
+    async def preferences(self, person_id: str) -> mongo.Document | None: ...
+
+    async def set_preferences(self, person_id: str, doc: mongo.Document) -> None: ...
+
+    async def first_view(self, *, child_id: str, person_id: str, event_id: str) -> bool:
+        """Record that the person opened the child's record; True if this event is their first view."""
+        ...
+
+    async def add_signals(self, signals: Sequence[Signal]) -> None:
+        """Keep signals of the cross-agency pattern, each under its child (a redelivery changes nothing)."""
+        ...
+
+    async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]: ...
+
+    async def recent_unread(self, since: datetime) -> list[mongo.Document]:
+        """Everyone's unread notifications created since `since` (for the digest)."""
+        ...
+
+    async def queue_emails(self, docs: Sequence[mongo.Document]) -> None: ...
+
+    async def due_emails(self, now: datetime, *, limit: int) -> list[mongo.Document]: ...
+
+    async def update_email(self, email_id: str, changes: mongo.Document) -> None: ...
+
+
+class MongoNotificationStore:
+    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
+        self._db = db
+        self._inbox = db[INBOX]
+        self._prefs = db[PREFERENCES]
+        self._emails = db[EMAILS]
+        self._viewers = db[VIEWERS]
+        self._signals = db[SIGNALS]
+
+    async def create_indexes(self) -> None:
+        await mongo.ensure_indexes(self._db, INDEXES)
+
+    async def last_seq(self, person_id: str) -> int:
+        doc = await self._inbox.find_one({"person_id": person_id}, sort=[("seq", DESCENDING)])
+        return int(doc["seq"]) if doc else 0
+
+    async def add(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
+        return await mongo.append_many(self._inbox, docs, lanes=1)
+
+    async def existing(self, ids: Sequence[str]) -> set[str]:
+        return {d["_id"] async for d in self._inbox.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
+
+    async def newest(
+        self, person_id: str, *, limit: int, before_seq: int | None = None
+    ) -> list[mongo.Document]:
+        query: dict[str, Any] = {"person_id": person_id}
+        if before_seq is not None:
+            query["seq"] = {"$lt": before_seq}
+        return await self._inbox.find(query).sort("seq", DESCENDING).limit(limit).to_list()
+
+    async def after(self, person_id: str, seq: int, *, limit: int) -> list[mongo.Document]:
+        query = {"person_id": person_id, "seq": {"$gt": seq}}
+        return await self._inbox.find(query).sort("seq", ASCENDING).limit(limit).to_list()
+
+    async def unread(self, person_id: str, *, limit: int) -> list[mongo.Document]:
+        query = {"person_id": person_id, "read": False}
+        return await self._inbox.find(query).sort("seq", DESCENDING).limit(limit).to_list()
+
+    async def mark_read(self, person_id: str, ids: Sequence[str] | None, at: datetime) -> int:
+        query: dict[str, Any] = {"person_id": person_id, "read": False}
+        if ids is not None:
+            query["_id"] = {"$in": list(ids)}
+        result = await self._inbox.update_many(query, {"$set": {"read": True, "read_at": at}})
+        return result.modified_count
+
+    async def preferences(self, person_id: str) -> mongo.Document | None:
+        return await self._prefs.find_one({"_id": person_id})
+
+    async def set_preferences(self, person_id: str, doc: mongo.Document) -> None:
+        await self._prefs.replace_one({"_id": person_id}, {**doc, "_id": person_id}, upsert=True)
+
+    async def first_view(self, *, child_id: str, person_id: str, event_id: str) -> bool:
+        key = viewer_key(child_id, person_id)
+        try:
+            await self._viewers.insert_one({"_id": key, "first_event": event_id})
+        except DuplicateKeyError:
+            doc = await self._viewers.find_one({"_id": key})
+            return bool(doc and doc.get("first_event") == event_id)  # a redelivery of the first view
+        return True
+
+    async def add_signals(self, signals: Sequence[Signal]) -> None:
+        # One document per child, a signal per field named by a hash of its agency and day (no dots): one
+        # single-document $set per child and batch, idempotent, and reads that scan few documents.
+        updates: dict[str, mongo.Document] = {}
+        for s in signals:
+            name = f"signals.{hashlib.sha256(f'{s.agency}|{s.at.date()}'.encode()).hexdigest()[:24]}"
+            updates.setdefault(s.child_id, {"$set": {}})["$set"][name] = {
+                "key": s.key,
+                "agency": s.agency,
+                "at": s.at,
+            }
+        await mongo.update_by_id(self._signals, updates, upsert=True)
+
+    async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]:
+        docs = await asyncio.gather(
+            *(self._signals.find_one({"_id": c}) for c in child_ids)
+        )  # no $in: BRIEF §5
+        return [
+            Signal(s["key"], child_id, s["agency"], s["at"])
+            for child_id, doc in zip(child_ids, docs, strict=True)
+            for s in (doc or {}).get("signals", {}).values()
+        ]
+
+    async def recent_unread(self, since: datetime) -> list[mongo.Document]:
+        return await self._inbox.find({"read": False, "created_at": {"$gte": since}}).to_list()
+
+    async def queue_emails(self, docs: Sequence[mongo.Document]) -> None:
+        await mongo.append_many(self._emails, docs, lanes=1)
+
+    async def due_emails(self, now: datetime, *, limit: int) -> list[mongo.Document]:
+        query = {"state": "pending", "due_at": {"$lte": now}}
+        return await self._emails.find(query).sort("due_at", ASCENDING).limit(limit).to_list()
+
+    async def update_email(self, email_id: str, changes: mongo.Document) -> None:
+        await mongo.update_by_id(self._emails, {email_id: {"$set": changes}})
