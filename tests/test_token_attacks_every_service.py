@@ -27,6 +27,8 @@ from chronology.settings import ChronologySettings
 from devstack.infra import Endpoints
 from forum.app import create_app as forum_app
 from forum.settings import ForumSettings
+from notifications.app import create_app as notifications_app
+from notifications.settings import NotificationsSettings
 from shared.auth import DEFAULT_AUDIENCE, DEFAULT_ISSUER, Revocations, SigningKey
 from shared.contracts.accounts import Actor, PersonDisabled, SessionEnded
 from shared.policy import Principal
@@ -97,6 +99,7 @@ APPS: dict[str, Callable[[], FastAPI]] = {
     "chronology": lambda: chronology_app(ChronologySettings(auth_jwks=JWKS)),
     "analytics": lambda: analytics_app(AnalyticsSettings(auth_jwks=JWKS)),
     "forum": lambda: forum_app(ForumSettings(auth_jwks=JWKS)),
+    "notifications": lambda: notifications_app(NotificationsSettings(auth_jwks=JWKS)),
     "web": lambda: web_app(WebSettings(auth_jwks=JWKS)),
 }
 
@@ -108,7 +111,11 @@ def guarded_routes(app: FastAPI) -> list[tuple[str, str]]:
         if path in OPEN or path.startswith(("/sign-in", "/static")):
             continue
         concrete = path.replace("{child_id}", CHILD).replace("{entry_id}", "e1").replace("{person_id}", "p1")
-        concrete = concrete.replace("{thread_id}", "t1").replace("{post_id}", "p1")
+        concrete = (
+            concrete.replace("{thread_id}", "t1")
+            .replace("{post_id}", "p1")
+            .replace("{notification_id}", "n1")
+        )
         routes += [(method.upper(), concrete) for method in operations]
     return routes
 
@@ -160,7 +167,7 @@ async def test_a_good_token_gets_past_sign_in(infra: Endpoints) -> None:
         assert "audit log" in response.json()["detail"]
 
 
-@pytest.mark.parametrize("service", ["chronology", "analytics"])
+@pytest.mark.parametrize("service", ["chronology", "analytics", "forum", "notifications"])
 async def test_every_route_refuses_a_signed_out_or_disabled_accounts_token(service: str) -> None:
     # What each service's revocation list holds once it has read `session.ended` / `person.disabled` from
     # accounts.events (tests/test_tokens_e2e.py shows them arriving there from accounts).
