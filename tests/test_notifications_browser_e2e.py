@@ -99,12 +99,13 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
         started.append(accounts.start())
         seed_demo(accounts, password=PASSWORD)
         jwks = f"{accounts.url}/.well-known/jwks.json"
-        # chronology and analytics too: the web is ready only when every backend it shows answers
+        # chronology, analytics and the forum too: the web is ready only when every backend it shows answers
         others = [
-            run.service(name, AUTH_JWKS_URL=jwks) for name in ("notifications", "chronology", "analytics")
+            run.service(name, AUTH_JWKS_URL=jwks)
+            for name in ("notifications", "chronology", "analytics", "forum")
         ]
         started += [service.start() for service in others]
-        notifications, chronology, analytics = others
+        notifications, chronology, analytics, forum = others
         web = run.service(
             "web",
             AUTH_JWKS_URL=jwks,
@@ -112,6 +113,7 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
             NOTIFICATIONS_URL=notifications.url,
             CHRONOLOGY_URL=chronology.url,
             ANALYTICS_URL=analytics.url,
+            FORUM_URL=forum.url,
             DEMO_PASSWORD=PASSWORD,
             DEMO_USERS=sign_in_page_users(),
         )

@@ -77,13 +77,15 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
         jwks = f"{accounts.url}/.well-known/jwks.json"
         chronology = run.service("chronology", AUTH_JWKS_URL=jwks, **short)
         analytics = run.service("analytics", AUTH_JWKS_URL=jwks, **short)
-        started += [chronology.start(), analytics.start()]
+        forum = run.service("forum", AUTH_JWKS_URL=jwks, **short)  # the web is ready when its backends are
+        started += [chronology.start(), analytics.start(), forum.start()]
         web = run.service(
             "web",
             AUTH_JWKS_URL=jwks,
             ACCOUNTS_URL=accounts.url,
             CHRONOLOGY_URL=chronology.url,
             ANALYTICS_URL=analytics.url,
+            FORUM_URL=forum.url,
             COOKIE_SECURE="false",
             **short,
         )
