@@ -116,11 +116,16 @@ async def _open(both: Both) -> str:
     for event in account_opened(child, lead_id=LEAD, family_id=PARENT):
         await publish_event(both.broker, both.topics.accounts_events, event)
 
+    # Each service keeps its own access model from accounts.events, so wait until both know the family link:
+    # the chronology can apply forum.events (another topic) before it reaches the link on accounts.events.
     async def known() -> bool:
-        answer = await both.forum.get(f"/children/{child}/forum", headers=both.headers(PARENT))
-        return answer.status_code == 200
+        forum = await both.forum.get(f"/children/{child}/forum", headers=both.headers(PARENT))
+        chronology = await both.chronology.get(
+            f"/children/{child}/chronology", headers=both.headers(PARENT)
+        )
+        return forum.status_code == 200 and chronology.status_code == 200
 
-    await eventually_async(known, what="the forum learning the child's account")
+    await eventually_async(known, what="the forum and the chronology learning the child's account")
     return child
 
 
