@@ -15,7 +15,7 @@ from shared.access import SnapshotStore
 from shared.audit import AuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
-from shared.contracts.contacts import ContactEnvelope, decode_contact_event
+from shared.contracts.contacts import decode_contact_event
 from shared.contracts.identity import decode_identity_event
 from shared.guard import local_guard
 from shared.service import Runtime, service_app
@@ -87,7 +87,7 @@ def create_app(
         description="Read models for each child's contact graph and keyword cloud.",
         routers=[api.router, cloud_api.router],
         errors=errors.STATUSES,
-        message_schemas=dict.fromkeys(topics.contacts, ContactEnvelope),
+        publishes=[topics.audit_events],
     )
     runtime.lifecycle.on_stop.append(
         pool.stop
