@@ -233,3 +233,41 @@ async def test_the_store_keeps_changes_in_order_erases_redacted_words_and_refuse
     assert [len(p.messages) for p in pending] == [1, 0, 1]  # the erased post's event is not sent
     await store.mark_published(pending)
     assert await store.pending(limit=10) == []
+
+
+async def test_search_and_export_show_the_family_only_shared_threads_and_no_redacted_words(
+    running: Running,
+) -> None:
+    child = await running.open_account()
+    await running.thread(child, "practitioners", body="Police visit about the partner.")
+    shared = await running.thread(child, "family", body="The partner helps with the school run.")
+    gone = await running.thread(child, "family", body="The partner lives at 4 Hidden Lane.")
+    redacted = gone["posts"][0]["post_id"]
+    edit = f"/children/{child}/forum/posts/{shared['posts'][0]['post_id']}"
+    assert (await running.call("PUT", edit, json={"body": "Mum does the school run."})).status_code == 200
+    redaction = {"reason": "gives an address the family asked to keep private"}
+    answer = await running.call("POST", f"/children/{child}/forum/posts/{redacted}/redact", json=redaction)
+    assert answer.status_code == 200, answer.text
+
+    async def found(term: str, who: str) -> list[str]:
+        answer = await running.call("GET", f"/children/{child}/forum/search?q={term}", who=who)
+        assert answer.status_code == 200, answer.text
+        return [p["body"] for p in answer.json()]
+
+    assert await found("PARTNER", LEAD) == ["Police visit about the partner."]
+    assert await found("partner", PARENT) == []
+    assert await found("school run", PARENT) == ["Mum does the school run."]
+    assert await found("Hidden Lane", LEAD) == []
+
+    family = (await running.call("GET", f"/children/{child}/forum/export", who=PARENT)).json()
+    team = (await running.call("GET", f"/children/{child}/forum/export", who=LEAD)).json()
+    assert family["family_view"] is True and len(family["threads"]) == 2 and len(team["threads"]) == 3
+    assert "Police visit" not in json.dumps(family) and "Police visit" in json.dumps(team)
+    assert "Hidden Lane" not in json.dumps(team)  # neither the post nor its versions keep the words
+    [edited] = [t["posts"][0] for t in family["threads"] if t["thread_id"] == shared["thread_id"]]
+    assert [v["body"] for v in edited["versions"]] == [
+        "The partner helps with the school run.",
+        "Mum does the school run.",
+    ]
+    stranger = await running.call("GET", f"/children/{child}/forum/export", who=STRANGER)
+    assert stranger.status_code == 403
