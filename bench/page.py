@@ -38,7 +38,7 @@ import httpx
 
 from bench import vegeta
 from bench.common import LOGS, lag, print_profile
-from bench.page_data import AUDIT_VIEWS, Dataset, open_accounts, wait_until_known
+from bench.page_data import AUDIT_VIEWS, FORUM_THREADS, Dataset, open_accounts, seed_forums, wait_until_known
 from bench.produce import publish
 from devstack.infra import Endpoints, ensure_infra
 from shared import mongo
@@ -102,7 +102,13 @@ async def _load(endpoints: Endpoints, stack: Stack, *, children: int, entries: i
     accounts_s = await open_accounts(
         stack.services["accounts"].url, stack.data, children=children, first=first, run=run.id
     )
-    await wait_until_known(stack.services["chronology"].url, stack.services["analytics"].url, stack.data)
+    await wait_until_known(
+        stack.services["chronology"].url,
+        stack.services["analytics"].url,
+        stack.data,
+        forum_url=stack.services["forum"].url,
+    )
+    forum_s = await seed_forums(stack.services["forum"].url, stack.data)
     t0 = time.perf_counter()
     await publish(endpoints.kafka_bootstrap, entries, children, first, run.topics.prefix)
     groups = [f"{n}-test-{run.id}" for n in ("chronology", "analytics")]
@@ -113,7 +119,8 @@ async def _load(endpoints: Endpoints, stack: Stack, *, children: int, entries: i
         await asyncio.sleep(1)
     stack.notes.append(
         f"{children} children (each with a lead, a member, a parent and {AUDIT_VIEWS} audited views) opened through "
-        f"accounts' API in {accounts_s:.0f}s; {entries} entries published and in both read models in "
+        f"accounts' API in {accounts_s:.0f}s; {len(FORUM_THREADS)} forum threads each, with a reply and a scale, "
+        f"in {forum_s:.0f}s; {entries} entries published and in both read models in "
         f"{time.perf_counter() - t0:.0f}s"
     )
 
