@@ -151,8 +151,25 @@ async def one_user(stack: Stack, targets: list[tuple[str, str]], count: int = 10
             samples.append(1000 * (time.perf_counter() - t0))
             if response.status_code != 200 or "Benchmark contact" not in response.text:
                 return f"one user: {path} answered {response.status_code} without the chronology"
+        metrics = (await http.get("/metrics")).text
     samples.sort()
-    return f"one user, {count} pages one after another: p50 {statistics.median(samples):.0f} ms, max {samples[-1]:.0f} ms"
+    return (
+        f"one user, {count} pages one after another: p50 {statistics.median(samples):.0f} ms, "
+        f"max {samples[-1]:.0f} ms; each backend's mean: {backend_means(metrics)}"
+    )
+
+
+def backend_means(metrics: str) -> str:
+    """Mean time the web waited for each backend, from its `web_backend_request_seconds` histogram."""
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for line in metrics.splitlines():
+        for suffix, into in (("_sum", sums), ("_count", counts)):
+            prefix = f"web_backend_request_seconds{suffix}{{"
+            if line.startswith(prefix):
+                backend = line.split('backend="', 1)[1].split('"', 1)[0]
+                into[backend] = into.get(backend, 0.0) + float(line.rsplit(" ", 1)[1])
+    return ", ".join(f"{b} {1000 * sums[b] / counts[b]:.0f} ms" for b in sorted(sums) if counts.get(b))
 
 
 async def _page_ok(http: httpx.AsyncClient, url: str, path: str, token: str) -> bool:
