@@ -81,10 +81,11 @@ async def _checked(
 @router.get("/children/{child_id}/forum", response_model=Board)
 async def get_forum(child_id: ChildId, principal: PrincipalDep, ctx: ForumDep) -> Board:
     """The child's forum as the reader may see it: threads, pinned statements, the three columns, scales."""
-    forum, decision = await _checked(ctx, principal, "read_forum", child_id)
+    decision = await ctx.guard.check(principal, "read_forum", child_id)
     moderate = await ctx.guard.snapshots.decide(principal, "moderate_forum", child_id)
-    return service.board(
-        forum,
+    return await service.read_board(
+        ctx.store,
+        child_id,
         family_view=decision.family_view,
         can_moderate=moderate.allowed,
         see_confidential=decision.see_sensitive_providers,

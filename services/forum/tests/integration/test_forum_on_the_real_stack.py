@@ -271,3 +271,24 @@ async def test_search_and_export_show_the_family_only_shared_threads_and_no_reda
     ]
     stranger = await running.call("GET", f"/children/{child}/forum/export", who=STRANGER)
     assert stranger.status_code == 403
+
+
+async def test_the_stored_board_keeps_the_newest_fold_and_stays_stale_while_a_change_is_under_way(
+    store: ForumStore,
+) -> None:
+    child = new_nhs_number()
+    assert await store.board_views(child) is None
+    await store.save_board_views(child, version=0, marks=0, views={"team-named": "empty"})
+    first = await store.board_views(child)
+    assert first is not None and not first.stale and first.views == {"team-named": "empty"}
+
+    await store.mark_changing(child)  # a writer begins: stale until its own fold is saved
+    await store.mark_changing(child)  # and a second one
+    begun = await store.board_views(child)
+    assert begun is not None and begun.stale and begun.marks == 2
+    await store.save_board_views(child, version=2, marks=1, views={"team-named": "two"})  # saw one mark
+    await store.save_board_views(child, version=1, marks=2, views={"team-named": "one"})  # an older fold
+
+    last = await store.board_views(child)
+    assert last is not None and last.views == {"team-named": "two"} and last.version == 2
+    assert not last.stale  # the fold that began after both marks cleared it
