@@ -150,6 +150,13 @@ ANALYTICS = [
         lambda s: (f"/children/{s.child}/keyword-cloud/entries?term=home+visit", None),
         READERS,
     ),
+    _case(
+        "read the safety-scale history",
+        "GET",
+        "/children/{child_id}/safety-scales",
+        lambda s: (f"/children/{s.child}/safety-scales", None),
+        READERS,
+    ),
 ]
 # Notifications are one's own: every signed-in person reads, marks and streams their own inbox and nobody
 # else's (test_a_person_sees_only_their_own_inbox); no token, 401.
