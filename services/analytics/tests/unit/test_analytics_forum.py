@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from shared.events import Envelope
 from shared.kafka.broker import publish_event
 from shared.policy import HIDDEN_PROVIDER, PrincipalKind
 from shared.topics import Topics
-from testsupport.events import account_opened, new_nhs_number
+from testsupport.events import account_opened, contact_event, new_nhs_number
 from testsupport.forum_events import (
     member_joined,
     participant,
@@ -246,3 +247,64 @@ async def test_every_scale_read_is_authorized_and_audited(analytics: Analytics) 
 
     audited = [(e.data.actor_id, e.data.action, e.data.allowed) for e in analytics.audit.events]
     assert audited == [("someone-else", "read_forum", False), (PARENT, "read_forum", True)]
+
+
+async def _svg(analytics: Analytics, path: str, who: str = LEAD) -> ElementTree.Element:
+    kind: PrincipalKind = "family" if who == PARENT else "practitioner"
+    response = await analytics.http.get(path, headers=IDS.headers(who, kind=kind))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/svg+xml"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    return ElementTree.fromstring(response.text)  # well-formed, whatever the names in it
+
+
+def _texts(svg: ElementTree.Element) -> str:
+    return " ".join(t for t in svg.itertext())
+
+
+async def test_the_scale_chart_is_served_as_svg_with_names_escaped_and_hidden_as_in_the_json(
+    analytics: Analytics,
+) -> None:
+    child = await analytics.open_account()
+    odd = participant(PARENT, kind="family", agency=None, name='Mum <script>alert("x")</script> & co')
+    nurse = participant(NURSE, name="Sam Clinic", agency="health", confidential=True)
+    await analytics.forum(
+        scale_recorded(child, 4, by=odd, at=START),
+        scale_recorded(child, 6, by=odd, at=START + timedelta(days=3)),
+        scale_recorded(child, 5, by=nurse, at=START + timedelta(days=1)),
+    )
+
+    svg = await _svg(analytics, f"/children/{child}/safety-scales.svg", PARENT)
+    assert not [e for e in svg.iter() if e.tag.endswith("script")]
+    words = _texts(svg)
+    assert 'Mum <script>alert("x")</script> & co' in words  # as text, not as markup
+    assert f"A practitioner from {HIDDEN_PROVIDER}" in words and "Sam" not in words
+    assert "Sam Clinic" in _texts(await _svg(analytics, f"/children/{child}/safety-scales.svg", LEAD))
+
+
+async def test_the_cloud_and_the_graph_are_served_as_svg_as_the_reader_may_see_them(
+    analytics: Analytics,
+) -> None:
+    child = await analytics.open_account()
+    await analytics.forum(
+        post_added(child, DENTAL, by=participant(LEAD), audience="family"),
+        post_added(child, POLICE, by=participant(LEAD), audience="practitioners"),
+    )
+    await analytics.publish(TOPICS.contact("school"), contact_event(child, occurred_at=START))
+
+    team = _texts(await _svg(analytics, f"/children/{child}/keyword-cloud.svg"))
+    family = _texts(await _svg(analytics, f"/children/{child}/keyword-cloud.svg", PARENT))
+    assert "dental appointment" in team and "dental appointment" in family
+    assert "intelligence" in team and "intelligence" not in family and "police" not in family
+    graph = _texts(await _svg(analytics, f"/children/{child}/contact-graph.svg?granularity=week"))
+    assert "School (1)" in graph and "1 contacts from 1 agency" in graph
+
+    audited = [(e.data.action, e.data.detail) for e in analytics.audit.events]
+    assert ("read_cloud", "keyword cloud (SVG)") in audited and (
+        "read_graph",
+        "contact graph (SVG)",
+    ) in audited
+    stranger = await analytics.http.get(
+        f"/children/{child}/contact-graph.svg", headers=IDS.headers("someone-else")
+    )
+    assert stranger.status_code == 403
