@@ -150,6 +150,34 @@ ANALYTICS = [
         lambda s: (f"/children/{s.child}/keyword-cloud/entries?term=home+visit", None),
         READERS,
     ),
+    _case(
+        "read the safety-scale history",
+        "GET",
+        "/children/{child_id}/safety-scales",
+        lambda s: (f"/children/{s.child}/safety-scales", None),
+        READERS,
+    ),
+    _case(
+        "draw the contact graph",
+        "GET",
+        "/children/{child_id}/contact-graph.svg",
+        lambda s: (f"/children/{s.child}/contact-graph.svg", None),
+        READERS,
+    ),
+    _case(
+        "draw the keyword cloud",
+        "GET",
+        "/children/{child_id}/keyword-cloud.svg",
+        lambda s: (f"/children/{s.child}/keyword-cloud.svg", None),
+        READERS,
+    ),
+    _case(
+        "draw the safety scales",
+        "GET",
+        "/children/{child_id}/safety-scales.svg",
+        lambda s: (f"/children/{s.child}/safety-scales.svg", None),
+        READERS,
+    ),
 ]
 # Notifications are one's own: every signed-in person reads, marks and streams their own inbox and nobody
 # else's (test_a_person_sees_only_their_own_inbox); no token, 401.

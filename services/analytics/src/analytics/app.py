@@ -9,6 +9,8 @@ from analytics.cloud import api as cloud_api
 from analytics.cloud.keywords import Extractor, KeywordPool
 from analytics.cloud.store import CloudStore, MongoCloudStore
 from analytics.deps import Analytics
+from analytics.scales import api as scales_api
+from analytics.scales.store import MongoScaleStore, ScaleStore
 from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore, MongoAnalyticsStore
 from shared.access import SnapshotStore
@@ -16,6 +18,7 @@ from shared.audit import AuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
 from shared.contracts.contacts import decode_contact_event
+from shared.contracts.forum import decode_forum_event
 from shared.contracts.identity import decode_identity_event
 from shared.guard import local_guard
 from shared.service import Runtime, service_app
@@ -26,6 +29,7 @@ def create_app(
     *,
     store: AnalyticsStore | None = None,
     cloud: CloudStore | None = None,
+    scales: ScaleStore | None = None,
     keywords: Extractor | None = None,
     snapshots: SnapshotStore | None = None,
     audit_sink: AuditSink | None = None,
@@ -37,6 +41,8 @@ def create_app(
         store = MongoAnalyticsStore(runtime.db)
     if cloud is None:
         cloud = MongoCloudStore(runtime.db)
+    if scales is None:
+        scales = MongoScaleStore(runtime.db)
     guard = local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink)
     snapshots = guard.snapshots
     feed = ContactFeed(handlers.on_contacts(store))
@@ -44,7 +50,13 @@ def create_app(
     pool = keywords or KeywordPool(settings.keyword_workers)
     cloud_feed = ContactFeed(handlers.on_cloud_contacts(cloud, pool, snapshots))
 
-    runtime.on_start(store.create_indexes, cloud.create_indexes, snapshots.create_indexes, pool.start)
+    runtime.on_start(
+        store.create_indexes,
+        cloud.create_indexes,
+        scales.create_indexes,
+        snapshots.create_indexes,
+        pool.start,
+    )
     runtime.consume(
         topics.contacts,
         decode=decode_contact_event,
@@ -73,6 +85,20 @@ def create_app(
         title="analytics: identified contacts into the keyword cloud",
     )
     runtime.consume(
+        [topics.forum_events],
+        group="cloud-forum",
+        decode=decode_forum_event,
+        handle=handlers.on_cloud_posts(cloud, pool, snapshots),
+        title="analytics: forum posts into the keyword cloud",
+    )
+    runtime.consume(
+        [topics.forum_events],
+        group="scales",
+        decode=decode_forum_event,
+        handle=handlers.on_scales(scales),
+        title="analytics: safety scales from the forum into their history",
+    )
+    runtime.consume(
         [topics.accounts_events],
         group="access",
         decode=decode_account_event,
@@ -84,13 +110,13 @@ def create_app(
     app = service_app(
         runtime,
         title="Safeguarding 2.0 — analytics",
-        description="Read models for each child's contact graph and keyword cloud.",
-        routers=[api.router, cloud_api.router],
+        description="Read models for each child's contact graph, keyword cloud and safety-scale history.",
+        routers=[api.router, cloud_api.router, scales_api.router],
         errors=errors.STATUSES,
         publishes=[topics.audit_events],
     )
     runtime.lifecycle.on_stop.append(
         pool.stop
     )  # after the consumers have stopped (service_app put them first)
-    app.state.analytics = Analytics(store=store, cloud=cloud, guard=guard)
+    app.state.analytics = Analytics(store=store, cloud=cloud, scales=scales, guard=guard)
     return app

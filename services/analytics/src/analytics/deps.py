@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from analytics.cloud.store import CloudStore
+from analytics.scales.store import ScaleStore
 from analytics.store import AnalyticsStore
 from shared.guard import Guard
 
@@ -18,6 +19,7 @@ class Analytics:
 
     store: AnalyticsStore
     cloud: CloudStore
+    scales: ScaleStore
     guard: Guard
 
 

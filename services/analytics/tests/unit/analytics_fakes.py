@@ -1,6 +1,7 @@
 """In-memory stores with the Mongo stores' semantics, and YAKE inline. The graph's: one point per event id,
 counted per agency and per day or week, the family's counts without restricted contacts. The cloud's: one
-document per event id, and the clouds as last rebuilt."""
+document per event id (a post's by post id, at its latest version), and the clouds as last rebuilt. The
+scales': one document per scale id."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from analytics.cloud.keywords import Keywords, extract_batch
 from analytics.cloud.models import CloudView
 from analytics.cloud.store import cloud_id
 from shared.mongo import AppendResult, Document
-from testsupport.memory import append_by_id
+from testsupport.memory import append_by_id, stored_form
 
 
 class FakeAnalyticsStore:
@@ -54,12 +55,40 @@ class FakeCloudStore:
     async def documents_of(self, child_ids: Sequence[str]) -> list[Document]:
         return [dict(d) for d in self.documents.values() if d["child_id"] in child_ids]
 
+    async def post_versions(self, keys: Sequence[str]) -> dict[str, int]:
+        return {k: int(self.documents[k].get("version", 0)) for k in keys if k in self.documents}
+
+    async def put_documents(self, docs: Mapping[str, Document]) -> None:
+        for key, doc in docs.items():
+            self.documents[key] = stored_form({**self.documents.get(key, {}), **doc, "_id": key})
+
     async def save_clouds(self, clouds: Mapping[str, Document]) -> None:
         for key, cloud in clouds.items():
             self.clouds[key] = {"_id": key, **self.clouds.get(key, {}), **cloud}
 
     async def cloud(self, child_id: str, view: CloudView) -> Document | None:
         return self.clouds.get(cloud_id(child_id, view))
+
+
+class FakeScaleStore:
+    """The scale history in memory: one document per scale id."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, Document] = {}
+
+    async def create_indexes(self) -> None:
+        pass
+
+    async def add_scales(self, docs: Sequence[Document]) -> AppendResult:
+        return append_by_id(self.stored, docs)
+
+    async def scales(self, *, child_id: str, family_view: bool) -> list[Document]:
+        found = [
+            dict(d)
+            for d in self.stored.values()
+            if d["child_id"] == child_id and (not family_view or d["audience"] == "family")
+        ]
+        return sorted(found, key=lambda d: (d["at"], d["_id"]))
 
 
 class InlineKeywords:

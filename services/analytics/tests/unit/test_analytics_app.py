@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from analytics_fakes import FakeAnalyticsStore, FakeCloudStore, InlineKeywords
+from analytics_fakes import FakeAnalyticsStore, FakeCloudStore, FakeScaleStore, InlineKeywords
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from analytics.app import create_app
@@ -69,6 +69,7 @@ async def analytics() -> AsyncIterator[Analytics]:
         settings,
         store=store,
         cloud=cloud,
+        scales=FakeScaleStore(),
         keywords=InlineKeywords(),
         snapshots=MemoryAccessSnapshots(),
         audit_sink=audit,

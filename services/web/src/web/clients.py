@@ -30,6 +30,7 @@ from web.models import (
     KeywordEntries,
     Me,
     NotificationPreferences,
+    SafetyScales,
     Token,
     Viewer,
 )
@@ -282,7 +283,7 @@ class ChronologyClient(Backend):
 
 
 class AnalyticsClient(Backend):
-    """The line graph of agency contact over time, and the keyword cloud."""
+    """The graph of agency contact over time, the keyword cloud and the safety-scale history."""
 
     service = "analytics"
 
@@ -301,6 +302,9 @@ class AnalyticsClient(Backend):
         return await self.get(
             KeywordEntries, f"/children/{child_id}/keyword-cloud/entries", token=token, params={"term": term}
         )
+
+    async def safety_scales(self, child_id: str, *, token: str) -> SafetyScales:
+        return await self.get(SafetyScales, f"/children/{child_id}/safety-scales", token=token)
 
 
 class NotificationsClient(Backend):

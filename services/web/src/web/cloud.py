@@ -4,21 +4,19 @@ sections (`web.sections`)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from shared.charts.cloud import size_step
 from web.clients import BackendError
 from web.models import KeywordCloud, KeywordEntries
-
-SIZES = 5  # font-size steps, cloud-1 (smallest) to cloud-5
 
 
 @dataclass(frozen=True)
 class Word:
     term: str
     documents: int
-    size: int  # 1..SIZES
+    size: int  # 1..shared.charts.cloud.SIZES: cloud-1 (smallest) to cloud-5
     href: str
 
 
@@ -31,14 +29,14 @@ class CloudSection:
 
 
 def sized(cloud: KeywordCloud, child_id: str) -> list[Word]:
-    """Words most frequent first (a screen reader hears them in that order), sized on a log scale so that one
-    very common word does not shrink every other to the same size."""
+    """Words most frequent first (a screen reader hears them in that order), sized as the cloud's picture
+    sizes them (a log scale)."""
     if not cloud.terms:
         return []
     top = max(t.documents for t in cloud.terms)
     words = []
     for t in cloud.terms:
-        step = 1 if top <= 1 else 1 + round((SIZES - 1) * math.log(t.documents) / math.log(top))
+        step = size_step(t.documents, top)
         href = f"/children/{child_id}?{urlencode({'keyword': t.term})}#cloud"
         words.append(Word(term=t.term, documents=t.documents, size=step, href=href))
     return words

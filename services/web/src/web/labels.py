@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-AGENCY_LABELS: dict[str, str] = {
-    "school": "School",
-    "health": "Health",
-    "police": "Police",
-    "socialcare": "Children's social care",
-    "housing": "Housing",
-    "voluntary": "Voluntary sector",
-}
+# The charts' labels are the pages' too: one spelling of each agency and date.
+from shared.charts.labels import AGENCY_LABELS as AGENCY_LABELS
+from shared.charts.labels import agency_label as agency_label
+from shared.charts.labels import as_date as _as_date
+from shared.charts.labels import short_date as short_date
+
 CONTACT_TYPE_LABELS: dict[str, str] = {
     "home_visit": "Home visit",
     "office_visit": "Office visit",
@@ -39,12 +37,6 @@ RELATIONSHIP_LABELS: dict[str, str] = {
 }
 
 
-def agency_label(agency: str | None) -> str:
-    if not agency:
-        return ""
-    return AGENCY_LABELS.get(agency, agency[:1].upper() + agency[1:])
-
-
 def contact_type_label(contact_type: str) -> str:
     return CONTACT_TYPE_LABELS.get(contact_type, contact_type.replace("_", " ").capitalize())
 
@@ -53,12 +45,6 @@ def long_date(value: date | datetime | str) -> str:
     """`Monday 2 March 2026`."""
     day = _as_date(value)
     return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def short_date(value: date | datetime | str) -> str:
-    """`2 Mar 2026`."""
-    day = _as_date(value)
-    return f"{day.day} {day:%b %Y}"
 
 
 def clock(value: datetime) -> str:
@@ -81,11 +67,3 @@ def nhs_number(value: str | None) -> str:
     if not value or len(value) != 10 or not value.isdigit():
         return value or ""
     return f"{value[:3]} {value[3:6]} {value[6:]}"
-
-
-def _as_date(value: date | datetime | str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(value[:10])

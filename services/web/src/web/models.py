@@ -179,6 +179,9 @@ class KeywordCloud(Read):
 
 class KeywordEntry(Read):
     entry_id: str
+    kind: str = "contact"  # or "post": a forum post
+    thread_id: str | None = None
+    post_id: str | None = None
     occurred_at: datetime
     agency: str
 
@@ -187,6 +190,26 @@ class KeywordEntries(Read):
     child_id: str
     term: str
     entries: list[KeywordEntry]
+
+
+class ScalePoint(Read):
+    at: datetime
+    score: int
+    comment: str = ""
+
+
+class ScaleLine(Read):
+    person_id: str
+    name: str
+    kind: str
+    family: bool
+    points: list[ScalePoint]
+
+
+class SafetyScales(Read):
+    child_id: str
+    family_view: bool
+    lines: list[ScaleLine]
 
 
 class Notification(Read):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from shared.charts.cloud import SIZES
 from web.clients import Unavailable
-from web.cloud import SIZES, cloud_view, sized
+from web.cloud import cloud_view, sized
 from web.models import CloudTerm, KeywordCloud
 
 

@@ -55,7 +55,7 @@ def consumes(service: str, topics: Topics = DEFAULT) -> tuple[str, ...]:
     readers = {
         "accounts": (topics.audit_events, topics.accounts_events, *topics.contacts),
         "chronology": (*topics.contacts, topics.identity_events, topics.accounts_events, topics.forum_events),
-        "analytics": (*topics.contacts, topics.identity_events, topics.accounts_events),
+        "analytics": (*topics.contacts, topics.identity_events, topics.accounts_events, topics.forum_events),
         "forum": (topics.accounts_events,),
         "notifications": (
             *topics.contacts,

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from analytics.cloud import service
 from analytics.cloud.models import KeywordCloud, KeywordEntries
 from analytics.deps import AnalyticsDep, ChildId
+from analytics.pictures import SVG_RESPONSES, svg_response
 from shared.auth import PrincipalDep
+from shared.charts.cloud import cloud_picture
+from shared.charts.svg import cloud_svg
 from shared.text import Line
 
 router = APIRouter(tags=["keyword cloud"])
@@ -45,3 +48,17 @@ async def get_keyword_entries(
         view="family" if decision.family_view else "full",
         see_sensitive_providers=decision.see_sensitive_providers,
     )
+
+
+@router.get("/children/{child_id}/keyword-cloud.svg", response_class=Response, responses=SVG_RESPONSES)
+async def get_keyword_cloud_svg(child_id: ChildId, principal: PrincipalDep, ctx: AnalyticsDep) -> Response:
+    """The reader's keyword cloud as a picture: the same words as the JSON cloud, sized as the page sizes them."""
+    decision = await ctx.guard.check(principal, "read_cloud", child_id, detail="keyword cloud (SVG)")
+    cloud = await service.keyword_cloud(
+        store=ctx.cloud,
+        access=await ctx.guard.snapshots.get(child_id),
+        child_id=child_id,
+        view="family" if decision.family_view else "full",
+    )
+    terms = [(t.term, t.documents) for t in cloud.terms]
+    return svg_response(cloud_svg(cloud_picture(terms, documents=cloud.documents)))

@@ -56,21 +56,27 @@ class KeywordCloud(BaseModel):
 
 
 class KeywordEntry(BaseModel):
-    entry_id: str
+    entry_id: str = Field(description="The chronology entry's id, or the forum post's document id.")
+    kind: Literal["contact", "post"] = Field(default="contact", description="An agency contact or a post.")
+    thread_id: str | None = Field(default=None, description="A post's forum thread.")
+    post_id: str | None = Field(default=None, description="A post's id in the forum.")
     occurred_at: datetime
-    agency: str
+    agency: str = Field(description='The contact\'s agency; "forum" for a post.')
 
 
 class KeywordEntries(BaseModel):
     child_id: str
     term: str
-    entries: list[KeywordEntry] = Field(description="Newest first: the entries the word came up in.")
+    entries: list[KeywordEntry] = Field(
+        description="Newest first: the entries and posts the word came up in."
+    )
 
 
 def current(docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The documents still in force: a corrected document gives way to its correction, whichever came first."""
+    """The documents still in force: a corrected document gives way to its correction, whichever came first;
+    a redacted post is no document at all."""
     corrected = {d["supersedes"] for d in docs if d.get("supersedes")}
-    return [d for d in docs if d["_id"] not in corrected]
+    return [d for d in docs if d["_id"] not in corrected and not d.get("redacted")]
 
 
 def visible(docs: Iterable[dict[str, Any]], view: CloudView) -> list[dict[str, Any]]:

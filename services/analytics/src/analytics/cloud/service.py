@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from analytics.cloud import models
+from analytics.cloud import models, posts
 from analytics.cloud.keywords import Extractor, name_words, without_names
 from analytics.cloud.models import CloudTerm, CloudView, KeywordCloud, KeywordEntries, KeywordEntry
 from analytics.cloud.store import CloudStore, cloud_id
 from shared.access import SnapshotStore
 from shared.contact_feed import ChildContact, refuse_foreign_corrections
+from shared.contracts.forum import ForumEvent
+from shared.events import Envelope
 from shared.policy import HIDDEN_PROVIDER, ChildAccess
 
 
@@ -47,10 +48,34 @@ async def record_contacts(
     return added.inserted
 
 
+async def record_posts(
+    *, store: CloudStore, pool: Extractor, snapshots: SnapshotStore, events: Sequence[Envelope[ForumEvent]]
+) -> int:
+    """Keep the words of each post's latest version (none once redacted) and rebuild the clouds of the
+    children whose posts changed; returns how many posts' documents were written. A change no newer than the
+    one kept (the same event again, or an older one replayed) writes nothing."""
+    changes = posts.latest_changes(events)
+    if not changes:
+        return 0
+    kept = await store.post_versions([c.key for c in changes])
+    newer = [c for c in changes if c.version > kept.get(c.key, 0)]
+    wordy = [c for c in newer if not c.redacted]
+    extracted = dict(zip([c.key for c in wordy], await pool.extract([c.body for c in wordy]), strict=True))
+    people = {child: people_of(await snapshots.get(child)) for child in {c.child_id for c in newer}}
+    docs = {}
+    for change in newer:
+        names = people[change.child_id] | name_words([change.event.by.name])
+        terms = without_names(extracted.get(change.key, []), names)
+        docs[change.key] = posts.post_document(change, terms)
+    await store.put_documents(docs)
+    if newer:
+        await rebuild_clouds(store=store, snapshots=snapshots, child_ids={c.child_id for c in newer})
+    return len(docs)
+
+
 async def rebuild_clouds(*, store: CloudStore, snapshots: SnapshotStore, child_ids: set[str]) -> None:
     """Each child's two clouds from its kept documents: O(that child's documents), nothing extracted again."""
     clouds: dict[str, dict[str, Any]] = {}
-    now = datetime.now(UTC)
     by_child: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for doc in await store.documents_of(sorted(child_ids)):
         by_child[doc["child_id"]].append(doc)
@@ -66,7 +91,6 @@ async def rebuild_clouds(*, store: CloudStore, snapshots: SnapshotStore, child_i
                 "documents": len(shown),
                 # Objects, not pairs: FerretDB 1.24 cannot store an array inside an array.
                 "terms": [{"term": term, "documents": n} for term, n in terms],
-                "built_at": now,
             }
     await store.save_clouds(clouds)
 
@@ -91,8 +115,9 @@ async def keyword_cloud(
 async def entries_with(
     *, store: CloudStore, child_id: str, term: str, view: CloudView, see_sensitive_providers: bool
 ) -> KeywordEntries:
-    """The entries `term` came up in, newest first, as far as this view shows them; a sensitive service's
-    entries carry no agency for a reader who may not know it."""
+    """The entries and forum posts `term` came up in, newest first, as far as this view shows them (the
+    family's: family-visible entries and family-audience posts); a sensitive service's entries carry no agency
+    for a reader who may not know it."""
     term = " ".join(term.lower().split())
     docs = models.visible(models.current(await store.documents_of([child_id])), view)
     found = sorted((d for d in docs if term in d["terms"]), key=lambda d: d["occurred_at"], reverse=True)
@@ -102,6 +127,9 @@ async def entries_with(
         entries=[
             KeywordEntry(
                 entry_id=d["_id"],
+                kind=d.get("kind", "contact"),
+                thread_id=d.get("thread_id"),
+                post_id=d.get("post_id"),
                 occurred_at=d["occurred_at"],
                 agency=HIDDEN_PROVIDER
                 if d.get("sensitive_service") and not see_sensitive_providers

@@ -15,7 +15,7 @@ DOCUMENTS = "keyword_documents"
 CLOUDS = "keyword_clouds"
 INDEXES = {DOCUMENTS: [IndexModel([("child_id", ASCENDING)])]}
 _KEPT = {"terms": 1, "scores": 1, "visibility": 1, "supersedes": 1, "agency": 1, "occurred_at": 1}
-_KEPT |= {"sensitive_service": 1}
+_KEPT |= {"sensitive_service": 1, "kind": 1, "thread_id": 1, "post_id": 1, "redacted": 1}
 
 
 def cloud_id(child_id: str, view: CloudView) -> str:
@@ -38,6 +38,14 @@ class CloudStore(Protocol):
     async def documents_of(self, child_ids: Sequence[str]) -> list[mongo.Document]:
         """Every document of these children (one query for a batch's children): its keywords, visibility,
         what it corrects, when and from whom."""
+        ...
+
+    async def post_versions(self, keys: Sequence[str]) -> dict[str, int]:
+        """The version each of these posts' documents was built from (absent: none kept)."""
+        ...
+
+    async def put_documents(self, docs: Mapping[str, mongo.Document]) -> None:
+        """Write each post's document (keyed by `posts.post_key`) as its latest version says."""
         ...
 
     async def save_clouds(self, clouds: Mapping[str, mongo.Document]) -> None:
@@ -65,6 +73,13 @@ class MongoCloudStore:
     async def documents_of(self, child_ids: Sequence[str]) -> list[mongo.Document]:
         query = {"child_id": child_ids[0]} if len(child_ids) == 1 else {"child_id": {"$in": list(child_ids)}}
         return [d async for d in self._documents.find(query, {**_KEPT, "child_id": 1})]
+
+    async def post_versions(self, keys: Sequence[str]) -> dict[str, int]:
+        found = self._documents.find({"_id": {"$in": list(keys)}}, {"version": 1})
+        return {d["_id"]: int(d.get("version", 0)) async for d in found}
+
+    async def put_documents(self, docs: Mapping[str, mongo.Document]) -> None:
+        await mongo.update_by_id(self._documents, {k: {"$set": v} for k, v in docs.items()}, upsert=True)
 
     async def save_clouds(self, clouds: Mapping[str, mongo.Document]) -> None:
         await mongo.update_by_id(self._clouds, {k: {"$set": v} for k, v in clouds.items()}, upsert=True)

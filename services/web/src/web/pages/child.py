@@ -1,5 +1,5 @@
-"""The child's page: who the child is, the team, who viewed the record, the chronology as a timeline and the
-line graph of agency contact; the family version of the same page; the lead's significance marks; exports.
+"""The child's page: who the child is, the team, who viewed the record, the chronology as a timeline, the
+graph of agency contact, the keyword cloud and the safety scales; the family version of the same page; the lead's significance marks; exports.
 
 Each part comes from the service that owns it, called with the viewer's own token, so what the page shows is
 exactly what each service's access policy lets this person see.
@@ -17,9 +17,9 @@ from fastapi.responses import RedirectResponse
 
 from shared.text import Line, Prose
 from shared.topics import AGENCIES
+from web.charts import graph_view, scales_view
 from web.clients import BackendError, Forbidden, Rejected
 from web.cloud import cloud_view
-from web.graph import contact_chart
 from web.labels import CONTACT_TYPE_LABELS
 from web.models import ChildHeader
 from web.pages.common import EntryId, FormUserDep, SafeId, SignedIn, SignedInDep, Web, render, web_of
@@ -177,6 +177,7 @@ async def load_page(
     )
     cloud_section = sections.add("analytics", web.analytics.keyword_cloud(child_id, token=user.token))
     board_section = sections.add("forum", web.forum.board(child_id, token=user.token))
+    scales_section = sections.add("analytics", web.analytics.safety_scales(child_id, token=user.token))
     chosen = (
         sections.add("analytics", web.analytics.keyword_entries(child_id, keyword, token=user.token))
         if keyword
@@ -198,8 +199,8 @@ async def load_page(
         "days": arrange(entries),
         "by_id": corrections(entries),
         "impact": lambda code: impact_of(code, family=family, child_name=header.given_name),
-        "chart": None if isinstance(graph, BackendError) else contact_chart(graph),
-        "graph_error": graph if isinstance(graph, BackendError) else None,
+        "graph": graph_view(graph),
+        "scales": scales_view(scales_section.value),
         "cloud": cloud_view(child_id, cloud_section.value, None if chosen is None else chosen.value),
         "filters": filters,
         "agencies": AGENCIES,

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from web.graph import HEIGHT, LEFT, WIDTH, contact_chart, nice_ceiling
-from web.models import AgencySeries, ContactGraph
+from dataclasses import dataclass
+
+from shared.charts.contacts import HEIGHT, LEFT, WIDTH, contact_chart, nice_ceiling
+
+
+@dataclass(frozen=True)
+class AgencySeries:
+    agency: str
+    points: list[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class ContactGraph:
+    child_id: str
+    granularity: str
+    total: int
+    periods: list[str]
+    series: list[AgencySeries]
+
 
 WEEKS = ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"]
 

@@ -17,17 +17,44 @@ labels and the accessible description.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
-from web.labels import agency_label, short_date
-from web.models import ContactGraph
+from shared.charts.labels import agency_label, short_date
 
 WIDTH, HEIGHT = 560, 280
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 48
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#7A5A00", "#56B4E9", "#000000")
 AGENCY_ORDER = ("socialcare", "school", "health", "police", "housing", "voluntary")
 MAX_X_TICKS = 6
+
+
+class Series(Protocol):
+    """One agency's contacts: analytics' `AgencySeries`, or the web's copy of it."""
+
+    @property
+    def agency(self) -> str: ...
+
+    @property
+    def points(self) -> Sequence[tuple[str, int]]: ...
+
+
+class ContactGraph(Protocol):
+    """What the chart needs of analytics' contact graph (its JSON, as either side models it)."""
+
+    @property
+    def granularity(self) -> str: ...
+
+    @property
+    def total(self) -> int: ...
+
+    @property
+    def periods(self) -> Sequence[str]: ...
+
+    @property
+    def series(self) -> Sequence[Series]: ...
 
 
 @dataclass(frozen=True)
@@ -174,7 +201,7 @@ def contact_chart(graph: ContactGraph) -> Chart:
     )
 
 
-def _summary(graph: ContactGraph, keys: tuple[Key, ...], periods: list[str], totals: list[int]) -> str:
+def _summary(graph: ContactGraph, keys: tuple[Key, ...], periods: Sequence[str], totals: list[int]) -> str:
     """What a screen reader says for the picture: how much, from whom, when it was busiest, and how long it
     has been quiet since the last contact."""
     if not graph.total:
