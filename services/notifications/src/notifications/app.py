@@ -20,6 +20,7 @@ from shared.contracts.accounts import AccountEventEnvelope, decode_account_event
 from shared.contracts.audit import decode_audit_event
 from shared.contracts.chronology import decode_chronology_event
 from shared.contracts.contacts import ContactEnvelope, decode_contact_event
+from shared.contracts.forum import decode_forum_event
 from shared.contracts.identity import decode_identity_event
 from shared.guard import local_guard
 from shared.service import Runtime, service_app
@@ -76,6 +77,13 @@ def create_app(
         decode=decode_chronology_event,
         handle=handlers.on_chronology_events(teams, inboxes),
         title="notifications: entries marked significant",
+    )
+    runtime.consume(
+        [topics.forum_events],
+        group="forum",
+        decode=decode_forum_event,
+        handle=handlers.on_forum_events(teams, inboxes, watch),
+        title="notifications: worries and mentions in the forum, and worries toward the cross-agency pattern",
     )
     runtime.consume(
         [topics.audit_events],
