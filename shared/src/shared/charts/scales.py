@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from shared.charts.contacts import COLOURS, Tick
@@ -22,6 +22,7 @@ LEFT, RIGHT, TOP, BOTTOM = 40, 24, 16, 48
 TOP_SCORE = 10
 MARKERS = ("circle", "square", "triangle", "diamond")
 MAX_X_TICKS = 5
+EMPTY = datetime(2000, 1, 1, tzinfo=UTC)  # any day: an empty chart has no time axis drawn
 
 
 class Point(Protocol):
@@ -96,7 +97,7 @@ class ScaleChart:
 def scale_chart(lines: Sequence[Line]) -> ScaleChart:
     """Everything a template (or `svg.scale_svg`) needs to draw the lines."""
     times = [p.at for line in lines for p in line.points]
-    first, last = (min(times), max(times)) if times else (datetime.min, datetime.min)
+    first, last = (min(times), max(times)) if times else (EMPTY, EMPTY)
     if last - first < timedelta(days=1):  # one day (or one scale): centre it in a two-day span
         first, last = first - timedelta(days=1), last + timedelta(days=1)
     span = (last - first).total_seconds()
