@@ -128,11 +128,7 @@ def scale_chart(lines: Sequence[Line]) -> ScaleChart:
                 latest=line.points[-1].score,
             )
         )
-    ticks = max(2, min(MAX_X_TICKS, math.ceil(span / 86400) + 1))
-    x_ticks = tuple(
-        Tick(x_of(first + (last - first) * k / (ticks - 1)), _tick(first + (last - first) * k / (ticks - 1)))
-        for k in range(ticks)
-    )
+    x_ticks = tuple(Tick(x_of(day), _tick(day)) for day in _midnights(first, last))
     rows = sorted(
         (
             (p.at, ScaleRow(short_date(p.at), line.name, p.score, p.comment))
@@ -154,6 +150,19 @@ def scale_chart(lines: Sequence[Line]) -> ScaleChart:
         rows=tuple(r for _, r in rows),
         summary=_summary(traces),
     )
+
+
+def _midnights(first: datetime, last: datetime) -> list[datetime]:
+    """Tick days: midnights inside the span, a whole number of days apart, at most MAX_X_TICKS."""
+    day = first.replace(hour=0, minute=0, second=0, microsecond=0)
+    if day < first:
+        day += timedelta(days=1)
+    step = timedelta(days=max(1, math.ceil((last - first).days / MAX_X_TICKS)))
+    days = []
+    while day <= last and len(days) < MAX_X_TICKS:
+        days.append(day)
+        day += step
+    return days
 
 
 def _tick(at: datetime) -> str:
