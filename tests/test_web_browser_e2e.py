@@ -678,3 +678,6 @@ def test_the_graph_the_cloud_and_the_scale_chart_on_the_leads_page_and_the_famil
     assert words and not {w for w in words for n in ("amy", "kerry", "sam", "okafor") if n in w.lower()}
     assert page.driver.find_elements(By.CSS_SELECTOR, "#graph svg rect")
     page.screenshot("31-charts-family")
+    page.open(f"/children/{AMY}?keyword=homework+club#cloud")  # the word chosen: where it came from
+    chosen = page.driver.find_element(By.CSS_SELECTOR, "#cloud .cloud-entries").text
+    assert "a post in the forum" in chosen, chosen
