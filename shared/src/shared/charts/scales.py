@@ -158,7 +158,7 @@ def _midnights(first: datetime, last: datetime) -> list[datetime]:
     if day < first:
         day += timedelta(days=1)
     step = timedelta(days=max(1, math.ceil((last - first).days / MAX_X_TICKS)))
-    days = []
+    days: list[datetime] = []
     while day <= last and len(days) < MAX_X_TICKS:
         days.append(day)
         day += step
