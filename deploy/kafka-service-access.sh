@@ -71,6 +71,7 @@ allow analytics --operation Write --topic contacts.police.deadletter
 allow analytics --operation Write --topic contacts.school.deadletter
 allow analytics --operation Write --topic contacts.socialcare.deadletter
 allow analytics --operation Write --topic contacts.voluntary.deadletter
+allow analytics --operation Write --topic forum.events.deadletter
 allow analytics --operation Write --topic identity.events.deadletter
 allow analytics --operation Read --topic accounts.events
 allow analytics --operation Read --topic contacts.health
@@ -79,6 +80,7 @@ allow analytics --operation Read --topic contacts.police
 allow analytics --operation Read --topic contacts.school
 allow analytics --operation Read --topic contacts.socialcare
 allow analytics --operation Read --topic contacts.voluntary
+allow analytics --operation Read --topic forum.events
 allow analytics --operation Read --topic identity.events
 allow analytics --operation Read --group analytics --resource-pattern-type prefixed
 user forum "$FORUM_KAFKA_PASSWORD"

@@ -36,6 +36,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "analytics.access": frozenset({"accounts.events"}),
         "analytics.cloud": CONTACTS,
         "analytics.cloud-identified": frozenset({"identity.events"}),
+        "analytics.cloud-forum": frozenset({"forum.events"}),
+        "analytics.scales": frozenset({"forum.events"}),
     },
     "forum": {"forum.access": frozenset({"accounts.events"})},
     "notifications": {

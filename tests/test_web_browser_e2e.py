@@ -166,6 +166,7 @@ def publish(infra: Endpoints, events: list[dict[str, Any]]) -> None:
 class Stack:
     accounts: ServiceProcess
     chronology: ServiceProcess
+    forum: ServiceProcess
     web: ServiceProcess
 
     def token(self, username: str) -> str:
@@ -221,7 +222,7 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
             DEMO_USERS=sign_in_page_users(),  # as the local stack hands them over
         )
         started.append(web.start())
-        stack = Stack(accounts=accounts, chronology=chronology, web=web)
+        stack = Stack(accounts=accounts, chronology=chronology, forum=forum, web=web)
         publish(infra, EVENTS)
         wait_for(
             lambda: stack.chronology_total("sam.okafor") == len(EVENTS),
@@ -607,3 +608,85 @@ def test_the_forum_a_worry_a_parents_thought_and_scale_and_the_three_columns(
     assert "Bruising seen at school" in text and "her gran started picking her up" in text
     assert "Kerry Example (family)" in text and "6/10" in text
     page.screenshot("21-forum-lead")
+
+
+SHARED_WORDS = f"Homework club and reading practice are helping Amy settle, ref {MARKER}."
+PRIVATE_WORDS = "Strategy discussion about the partner's violent history and police intelligence."
+SHOTS = Path("/tmp/sg-scales-screenshots")
+
+
+def _forum(stack: Stack, username: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    answer = httpx.post(
+        f"{stack.forum.url}/children/{AMY}/forum{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {stack.token(username)}"},
+        timeout=10,
+    )
+    assert answer.status_code == 201, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def _sections(page: Page, name: str) -> dict[str, str]:
+    """The graph, the cloud and the scale chart as the page shows them; each also saved as a picture."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    found = {}
+    for section in ("graph", "cloud", "scales"):
+        element = page.driver.find_element(By.ID, section)
+        page.driver.execute_script("arguments[0].scrollIntoView()", element)
+        (SHOTS / f"{name}-{section}.png").write_bytes(element.screenshot_as_png)
+        found[section] = " ".join(str(element.text).split())
+    return found
+
+
+def test_the_graph_the_cloud_and_the_scale_chart_on_the_leads_page_and_the_familys(
+    stack: Stack, page: Page
+) -> None:
+    page.sign_in("sam.okafor")
+    page.open(f"/children/{AMY}")
+    page.reload_until(lambda text: "Start a new conversation" in text, what="the forum knowing Amy's team")
+    first = {"tag": "working_well", "kind": "progress"}
+    shared = _forum(
+        stack,
+        "sam.okafor",
+        "/threads",
+        {"title": "Safety scales", "audience": "family", "first_post": {**first, "body": SHARED_WORDS}},
+    )
+    private = {
+        "title": "Team only",
+        "audience": "practitioners",
+        "first_post": {**first, "body": PRIVATE_WORDS},
+    }
+    _forum(stack, "sam.okafor", "/threads", private)
+    scales = f"/threads/{shared['thread_id']}/scales"
+    _forum(stack, "sam.okafor", scales, {"score": 4, "comment": "Still worried about evenings"})
+    _forum(stack, "kerry.example", scales, {"score": 7, "comment": "Much calmer at home"})
+    _forum(stack, "sam.okafor", scales, {"score": 5})
+
+    page.open(f"/children/{AMY}")
+    page.reload_until(
+        lambda text: "homework club" in text and "Safety scales over time" in text and "(latest 5)" in text,
+        what="the lead's cloud and scale chart",
+    )
+    lead = _sections(page, "lead")
+    assert page.driver.find_elements(By.CSS_SELECTOR, "#graph svg rect")  # the stacked columns
+    assert len(page.driver.find_elements(By.CSS_SELECTOR, "#scales svg .scale-line")) >= 2
+    assert "Sam Okafor (latest 5)" in lead["scales"] and "Kerry Example (latest 7)" in lead["scales"]
+    assert "intelligence" in lead["cloud"] or "violent history" in lead["cloud"]
+    page.press("Show every scale as a table")
+    assert "Much calmer at home" in page.driver.find_element(By.ID, "scales").text
+    page.screenshot("30-charts-lead")
+
+    page.sign_in("kerry.example")
+    page.open(f"/children/{AMY}")
+    page.reload_until(lambda text: "homework club" in text, what="the family's cloud")
+    family = _sections(page, "family")
+    assert "Kerry Example (latest 7)" in family["scales"] and "Sam Okafor (latest 5)" in family["scales"]
+    assert not any(w in family["cloud"] for w in ("intelligence", "violent", "police", "strategy"))
+    words = {a.text for a in page.driver.find_elements(By.CSS_SELECTOR, "#cloud .cloud a")}
+    assert words and not {w for w in words for n in ("amy", "kerry", "sam", "okafor") if n in w.lower()}
+    assert page.driver.find_elements(By.CSS_SELECTOR, "#graph svg rect")
+    page.screenshot("31-charts-family")
+    page.open(f"/children/{AMY}?keyword=homework+club#cloud")  # the word chosen: where it came from
+    chosen = page.driver.find_element(By.CSS_SELECTOR, "#cloud .cloud-entries").text
+    assert "a post in the forum" in chosen, chosen

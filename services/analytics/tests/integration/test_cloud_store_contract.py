@@ -12,10 +12,12 @@ from analytics_fakes import FakeCloudStore
 
 from analytics.cloud.keywords import KeywordPool
 from analytics.cloud.models import keyword_document
+from analytics.cloud.posts import REDACTED, latest_changes, post_document
 from analytics.cloud.store import CloudStore, MongoCloudStore, cloud_id
 from devstack.infra import Endpoints
 from shared import mongo
 from testsupport.events import child_contact, contact_event, new_nhs_number
+from testsupport.forum_events import participant, post_added, post_redacted
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +96,23 @@ async def test_the_worker_pool_extracts_while_the_event_loop_keeps_running() -> 
         assert ticks >= elapsed / 0.01 / 2, (ticks, elapsed)
     finally:
         await pool.stop()
+
+
+async def test_a_posts_document_is_written_at_its_version_and_read_back_with_it(store: CloudStore) -> None:
+    child = new_nhs_number()
+    added = post_added(child, "Homework club helps.", by=participant("lead-1"), audience="practitioners")
+    change = latest_changes([added])[0]
+    await store.put_documents({change.key: post_document(change, [("homework club", 0.1)])})
+    assert await store.post_versions([change.key, "forum-post:none"]) == {change.key: 1}
+
+    gone = latest_changes([post_redacted(added)])[0]
+    await store.put_documents({gone.key: post_document(gone, [])})
+    (doc,) = await store.documents_of([child])
+    assert (doc["_id"], doc["terms"], doc["redacted"], doc["visibility"]) == (
+        gone.key,
+        [],
+        True,
+        "restricted",
+    )
+    assert (doc["kind"], doc["post_id"]) == ("post", added.data.post_id)  # type: ignore[attr-defined]
+    assert await store.post_versions([gone.key]) == {gone.key: REDACTED}

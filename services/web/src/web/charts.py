@@ -43,4 +43,4 @@ def scales_view(scales: SafetyScales | BackendError) -> ScalesSection:
         return ScalesSection(None, Markup(""), (), scales)
     chart = scale_chart(scales.lines)
     swatches = tuple(Markup(key_swatch(t)) for t in chart.traces)
-    return ScalesSection(chart, Markup(scale_svg(chart, ids="scales")), swatches, None)
+    return ScalesSection(chart, Markup(scale_svg(chart, ids="scale-chart")), swatches, None)

@@ -432,3 +432,50 @@ def test_readiness_needs_every_backend(client: TestClient) -> None:
     checks = {"accounts": True, "chronology": True, "analytics": True, "forum": True}
     assert response.json()["checks"] == checks
     assert "web_http_requests_total" in client.get("/metrics").text
+
+
+def scales(*lines: tuple[str, bool, list[int]]) -> dict[str, Any]:
+    return {
+        "child_id": CHILD,
+        "family_view": False,
+        "lines": [
+            {
+                "person_id": f"p-{i}",
+                "name": name,
+                "kind": "family" if family else "practitioner",
+                "family": family,
+                "points": [
+                    {"at": f"2026-03-0{d + 1}T09:00:00Z", "score": s, "comment": f"said {s}"}
+                    for d, s in enumerate(scores)
+                ],
+            }
+            for i, (name, family, scores) in enumerate(lines)
+        ],
+    }
+
+
+def test_the_safety_scales_are_a_chart_with_a_key_and_a_table_names_as_text(
+    client: TestClient, backends: Backends
+) -> None:
+    odd = "Kerry <b>Example</b>"
+    backends.on(
+        "GET",
+        "analytics",
+        f"/children/{CHILD}/safety-scales",
+        scales((odd, True, [5, 7]), ("Sam Okafor", False, [4])),
+    )
+    sign_in_as(client, "p-sam")
+    page = client.get(f"/children/{CHILD}").text
+    section = page[page.index('<section id="scales"') : page.index("</section>", page.index('id="scales"'))]
+    assert section.count('class="scale-line"') == 2 and "stroke-dasharray" in section  # the family's dashed
+    assert "<b>Example</b>" not in section and "Kerry &lt;b&gt;Example&lt;/b&gt;" in section
+    assert "(latest 7)" in section and "(latest 4)" in section
+    assert section.count('<tr><th scope="row">') == 3 and "said 7" in section  # every scale in the table
+
+
+def test_the_page_is_served_when_the_scales_cannot_be(client: TestClient, backends: Backends) -> None:
+    backends.on("GET", "analytics", f"/children/{CHILD}/safety-scales", {"detail": "down"}, status=503)
+    sign_in_as(client, "p-sam")
+    answer = client.get(f"/children/{CHILD}")
+    assert answer.status_code == 200
+    assert "The safety scales cannot be shown right now" in answer.text and "Contact over time" in answer.text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from shared.charts.contacts import COLOURS, Tick
@@ -22,6 +22,7 @@ LEFT, RIGHT, TOP, BOTTOM = 40, 24, 16, 48
 TOP_SCORE = 10
 MARKERS = ("circle", "square", "triangle", "diamond")
 MAX_X_TICKS = 5
+EMPTY = datetime(2000, 1, 1, tzinfo=UTC)  # any day: an empty chart has no time axis drawn
 
 
 class Point(Protocol):
@@ -96,7 +97,7 @@ class ScaleChart:
 def scale_chart(lines: Sequence[Line]) -> ScaleChart:
     """Everything a template (or `svg.scale_svg`) needs to draw the lines."""
     times = [p.at for line in lines for p in line.points]
-    first, last = (min(times), max(times)) if times else (datetime.min, datetime.min)
+    first, last = (min(times), max(times)) if times else (EMPTY, EMPTY)
     if last - first < timedelta(days=1):  # one day (or one scale): centre it in a two-day span
         first, last = first - timedelta(days=1), last + timedelta(days=1)
     span = (last - first).total_seconds()
@@ -127,11 +128,7 @@ def scale_chart(lines: Sequence[Line]) -> ScaleChart:
                 latest=line.points[-1].score,
             )
         )
-    ticks = max(2, min(MAX_X_TICKS, math.ceil(span / 86400) + 1))
-    x_ticks = tuple(
-        Tick(x_of(first + (last - first) * k / (ticks - 1)), _tick(first + (last - first) * k / (ticks - 1)))
-        for k in range(ticks)
-    )
+    x_ticks = tuple(Tick(x_of(day), _tick(day)) for day in _midnights(first, last))
     rows = sorted(
         (
             (p.at, ScaleRow(short_date(p.at), line.name, p.score, p.comment))
@@ -153,6 +150,19 @@ def scale_chart(lines: Sequence[Line]) -> ScaleChart:
         rows=tuple(r for _, r in rows),
         summary=_summary(traces),
     )
+
+
+def _midnights(first: datetime, last: datetime) -> list[datetime]:
+    """Tick days: midnights inside the span, a whole number of days apart, at most MAX_X_TICKS."""
+    day = first.replace(hour=0, minute=0, second=0, microsecond=0)
+    if day < first:
+        day += timedelta(days=1)
+    step = timedelta(days=max(1, math.ceil((last - first).days / MAX_X_TICKS)))
+    days: list[datetime] = []
+    while day <= last and len(days) < MAX_X_TICKS:
+        days.append(day)
+        day += step
+    return days
 
 
 def _tick(at: datetime) -> str:

@@ -48,21 +48,21 @@ def _label(x: float, y: float, value: str, *, anchor: str = "middle", cls: str =
     )
 
 
-def _key(items: list[tuple[str, str, str]], top: float, width: int) -> list[str]:
-    """A standalone picture's key: (swatch markup, label, colour) in rows, two to a row."""
+def _key(items: list[tuple[str, str]], top: float, width: int, *, swatch: int = 14) -> list[str]:
+    """A standalone picture's key: (swatch markup, label) in rows, two to a row; the label starts after the
+    swatch (`swatch` wide)."""
     out, column = [], (width - 32) / 2
-    for i, (swatch, label, _) in enumerate(items):
+    for i, (markup, label) in enumerate(items):
         x, y = 16 + column * (i % 2), top + KEY_ROW * (i // 2)
-        out.append(f'<g transform="translate({x:.1f},{y:.1f})">{swatch}</g>')
-        out.append(_label(x + 20, y + 11, label, anchor="start"))
+        out.append(f'<g transform="translate({x:.1f},{y:.1f})">{markup}</g>')
+        out.append(_label(x + swatch + 6, y + 11, label, anchor="start"))
     return out
 
 
 def contact_svg(chart: Chart, *, standalone: bool = False, ids: str = "chart") -> str:
     """The stacked columns of agency contact."""
     keys = [
-        (f'<rect width="14" height="14" fill="{k.colour}"/>', f"{k.label} ({k.total})", k.colour)
-        for k in chart.keys
+        (f'<rect width="14" height="14" fill="{k.colour}"/>', f"{k.label} ({k.total})") for k in chart.keys
     ]
     key_height = KEY_ROW * ((len(keys) + 1) // 2) + 8 if standalone else 0
     height = chart.height + key_height
@@ -133,7 +133,7 @@ def key_swatch(trace: Trace) -> str:
 
 def scale_svg(chart: ScaleChart, *, standalone: bool = False, ids: str = "scales") -> str:
     """One line per participant over time, on a 0 to 10 axis."""
-    keys = [(key_swatch(t), f"{t.label} (latest {t.latest})", t.colour) for t in chart.traces]
+    keys = [(key_swatch(t), f"{t.label} (latest {t.latest})") for t in chart.traces]
     key_height = KEY_ROW * ((len(keys) + 1) // 2) + 8 if standalone else 0
     title = "Safety scales over time, one line per person"
     desc = chart.summary + ("" if standalone else " Every scale is in the table below.")
@@ -169,7 +169,7 @@ def scale_svg(chart: ScaleChart, *, standalone: bool = False, ids: str = "scales
         )
     )
     if standalone:
-        out.extend(_key(keys, chart.height + 4, chart.width))
+        out.extend(_key(keys, chart.height + 4, chart.width, swatch=28))
     out.append("</svg>")
     return "\n".join(out)
 

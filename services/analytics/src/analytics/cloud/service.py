@@ -52,24 +52,27 @@ async def record_posts(
     *, store: CloudStore, pool: Extractor, snapshots: SnapshotStore, events: Sequence[Envelope[ForumEvent]]
 ) -> int:
     """Keep the words of each post's latest version (none once redacted) and rebuild the clouds of the
-    children whose posts changed; returns how many posts' documents were written. A change no newer than the
-    one kept (the same event again, or an older one replayed) writes nothing."""
+    children the posts are about; returns how many posts' documents were written. A change no newer than the
+    one kept (the same event again, or an older one replayed) writes no document; the clouds are rebuilt
+    all the same, so a batch redelivered after its documents were written but before its clouds were still
+    ends with the clouds right (a rebuild from the same documents writes the same clouds)."""
     changes = posts.latest_changes(events)
     if not changes:
         return 0
     kept = await store.post_versions([c.key for c in changes])
     newer = [c for c in changes if c.version > kept.get(c.key, 0)]
     wordy = [c for c in newer if not c.redacted]
-    extracted = dict(zip([c.key for c in wordy], await pool.extract([c.body for c in wordy]), strict=True))
+    found = await pool.extract([c.body for c in wordy]) if wordy else []
+    extracted = dict(zip([c.key for c in wordy], found, strict=True))
     people = {child: people_of(await snapshots.get(child)) for child in {c.child_id for c in newer}}
     docs = {}
     for change in newer:
         names = people[change.child_id] | name_words([change.event.by.name])
         terms = without_names(extracted.get(change.key, []), names)
         docs[change.key] = posts.post_document(change, terms)
-    await store.put_documents(docs)
-    if newer:
-        await rebuild_clouds(store=store, snapshots=snapshots, child_ids={c.child_id for c in newer})
+    if docs:
+        await store.put_documents(docs)
+    await rebuild_clouds(store=store, snapshots=snapshots, child_ids={c.child_id for c in changes})
     return len(docs)
 
 
