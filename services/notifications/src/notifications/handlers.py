@@ -186,10 +186,18 @@ def on_audit_events(
     teams: Teams, inboxes: Inboxes, store: NotificationStore
 ) -> BatchHandler[Envelope[AuditRecorded]]:
     async def on_audit_events(batch: Sequence[Incoming[Envelope[AuditRecorded]]]) -> None:
-        """A child's record opened by someone who never opened it before → the lead."""
+        """A child's record opened by someone who never opened it before → the lead; and every allowed view
+        is the viewer's last look at the child ("what changed since you last looked" starts again)."""
         alerts = []
         seen: set[tuple[str, str]] = set()
         views = [i for i in batch if rules.is_a_view(i.event.data)]
+        looks: dict[tuple[str, str], datetime] = {}
+        for item in views:
+            audit = item.event.data
+            if audit.child_id is not None:
+                key = (audit.child_id, audit.actor_id)
+                looks[key] = max(audit.at, looks.get(key, audit.at))
+        await store.looked(looks)
         known = await teams.of([(i.event.subject, i.event.time) for i in views])
         for item in views:
             audit = item.event.data

@@ -1,5 +1,6 @@
 """The only module that talks to notifications' MongoDB database: inboxes, preferences, emails, and the
-little memory two rules keep (who has opened a child's record; the signals the cross-agency pattern counts).
+little memory two rules keep (who has opened a child's record; the signals the cross-agency pattern counts), and
+when each person last looked at each child (for "what changed since you last looked").
 
 Every write is a single-document operation or an idempotent append (no transactions on FerretDB, BRIEF §5).
 A notification's `_id` comes from (event id, person), so a redelivered event finds its notification stored
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -27,10 +28,12 @@ PREFERENCES = "preferences"
 EMAILS = "emails"
 VIEWERS = "viewers"
 SIGNALS = "pattern_signals"
+LOOKS = "looks"
 INDEXES = {
     INBOX: [
         IndexModel([("person_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="person_seq"),
         IndexModel([("person_id", ASCENDING), ("read", ASCENDING)]),
+        IndexModel([("person_id", ASCENDING), ("child_id", ASCENDING), ("created_at", ASCENDING)]),
     ],
     EMAILS: [IndexModel([("state", ASCENDING), ("due_at", ASCENDING)])],
 }
@@ -86,6 +89,20 @@ class NotificationStore(Protocol):
 
     async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]: ...
 
+    async def looked(self, looks: Mapping[tuple[str, str], datetime]) -> None:
+        """Record that each (child, person) looked at the child at that time (an earlier time changes nothing)."""
+        ...
+
+    async def looks_of(self, person_id: str, child_ids: Sequence[str]) -> dict[str, datetime]:
+        """When the person last looked at each of these children (those never looked at are left out)."""
+        ...
+
+    async def about_since(
+        self, person_id: str, child_id: str, since: datetime | None, *, limit: int
+    ) -> list[mongo.Document]:
+        """The person's notifications about the child created after `since` (all if None), newest first."""
+        ...
+
     async def recent_unread(self, since: datetime) -> list[mongo.Document]:
         """Everyone's unread notifications created since `since` (for the digest)."""
         ...
@@ -105,6 +122,7 @@ class MongoNotificationStore:
         self._emails = db[EMAILS]
         self._viewers = db[VIEWERS]
         self._signals = db[SIGNALS]
+        self._looks = db[LOOKS]
 
     async def create_indexes(self) -> None:
         await mongo.ensure_indexes(self._db, INDEXES)
@@ -179,6 +197,31 @@ class MongoNotificationStore:
             for child_id, doc in zip(child_ids, docs, strict=True)
             for s in (doc or {}).get("signals", {}).values()
         ]
+
+    async def looked(self, looks: Mapping[tuple[str, str], datetime]) -> None:
+        # $max: a redelivered or late view never moves the last look back; one statement per document.
+        updates = {
+            viewer_key(child_id, person_id): {
+                "$max": {"looked_at": at},
+                "$set": {"person_id": person_id, "child_id": child_id},
+            }
+            for (child_id, person_id), at in looks.items()
+        }
+        await mongo.update_by_id(self._looks, updates, upsert=True)
+
+    async def looks_of(self, person_id: str, child_ids: Sequence[str]) -> dict[str, datetime]:
+        docs = await asyncio.gather(
+            *(self._looks.find_one({"_id": viewer_key(c, person_id)}) for c in child_ids)
+        )  # no $in: BRIEF §5
+        return {c: d["looked_at"] for c, d in zip(child_ids, docs, strict=True) if d and "looked_at" in d}
+
+    async def about_since(
+        self, person_id: str, child_id: str, since: datetime | None, *, limit: int
+    ) -> list[mongo.Document]:
+        query: dict[str, Any] = {"person_id": person_id, "child_id": child_id}
+        if since is not None:
+            query["created_at"] = {"$gt": since}
+        return await self._inbox.find(query).sort("created_at", DESCENDING).limit(limit).to_list()
 
     async def recent_unread(self, since: datetime) -> list[mongo.Document]:
         return await self._inbox.find({"read": False, "created_at": {"$gte": since}}).to_list()
