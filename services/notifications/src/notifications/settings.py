@@ -38,3 +38,4 @@ class NotificationsSettings(ServiceSettings, AuthSettings):
     email_poll_s: float = Field(default=1.0, gt=0, le=60)
     # The daily digest goes out once a day at this hour (UTC).
     digest_hour: int = Field(default=7, ge=0, le=23)
+    digest_check_s: float = Field(default=30.0, gt=0, le=3600)
