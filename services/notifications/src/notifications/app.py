@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from notifications import api, errors, handlers
+from notifications.cache import CachedSnapshots
 from notifications.delivery import Access, Hub
 from notifications.deps import Notifications
 from notifications.mail import Clock, Digest, EmailSender, Mailer, SmtpMailer
@@ -40,10 +41,14 @@ def create_app(
     runtime = Runtime.create(settings)
     topics = runtime.topics
     if store is None:
-        store = MongoNotificationStore(runtime.db)
-    # The guard's snapshots (rebuilt from accounts.events when one missed a change); notifications audit
-    # nothing themselves: they carry no case content, and the page they link to audits the read.
-    snapshots = local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink).snapshots
+        store = MongoNotificationStore(runtime.db, preferences_ttl_s=settings.preferences_cache_s)
+    # The guard's snapshots (rebuilt from accounts.events when one missed a change), kept in memory in front
+    # of the store; notifications audit nothing themselves: they carry no case content, and the page they
+    # link to audits the read.
+    snapshots = CachedSnapshots(
+        local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink).snapshots,
+        ttl_s=settings.access_cache_s,
+    )
     hub = Hub()
     access = Access(snapshots)
     inboxes = Inboxes(store, hub, web_base_url=settings.web_base_url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ EMAILS = "emails"
 VIEWERS = "viewers"
 SIGNALS = "pattern_signals"
 LOOKS = "looks"
+PREFERENCES_KEPT = 50_000
 INDEXES = {
     INBOX: [
         IndexModel([("person_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="person_seq"),
@@ -115,8 +117,12 @@ class NotificationStore(Protocol):
 
 
 class MongoNotificationStore:
-    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
+    def __init__(self, db: AsyncDatabase[mongo.Document], *, preferences_ttl_s: float = 0.0) -> None:
         self._db = db
+        # Preferences are read for every batch of notifications and every push to a stream: kept for
+        # `preferences_ttl_s`, replaced at once when changed here; another replica's change is seen that late.
+        self._prefs_ttl_s = preferences_ttl_s
+        self._prefs_kept: dict[str, tuple[float, mongo.Document | None]] = {}
         self._inbox = db[INBOX]
         self._prefs = db[PREFERENCES]
         self._emails = db[EMAILS]
@@ -161,10 +167,23 @@ class MongoNotificationStore:
         return result.modified_count
 
     async def preferences(self, person_id: str) -> mongo.Document | None:
-        return await self._prefs.find_one({"_id": person_id})
+        kept = self._prefs_kept.get(person_id)
+        if kept is not None and time.monotonic() - kept[0] < self._prefs_ttl_s:
+            return kept[1]
+        read_at = time.monotonic()
+        doc = await self._prefs.find_one({"_id": person_id})
+        if self._prefs_kept.get(person_id) is not kept:
+            return doc  # changed here while we read: what we read may be older, so it is not kept
+        if len(self._prefs_kept) >= PREFERENCES_KEPT:
+            self._prefs_kept.clear()  # a crude bound; the next reads fill it again
+        self._prefs_kept[person_id] = (read_at, doc)
+        return doc
 
     async def set_preferences(self, person_id: str, doc: mongo.Document) -> None:
-        await self._prefs.replace_one({"_id": person_id}, {**doc, "_id": person_id}, upsert=True)
+        self._prefs_kept.pop(person_id, None)
+        stored = {**doc, "_id": person_id}
+        await self._prefs.replace_one({"_id": person_id}, stored, upsert=True)
+        self._prefs_kept[person_id] = (time.monotonic(), stored)
 
     async def first_view(self, *, child_id: str, person_id: str, event_id: str) -> bool:
         key = viewer_key(child_id, person_id)
