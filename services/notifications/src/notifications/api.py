@@ -96,9 +96,9 @@ async def stream_notifications(
     if after is None:  # a new stream starts now; what came before is in the inbox
         after = await ctx.store.last_seq(principal.subject)
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        async for e in ctx.stream.events(principal, after=after):
-            yield ServerSentEvent(id=e.id, event=e.event, data=e.data)
+    async def events() -> AsyncIterator[bytes]:
+        async for batch in ctx.stream.batches(principal, after=after):
+            yield b"".join(ServerSentEvent(id=e.id, event=e.event, data=e.data).encode() for e in batch)
 
     return EventSourceResponse(events(), ping=ctx.ping_s, headers={"Cache-Control": "no-store"})
 
