@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -32,7 +34,15 @@ async def end_offsets(bootstrap: str, topics: Topics) -> dict[TopicPartition, in
 
 
 # The project's own modules, as py-spy names their files.
-PROJECT_MODULES = ("web/", "chronology/", "accounts/", "analytics/", "shared/", "bench/")
+PROJECT_MODULES = ("web/", "chronology/", "accounts/", "analytics/", "notifications/", "shared/", "bench/")
+
+
+def py_spy(pid: int, folded: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """Sample a process with py-spy for `seconds` (100 a second), raw stacks into `folded`."""
+    spy = str(Path(sys.executable).parent / "py-spy")
+    argv = [spy, "record", "--pid", str(pid), "--format", "raw", "--output", str(folded)]
+    argv += ["--rate", "100", "--duration", str(max(1, int(seconds)))]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def print_profile(folded: Path, top: int = 12, *, name: str = "chronology") -> None:

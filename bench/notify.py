@@ -1,6 +1,6 @@
 """Event published → notification on a live stream: latency at a steady rate, beside a raw baseline.
 
-    .venv/bin/python -m bench.notify [--rate 500] [--duration 10] [--children 20]
+    .venv/bin/python -m bench.notify [--rate 500] [--duration 10] [--children 20] [--profile]
 
 1. starts the infrastructure if needed, and notifications as a process with a fresh database, consumer
    groups and topics of the run's own, trusting a key of the run's own;
@@ -11,6 +11,7 @@
 4. BASELINE: a bare aiokafka consumer → sse-starlette stream, nothing in between (no decoding, no rules,
    no database, no access check), on the same broker at the same rate, read by the same client;
 5. prints p50/p95/p99/max of both and how many arrived. Target: p99 < 250 ms.
+With `--profile`, py-spy samples the notifications process during step 3 and its profile is printed.
 Everything runs on 127.0.0.1 and every step has a deadline.
 """
 
@@ -33,7 +34,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.routing import Route
 
-from bench.common import LOGS
+from bench.common import LOGS, print_profile, py_spy
 from devstack.infra import Endpoints, ensure_infra
 from notifications.models import notification_id
 from shared.contracts.contacts import ContactRecorded, entry_key
@@ -159,10 +160,15 @@ async def system(endpoints: Endpoints, args: argparse.Namespace) -> list[float]:
             child = children[i % len(children)]
             await publish(contact_event(child, significant=True, summary=f"bench {i}"), track=True)
 
+        folded = LOGS / f"notify-{run.id}.folded"
+        spy = py_spy(service.pid, folded, args.duration + 5) if args.profile else None
         await paced(args.rate, args.duration, send)
         with contextlib.suppress(TimeoutError):
             await wait_until(lambda: len(latencies) >= target, within=60, what="every notification")
         print(f"system:   {len(latencies)}/{target} arrived")
+        if spy is not None:
+            await asyncio.to_thread(spy.wait, 60)
+            print_profile(folded, name="notifications")
         return latencies
     finally:
         if reader is not None:
@@ -280,6 +286,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--children", type=int, default=20)
+    parser.add_argument("--profile", action="store_true", help="sample notifications with py-spy")
     return parser.parse_args()
 
 

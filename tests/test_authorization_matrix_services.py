@@ -208,6 +208,14 @@ NOTIFICATIONS = [
     _case(
         "my live stream", "GET", "/notifications/stream", lambda s: ("/notifications/stream", None), SIGNED_IN
     ),
+    # about my own inbox too: a child I may not see is left out of the answer (test_changes.py), not refused
+    _case(
+        "what changed since I last looked",
+        "GET",
+        "/changes",
+        lambda s: (f"/changes?child_id={s.child}", None),
+        SIGNED_IN,
+    ),
     _case("my preferences", "GET", "/preferences", lambda s: ("/preferences", None), SIGNED_IN),
     _case(
         "choose my preferences",

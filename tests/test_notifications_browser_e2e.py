@@ -191,3 +191,35 @@ def test_a_significant_contact_arrives_live_on_the_leads_notifications_page(
     driver.get(f"{stack.web.url}/preferences")
     assert "Notification preferences" in body(driver)
     driver.save_screenshot(str(SHOTS / "preferences.png"))
+
+
+def amys_card(driver: webdriver.Chrome) -> str:
+    return str(driver.find_element(By.XPATH, f"//li[.//a[@href='/children/{AMY}']]").text)
+
+
+def test_my_children_shows_what_changed_since_the_lead_last_opened_the_childs_page(
+    infra: Endpoints, stack: Stack, driver: webdriver.Chrome
+) -> None:
+    driver.get(f"{stack.web.url}/sign-in")
+    driver.delete_all_cookies()  # the module's other test may have signed in already
+    sign_in(driver, stack.web.url, "sam.okafor")
+    driver.get(f"{stack.web.url}/children/{AMY}")  # an allowed view: the last look starts again from here
+    wait_for(lambda: "Amy" in body(driver), within=30, what="Amy's page")
+
+    def now_reads(text: str) -> bool:
+        driver.get(f"{stack.web.url}/children")
+        return text in amys_card(driver)
+
+    wait_for(lambda: now_reads("Nothing new."), within=60, what="the view to reach 'My children'")
+    assert "Since you last looked" in amys_card(driver)
+
+    producer = Producer({**infra.librdkafka(), "acks": "all", "enable.idempotence": True})
+    producer.produce(
+        TOPICS.contact("health"), json.dumps(significant_contact("health")).encode(), key=AMY.encode()
+    )
+    assert producer.flush(30) == 0
+
+    wait_for(lambda: now_reads("1 significant event"), within=60, what="the new contact on 'My children'")
+    assert SECRET not in body(driver) and "health" not in amys_card(driver).lower()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / "my-children-changes.png"))

@@ -10,8 +10,15 @@ from fastapi import APIRouter, Header, Query
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from notifications import service
-from notifications.deps import NotificationId, NotificationsDep
-from notifications.models import InboxPage, MarkedRead, Preferences, PreferencesUpdate, UnreadCount
+from notifications.deps import ChildIdParam, NotificationId, NotificationsDep
+from notifications.models import (
+    ChangesPage,
+    InboxPage,
+    MarkedRead,
+    Preferences,
+    PreferencesUpdate,
+    UnreadCount,
+)
 from notifications.stream import last_event_id
 from shared.auth import PrincipalDep
 
@@ -36,6 +43,23 @@ async def get_unread(principal: PrincipalDep, ctx: NotificationsDep) -> UnreadCo
     """How many unread notifications the signed-in person may see now (the bell)."""
     return UnreadCount(
         unread=await service.unread_count(store=ctx.store, access=ctx.access, principal=principal)
+    )
+
+
+@router.get("/changes", response_model=ChangesPage)
+async def get_changes(
+    principal: PrincipalDep,
+    ctx: NotificationsDep,
+    child_id: Annotated[
+        list[ChildIdParam],
+        Query(max_length=200, description="The children to ask about (the web's 'My children')."),
+    ],
+) -> ChangesPage:
+    """What changed since the signed-in person last opened each of these children's records: when that was,
+    and the notifications about the child since then that they may see now, by kind. Children they may not
+    see now are left out."""
+    return await service.changes_since_last_look(
+        store=ctx.store, access=ctx.access, principal=principal, child_ids=child_id
     )
 
 
@@ -72,9 +96,9 @@ async def stream_notifications(
     if after is None:  # a new stream starts now; what came before is in the inbox
         after = await ctx.store.last_seq(principal.subject)
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        async for e in ctx.stream.events(principal, after=after):
-            yield ServerSentEvent(id=e.id, event=e.event, data=e.data)
+    async def events() -> AsyncIterator[bytes]:
+        async for batch in ctx.stream.batches(principal, after=after):
+            yield b"".join(ServerSentEvent(id=e.id, event=e.event, data=e.data).encode() for e in batch)
 
     return EventSourceResponse(events(), ping=ctx.ping_s, headers={"Cache-Control": "no-store"})
 

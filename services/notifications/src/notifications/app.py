@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from notifications import api, errors, handlers
+from notifications.cache import CachedSnapshots
 from notifications.delivery import Access, Hub
 from notifications.deps import Notifications
-from notifications.mail import Digest, EmailSender, Mailer, SmtpMailer
+from notifications.mail import Clock, Digest, EmailSender, Mailer, SmtpMailer
 from notifications.pattern import PatternWatch
 from notifications.service import Inboxes
 from notifications.settings import NotificationsSettings
@@ -22,6 +23,7 @@ from shared.contracts.chronology import decode_chronology_event
 from shared.contracts.contacts import decode_contact_event
 from shared.contracts.forum import decode_forum_event
 from shared.contracts.identity import decode_identity_event
+from shared.events import utc_now
 from shared.guard import local_guard
 from shared.service import Runtime, service_app
 
@@ -33,15 +35,20 @@ def create_app(
     snapshots: SnapshotStore | None = None,
     audit_sink: AuditSink | None = None,
     mailer: Mailer | None = None,
+    clock: Clock = utc_now,
 ) -> FastAPI:
     settings = settings or NotificationsSettings()
     runtime = Runtime.create(settings)
     topics = runtime.topics
     if store is None:
-        store = MongoNotificationStore(runtime.db)
-    # The guard's snapshots (rebuilt from accounts.events when one missed a change); notifications audit
-    # nothing themselves: they carry no case content, and the page they link to audits the read.
-    snapshots = local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink).snapshots
+        store = MongoNotificationStore(runtime.db, preferences_ttl_s=settings.preferences_cache_s)
+    # The guard's snapshots (rebuilt from accounts.events when one missed a change), kept in memory in front
+    # of the store; notifications audit nothing themselves: they carry no case content, and the page they
+    # link to audits the read.
+    snapshots = CachedSnapshots(
+        local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink).snapshots,
+        ttl_s=settings.access_cache_s,
+    )
     hub = Hub()
     access = Access(snapshots)
     inboxes = Inboxes(store, hub, web_base_url=settings.web_base_url)
@@ -93,9 +100,9 @@ def create_app(
         title="notifications: a child's record opened by someone new",
     )
     if mailer is not None or settings.smtp_host:
-        sender = EmailSender(store, access, mailer or SmtpMailer(settings), settings)
+        sender = EmailSender(store, access, mailer or SmtpMailer(settings), settings, clock=clock)
         runtime.run_in_background("email", sender.run)
-        runtime.run_in_background("digest", Digest(store, access, settings).run)
+        runtime.run_in_background("digest", Digest(store, access, settings, clock=clock).run)
 
     app = service_app(
         runtime,

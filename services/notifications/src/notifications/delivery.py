@@ -47,6 +47,16 @@ class Access:
         verdicts = dict(zip(keys, answers, strict=True))
         return [d for d in own if verdicts[_check(d)]]
 
+    async def viewable(
+        self, principal: Principal, child_ids: Sequence[str], *, now: datetime | None = None
+    ) -> list[str]:
+        """Those of `child_ids` whose header the principal may see now, in order."""
+        now = now or datetime.now(UTC)
+        answers = await asyncio.gather(
+            *(self._may_see(principal, c, "view_header", False, now=now) for c in child_ids)
+        )
+        return [c for c, yes in zip(child_ids, answers, strict=True) if yes]
+
     async def _may_see(
         self, principal: Principal, child_id: str, action: str, restricted: bool, *, now: datetime
     ) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from pydantic import StringConstraints
 
 from notifications.delivery import Access
 from notifications.store import NotificationStore
@@ -29,3 +30,4 @@ def get_notifications(request: Request) -> Notifications:
 
 NotificationsDep = Annotated[Notifications, Depends(get_notifications)]
 NotificationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-f0-9]+$")]
+ChildIdParam = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]

@@ -132,22 +132,30 @@ def on_contacts(teams: Teams, inboxes: Inboxes, watch: PatternWatch) -> ContactH
                 continue
             alerts.append(rules.significant_contact(contact, access))
             signals.append(Signal(contact.key, contact.child_id, data.agency, data.occurred_at))
-        alerts += await _patterns(watch, signals, known)
-        await inboxes.deliver([a for a in alerts if a])
+        await _deliver_then_patterns(inboxes, alerts, watch, signals, known)
 
     return on_contacts
 
 
-async def _patterns(
-    watch: PatternWatch, signals: list[Signal], known: dict[str, ChildAccess]
-) -> list[Alert | None]:
-    """The cross-agency pattern → the lead and the team's managers, for each signal that completed it."""
-    return [
+async def _deliver_then_patterns(
+    inboxes: Inboxes,
+    alerts: list[Alert | None],
+    watch: PatternWatch,
+    signals: list[Signal],
+    known: dict[str, ChildAccess],
+) -> None:
+    """The batch's alerts, written while the pattern's signals are kept (each is a round trip, and neither
+    needs the other); then the cross-agency pattern → the lead and the team's managers, for each signal that
+    completed it. A crash in between redoes both: the alerts' notifications are found stored, the signals
+    fire again with the same ids."""
+    _, fired = await asyncio.gather(inboxes.deliver([a for a in alerts if a]), watch.observe(signals))
+    patterns = [
         rules.cross_agency_pattern(
             known[signal.child_id], event_id=f"pattern:{signal.key}", agencies=watch.agencies, at=signal.at
         )
-        for signal in await watch.observe(signals)
+        for signal in fired
     ]
+    await inboxes.deliver([a for a in patterns if a])
 
 
 def on_forum_events(
@@ -176,8 +184,7 @@ def on_forum_events(
                 agency = rules.worry_signal_agency(event)
                 if agency is not None:
                     signals.append(Signal(f"forum:{event.post_id}", access.child_id, agency, event.at))
-        alerts += await _patterns(watch, signals, known)
-        await inboxes.deliver([a for a in alerts if a])
+        await _deliver_then_patterns(inboxes, alerts, watch, signals, known)
 
     return on_forum_events
 
@@ -186,10 +193,18 @@ def on_audit_events(
     teams: Teams, inboxes: Inboxes, store: NotificationStore
 ) -> BatchHandler[Envelope[AuditRecorded]]:
     async def on_audit_events(batch: Sequence[Incoming[Envelope[AuditRecorded]]]) -> None:
-        """A child's record opened by someone who never opened it before → the lead."""
+        """A child's record opened by someone who never opened it before → the lead; and every allowed view
+        is the viewer's last look at the child ("what changed since you last looked" starts again)."""
         alerts = []
         seen: set[tuple[str, str]] = set()
         views = [i for i in batch if rules.is_a_view(i.event.data)]
+        looks: dict[tuple[str, str], datetime] = {}
+        for item in views:
+            audit = item.event.data
+            if audit.child_id is not None:
+                key = (audit.child_id, audit.actor_id)
+                looks[key] = max(audit.at, looks.get(key, audit.at))
+        await store.looked(looks)
         known = await teams.of([(i.event.subject, i.event.time) for i in views])
         for item in views:
             audit = item.event.data

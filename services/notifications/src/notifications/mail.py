@@ -13,8 +13,9 @@ import asyncio
 import logging
 import smtplib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -24,6 +25,9 @@ from notifications.service import preferences_of
 from notifications.settings import NotificationsSettings
 from notifications.store import NotificationStore
 from shared import mongo
+from shared.events import utc_now
+
+Clock = Callable[[], datetime]
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +68,19 @@ class EmailSender:
     """Sends due emails; retries with backoff, then records the failure."""
 
     def __init__(
-        self, store: NotificationStore, access: Access, mailer: Mailer, settings: NotificationsSettings
+        self,
+        store: NotificationStore,
+        access: Access,
+        mailer: Mailer,
+        settings: NotificationsSettings,
+        *,
+        clock: Clock = utc_now,
     ) -> None:
         self._store = store
         self._access = access
         self._mailer = mailer
         self._settings = settings
+        self._clock = clock
 
     async def run(self) -> None:
         """Send due emails forever, every `email_poll_s`."""
@@ -82,7 +93,7 @@ class EmailSender:
 
     async def send_due(self, now: datetime | None = None) -> int:
         """Send what is due now; returns how many were sent."""
-        now = now or datetime.now(UTC)
+        now = now or self._clock()
         sent = 0
         for doc in await self._store.due_emails(now, limit=100):
             if doc.get("child_id") and not await self._access.visible(
@@ -119,25 +130,46 @@ class EmailSender:
         )
 
 
+def next_digest(now: datetime, hour: int) -> datetime:
+    """When the next digest is due: today at `hour` (UTC) if that is still to come, else tomorrow."""
+    due = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return due if due > now else due + timedelta(days=1)
+
+
 class Digest:
     """The daily digest, once a day at `digest_hour` (UTC); its id is per person and day, so it goes once."""
 
-    def __init__(self, store: NotificationStore, access: Access, settings: NotificationsSettings) -> None:
+    def __init__(
+        self,
+        store: NotificationStore,
+        access: Access,
+        settings: NotificationsSettings,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
         self._store = store
         self._access = access
         self._settings = settings
+        self._clock = clock
 
     async def run(self) -> None:
+        """Queue the digest at the configured hour, every day. The wait looks at the clock again every
+        `digest_check_s` rather than sleeping hours at once: a clock that jumped (a suspended host, a
+        corrected time) moves the digest with it."""
         while True:
-            now = datetime.now(UTC)
-            due = now.replace(hour=self._settings.digest_hour, minute=0, second=0, microsecond=0)
-            if due <= now:
-                due += timedelta(days=1)
-            await asyncio.sleep((due - now).total_seconds())
+            due = next_digest(self._clock(), self._settings.digest_hour)
+            await self._until(due)
             try:
-                await self.queue(now=datetime.now(UTC))
+                await self.queue(now=self._clock())
             except Exception:
                 log.exception("the daily digest could not be queued")
+
+    async def _until(self, due: datetime) -> None:
+        while True:
+            left = (due - self._clock()).total_seconds()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, self._settings.digest_check_s))
 
     async def queue(self, *, now: datetime) -> int:
         """Queue one digest email per person with unread notifications for the digest; returns how many."""

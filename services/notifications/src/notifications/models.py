@@ -141,6 +141,26 @@ class InboxPage(BaseModel):
     )
 
 
+class ChildChanges(BaseModel):
+    """What is new about one child for the person since they last opened the child's record."""
+
+    child_id: str
+    last_looked_at: datetime | None = Field(
+        description="When the person last opened the child's record; null if they never did."
+    )
+    new: dict[Kind, int] = Field(
+        description="Notifications about the child since then, by kind, that the person may see now."
+    )
+    total: int
+    more: bool = Field(description="There are more than the counts say: counting stopped at the limit.")
+
+
+class ChangesPage(BaseModel):
+    children: list[ChildChanges] = Field(
+        description="The children asked about that the person may see now (the others are left out)."
+    )
+
+
 class UnreadCount(BaseModel):
     unread: int
 

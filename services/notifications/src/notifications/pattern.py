@@ -11,6 +11,7 @@ way again and the notification's id (from the signal's key) makes the second one
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,6 +72,10 @@ class PatternWatch:
         # (or both fire). One at a time, they see each other's. (Replicas split the topics' partitions by
         # child, and each topic on its own; the lock is what this process can promise.)
         self._lock = asyncio.Lock()
+        # Which signal holds each (child, agency, day), as far as this process has seen it stored. A holder
+        # never changes once stored, so a signal whose bucket another signal holds is skipped with no read:
+        # on a busy day most of an agency's signals are such, and each read was a round trip per child.
+        self._held: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 
     async def observe(self, signals: Sequence[Signal]) -> list[Signal]:
         """Record `signals`; those that completed the pattern (the same answer when redelivered).
@@ -84,9 +89,13 @@ class PatternWatch:
             return await self._observe(signals)
 
     async def _observe(self, signals: Sequence[Signal]) -> list[Signal]:
+        signals = [s for s in signals if self._held.get(_held_key(s), s.key) == s.key]
+        if not signals:
+            return []
         kept: dict[str, dict[tuple[str, str], Signal]] = {}
         for old in await self._store.signals_of(sorted({s.child_id for s in signals})):
             kept.setdefault(old.child_id, {})[bucket(old)] = old
+            self._hold(old)
         fired, new = [], []
         for signal in signals:
             mine = kept.setdefault(signal.child_id, {})
@@ -101,7 +110,22 @@ class PatternWatch:
             if completes(signal, near, agencies=self.agencies, window=self.window):
                 fired.append(signal)
         await self._store.add_signals(new)  # before the alerts are written: a crash between redoes both
+        for signal in new:
+            self._hold(signal)
         return fired
+
+    def _hold(self, signal: Signal) -> None:
+        self._held[_held_key(signal)] = signal.key
+        self._held.move_to_end(_held_key(signal))
+        while len(self._held) > HELD_KEPT:
+            self._held.popitem(last=False)
+
+
+HELD_KEPT = 200_000
+
+
+def _held_key(signal: Signal) -> tuple[str, str, str]:
+    return (signal.child_id, *bucket(signal))
 
 
 def bucket(signal: Signal) -> tuple[str, str]:

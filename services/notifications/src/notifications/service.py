@@ -12,6 +12,8 @@ from notifications.models import (
     KINDS,
     TITLES,
     Alert,
+    ChangesPage,
+    ChildChanges,
     InboxPage,
     NotificationRead,
     Preferences,
@@ -26,6 +28,7 @@ from shared.policy import Principal
 
 _SEQ_RETRIES = 5
 UNREAD_LIMIT = 1000  # unread notifications counted; a person with more sees "1000+"
+CHANGES_LIMIT = 100  # notifications counted per child since the last look; more shows "100+"
 
 
 class SeqConflict(Exception):
@@ -213,3 +216,33 @@ async def read_inbox(
 async def mark_read(*, store: NotificationStore, principal: Principal, ids: Sequence[str] | None) -> int:
     """Mark the person's own notifications read (all of them if `ids` is None); others' are never touched."""
     return await store.mark_read(principal.subject, ids, datetime.now(UTC))
+
+
+async def changes_since_last_look(
+    *, store: NotificationStore, access: Access, principal: Principal, child_ids: Sequence[str]
+) -> ChangesPage:
+    """For each of these children the person may see now: when they last opened its record, and the
+    notifications about it since then that they may see now, by kind. A few reads per child, whatever the
+    size of the inbox (an index on person, child and time)."""
+    children = await access.viewable(principal, list(dict.fromkeys(child_ids)))
+    looks = await store.looks_of(principal.subject, children)
+    found = await asyncio.gather(
+        *(store.about_since(principal.subject, c, looks.get(c), limit=CHANGES_LIMIT + 1) for c in children)
+    )
+    shown = {d["_id"] for d in await _shown(store, access, principal, [d for docs in found for d in docs])}
+    page = []
+    for child_id, docs in zip(children, found, strict=True):
+        counted = [d for d in docs[:CHANGES_LIMIT] if d["_id"] in shown]
+        new: dict[str, int] = {}
+        for doc in counted:
+            new[doc["kind"]] = new.get(doc["kind"], 0) + 1
+        page.append(
+            ChildChanges(
+                child_id=child_id,
+                last_looked_at=looks.get(child_id),
+                new=new,
+                total=len(counted),
+                more=len(docs) > CHANGES_LIMIT,
+            )
+        )
+    return ChangesPage(children=page)

@@ -19,6 +19,10 @@ class NotificationsSettings(ServiceSettings, AuthSettings):
     pattern_window_days: int = Field(default=14, ge=1, le=365)
     # An event about a child registered a moment ago may arrive before the child's access snapshot: wait.
     snapshot_wait_s: float = Field(default=3.0, ge=0, le=60)
+    # Access snapshots and preferences kept in memory: exact for this replica's own changes (dropped when it
+    # applies them), and another replica's are seen within this long (notifications.cache).
+    access_cache_s: float = Field(default=2.0, ge=0, le=60)
+    preferences_cache_s: float = Field(default=5.0, ge=0, le=300)
     # Live streams: how often a stream also polls the inbox (writes of other replicas), and its keep-alive.
     stream_poll_s: float = Field(default=2.0, gt=0, le=60)
     stream_ping_s: float = Field(default=15.0, gt=0, le=300)
@@ -38,3 +42,4 @@ class NotificationsSettings(ServiceSettings, AuthSettings):
     email_poll_s: float = Field(default=1.0, gt=0, le=60)
     # The daily digest goes out once a day at this hour (UTC).
     digest_hour: int = Field(default=7, ge=0, le=23)
+    digest_check_s: float = Field(default=30.0, gt=0, le=3600)

@@ -1,5 +1,6 @@
 """The only module that talks to notifications' MongoDB database: inboxes, preferences, emails, and the
-little memory two rules keep (who has opened a child's record; the signals the cross-agency pattern counts).
+little memory two rules keep (who has opened a child's record; the signals the cross-agency pattern counts), and
+when each person last looked at each child (for "what changed since you last looked").
 
 Every write is a single-document operation or an idempotent append (no transactions on FerretDB, BRIEF §5).
 A notification's `_id` comes from (event id, person), so a redelivered event finds its notification stored
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -27,10 +29,13 @@ PREFERENCES = "preferences"
 EMAILS = "emails"
 VIEWERS = "viewers"
 SIGNALS = "pattern_signals"
+LOOKS = "looks"
+PREFERENCES_KEPT = 50_000
 INDEXES = {
     INBOX: [
         IndexModel([("person_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="person_seq"),
         IndexModel([("person_id", ASCENDING), ("read", ASCENDING)]),
+        IndexModel([("person_id", ASCENDING), ("child_id", ASCENDING), ("created_at", ASCENDING)]),
     ],
     EMAILS: [IndexModel([("state", ASCENDING), ("due_at", ASCENDING)])],
 }
@@ -86,6 +91,20 @@ class NotificationStore(Protocol):
 
     async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]: ...
 
+    async def looked(self, looks: Mapping[tuple[str, str], datetime]) -> None:
+        """Record that each (child, person) looked at the child at that time (an earlier time changes nothing)."""
+        ...
+
+    async def looks_of(self, person_id: str, child_ids: Sequence[str]) -> dict[str, datetime]:
+        """When the person last looked at each of these children (those never looked at are left out)."""
+        ...
+
+    async def about_since(
+        self, person_id: str, child_id: str, since: datetime | None, *, limit: int
+    ) -> list[mongo.Document]:
+        """The person's notifications about the child created after `since` (all if None), newest first."""
+        ...
+
     async def recent_unread(self, since: datetime) -> list[mongo.Document]:
         """Everyone's unread notifications created since `since` (for the digest)."""
         ...
@@ -98,13 +117,18 @@ class NotificationStore(Protocol):
 
 
 class MongoNotificationStore:
-    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
+    def __init__(self, db: AsyncDatabase[mongo.Document], *, preferences_ttl_s: float = 0.0) -> None:
         self._db = db
+        # Preferences are read for every batch of notifications and every push to a stream: kept for
+        # `preferences_ttl_s`, replaced at once when changed here; another replica's change is seen that late.
+        self._prefs_ttl_s = preferences_ttl_s
+        self._prefs_kept: dict[str, tuple[float, mongo.Document | None]] = {}
         self._inbox = db[INBOX]
         self._prefs = db[PREFERENCES]
         self._emails = db[EMAILS]
         self._viewers = db[VIEWERS]
         self._signals = db[SIGNALS]
+        self._looks = db[LOOKS]
 
     async def create_indexes(self) -> None:
         await mongo.ensure_indexes(self._db, INDEXES)
@@ -143,10 +167,23 @@ class MongoNotificationStore:
         return result.modified_count
 
     async def preferences(self, person_id: str) -> mongo.Document | None:
-        return await self._prefs.find_one({"_id": person_id})
+        kept = self._prefs_kept.get(person_id)
+        if kept is not None and time.monotonic() - kept[0] < self._prefs_ttl_s:
+            return kept[1]
+        read_at = time.monotonic()
+        doc = await self._prefs.find_one({"_id": person_id})
+        if self._prefs_kept.get(person_id) is not kept:
+            return doc  # changed here while we read: what we read may be older, so it is not kept
+        if len(self._prefs_kept) >= PREFERENCES_KEPT:
+            self._prefs_kept.clear()  # a crude bound; the next reads fill it again
+        self._prefs_kept[person_id] = (read_at, doc)
+        return doc
 
     async def set_preferences(self, person_id: str, doc: mongo.Document) -> None:
-        await self._prefs.replace_one({"_id": person_id}, {**doc, "_id": person_id}, upsert=True)
+        self._prefs_kept.pop(person_id, None)
+        stored = {**doc, "_id": person_id}
+        await self._prefs.replace_one({"_id": person_id}, stored, upsert=True)
+        self._prefs_kept[person_id] = (time.monotonic(), stored)
 
     async def first_view(self, *, child_id: str, person_id: str, event_id: str) -> bool:
         key = viewer_key(child_id, person_id)
@@ -179,6 +216,31 @@ class MongoNotificationStore:
             for child_id, doc in zip(child_ids, docs, strict=True)
             for s in (doc or {}).get("signals", {}).values()
         ]
+
+    async def looked(self, looks: Mapping[tuple[str, str], datetime]) -> None:
+        # $max: a redelivered or late view never moves the last look back; one statement per document.
+        updates = {
+            viewer_key(child_id, person_id): {
+                "$max": {"looked_at": at},
+                "$set": {"person_id": person_id, "child_id": child_id},
+            }
+            for (child_id, person_id), at in looks.items()
+        }
+        await mongo.update_by_id(self._looks, updates, upsert=True)
+
+    async def looks_of(self, person_id: str, child_ids: Sequence[str]) -> dict[str, datetime]:
+        docs = await asyncio.gather(
+            *(self._looks.find_one({"_id": viewer_key(c, person_id)}) for c in child_ids)
+        )  # no $in: BRIEF §5
+        return {c: d["looked_at"] for c, d in zip(child_ids, docs, strict=True) if d and "looked_at" in d}
+
+    async def about_since(
+        self, person_id: str, child_id: str, since: datetime | None, *, limit: int
+    ) -> list[mongo.Document]:
+        query: dict[str, Any] = {"person_id": person_id, "child_id": child_id}
+        if since is not None:
+            query["created_at"] = {"$gt": since}
+        return await self._inbox.find(query).sort("created_at", DESCENDING).limit(limit).to_list()
 
     async def recent_unread(self, since: datetime) -> list[mongo.Document]:
         return await self._inbox.find({"read": False, "created_at": {"$gte": since}}).to_list()

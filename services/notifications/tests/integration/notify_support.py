@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
 from typing import Any
@@ -120,9 +121,12 @@ async def run_topics(infra: Endpoints) -> Topics:
 
 
 @contextlib.asynccontextmanager
-async def serving(settings: NotificationsSettings, topics: Topics) -> AsyncIterator[Service]:
-    """The app under uvicorn on a free loopback port, until the block ends (a clean SIGTERM-like stop)."""
-    app = create_app(settings)
+async def serving(
+    settings: NotificationsSettings, topics: Topics, **overrides: Any
+) -> AsyncIterator[Service]:
+    """The app under uvicorn on a free loopback port, until the block ends (a clean SIGTERM-like stop);
+    `overrides` go to `create_app` (a clock, say)."""
+    app = create_app(settings, **overrides)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -137,6 +141,16 @@ async def serving(settings: NotificationsSettings, topics: Topics) -> AsyncItera
     finally:
         server.should_exit = True
         await task
+
+
+@dataclass
+class Clock:
+    """The service's clock: real time moved by `offset` (to bring the digest's hour near)."""
+
+    offset: timedelta = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
 
 
 @dataclass

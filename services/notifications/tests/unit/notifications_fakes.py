@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ class FakeNotificationStore:
         self.emails: dict[str, Document] = {}
         self.viewers: dict[str, Document] = {}
         self.signal_docs: dict[str, Document] = {}
+        self.looks: dict[tuple[str, str], datetime] = {}
 
     async def create_indexes(self) -> None:
         pass
@@ -83,6 +84,24 @@ class FakeNotificationStore:
     async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]:
         docs = [d for d in self.signal_docs.values() if d["child_id"] in child_ids]
         return [Signal(d["_id"], d["child_id"], d["agency"], d["at"]) for d in docs]
+
+    async def looked(self, looks: Mapping[tuple[str, str], datetime]) -> None:
+        for key, at in looks.items():
+            at = stored_form(at)
+            self.looks[key] = max(at, self.looks.get(key, at))
+
+    async def looks_of(self, person_id: str, child_ids: Sequence[str]) -> dict[str, datetime]:
+        return {c: self.looks[(c, person_id)] for c in child_ids if (c, person_id) in self.looks}
+
+    async def about_since(
+        self, person_id: str, child_id: str, since: datetime | None, *, limit: int
+    ) -> list[Document]:
+        docs = [
+            d
+            for d in reversed(self._of(person_id))
+            if d["child_id"] == child_id and (since is None or d["created_at"] > since)
+        ]
+        return docs[:limit]
 
     async def recent_unread(self, since: datetime) -> list[Document]:
         return [d for d in self.inbox.values() if not d["read"] and d["created_at"] >= since]

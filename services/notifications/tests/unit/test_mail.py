@@ -10,7 +10,7 @@ from email.message import EmailMessage
 from notifications_fakes import FakeNotificationStore
 
 from notifications.delivery import Access, Hub
-from notifications.mail import Digest, EmailSender
+from notifications.mail import Digest, EmailSender, next_digest
 from notifications.models import Alert, Kind, Recipient
 from notifications.service import Inboxes
 from notifications.settings import NotificationsSettings
@@ -112,3 +112,10 @@ async def test_the_digest_counts_each_chosen_kind_and_goes_once_a_day() -> None:
     body = digests[0].get_content()
     assert "New significant event: 3" in body and "Request to join" not in body  # joins are not in the digest
     assert child not in body
+
+
+def test_the_next_digest_is_today_at_its_hour_until_that_has_passed_then_tomorrow() -> None:
+    morning = datetime(2026, 3, 2, 6, 59, 59, tzinfo=UTC)
+    assert next_digest(morning, 7) == datetime(2026, 3, 2, 7, tzinfo=UTC)
+    assert next_digest(morning.replace(hour=7, second=0), 7) == datetime(2026, 3, 3, 7, tzinfo=UTC)
+    assert next_digest(morning.replace(hour=23), 0) == datetime(2026, 3, 3, 0, tzinfo=UTC)

@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.logs import correlation_id
 from web.models import (
+    Changes,
     ChildHeader,
     ChildRequests,
     ChronologyEntry,
@@ -314,6 +315,10 @@ class NotificationsClient(Backend):
 
     async def inbox(self, *, token: str, limit: int = 50) -> Inbox:
         return await self.get(Inbox, "/notifications", token=token, params={"limit": limit})
+
+    async def changes(self, child_ids: Sequence[str], *, token: str) -> Changes:
+        """What changed since the person last looked at each of these children (those they may see)."""
+        return await self.get(Changes, "/changes", token=token, params={"child_id": list(child_ids)})
 
     async def unread(self, *, token: str) -> int:
         response = await self.request("GET", "/notifications/unread", token=token)

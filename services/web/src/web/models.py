@@ -233,6 +233,20 @@ class Inbox(Read):
     unread: int
 
 
+class ChildChanges(Read):
+    """What is new about one child for the person since they last opened its record."""
+
+    child_id: str
+    last_looked_at: datetime | None = None
+    new: dict[str, int] = {}
+    total: int = 0
+    more: bool = False
+
+
+class Changes(Read):
+    children: list[ChildChanges]
+
+
 class NotificationPreferences(Read):
     channels: dict[str, list[str]]
     customised: bool = False

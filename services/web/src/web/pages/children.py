@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse
 
 from shared.identity import nhs_number_problem, normalise_nhs_number
 from shared.text import Line, Prose
-from web.clients import Forbidden, Rejected
-from web.models import ChildHeader
-from web.pages.common import FormUserDep, SafeId, SignedInDep, render, web_of
+from web.clients import BackendError, Forbidden, Rejected
+from web.models import ChildChanges, ChildHeader
+from web.pages.common import FormUserDep, SafeId, SignedIn, SignedInDep, Web, render, web_of
 
 REASON_MIN = 3
 
@@ -28,13 +28,46 @@ async def home(user: SignedInDep) -> Response:
 
 @router.get("/children", summary="My children")
 async def my_children(request: Request, user: SignedInDep) -> Response:
-    """The children whose team I am in, or whose family I am."""
+    """The children whose team I am in, or whose family I am, with what changed since I last looked."""
     web = web_of(request)
     children: list[ChildHeader] = []
     if user.practitioner or user.family:
         children = await web.accounts.my_children(token=user.token)
     waiting = sum(c.pending_requests or 0 for c in children)
-    return render(request, "my_children.html", children=children, waiting=waiting, today=date.today())
+    return render(
+        request,
+        "my_children.html",
+        children=children,
+        waiting=waiting,
+        today=date.today(),
+        changes=await _changes(web, user, children),
+        change_labels=CHANGE_LABELS,
+    )
+
+
+# What each kind of notification is called on 'My children', singular and plural.
+CHANGE_LABELS: dict[str, tuple[str, str]] = {
+    "significant_contact": ("significant event", "significant events"),
+    "significance_marked": ("entry marked significant", "entries marked significant"),
+    "forum_worry": ("worry in the forum", "worries in the forum"),
+    "forum_mention": ("mention of you", "mentions of you"),
+    "cross_agency_pattern": ("concern from several agencies", "concerns from several agencies"),
+    "record_opened": ("new viewer", "new viewers"),
+    "break_glass_used": ("break-glass access", "break-glass accesses"),
+    "join_requested": ("request to join", "requests to join"),
+}
+
+
+async def _changes(web: Web, user: SignedIn, children: list[ChildHeader]) -> dict[str, ChildChanges] | None:
+    """What changed per child since this person last looked; None when notifications cannot say (the list
+    of children never fails because of it)."""
+    if not children:
+        return {}
+    try:
+        found = await web.notifications.changes([c.child_id for c in children], token=user.token)
+    except BackendError:
+        return None
+    return {c.child_id: c for c in found.children}
 
 
 @router.get("/find", summary="Find a child")
