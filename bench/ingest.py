@@ -126,7 +126,7 @@ async def main(args: argparse.Namespace) -> int:
     groups = [f"{name}-bench-{run}" for name in services]
     try:
         for svc in services.values():
-            svc.start()
+            svc.start(ready_within=180)  # on a busy machine (the page load beside it) a start takes longer
         start = await end_offsets(endpoints.kafka_bootstrap, topics)
         first = random.randrange(100_000_000, 900_000_000)
         from bench.produce import children

@@ -124,7 +124,7 @@ async def _load(endpoints: Endpoints, stack: Stack, *, children: int, entries: i
         await asyncio.sleep(1)
     stack.notes.append(
         f"{children} children (each with a lead, a member, a parent and {AUDIT_VIEWS} audited views) opened through "
-        f"accounts' API in {accounts_s:.0f}s; {len(FORUM_THREADS)} forum threads each, with a reply and a scale, "
+        f"accounts' API in {accounts_s:.0f}s; {len(FORUM_THREADS)} forum threads each, "
         f"in {forum_s:.0f}s; {entries} entries published and in both read models in "
         f"{time.perf_counter() - t0:.0f}s"
     )

@@ -111,7 +111,7 @@ def create_app(config: dict[str, Any]) -> FastAPI:
         token = request.cookies.get("sg_session", "")
         user, context = pages[(request.url.path, token)]
         request.state.user = user
-        return render(request, "child.html", today=date.today(), **context)
+        return render(request, "child.html", **{**context, "today": date.today()})
 
     return app
 

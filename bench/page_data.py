@@ -207,14 +207,19 @@ async def _seed_forum(api: _Api, child: str) -> None:
             lead,
             {"title": title, "audience": audience, "first_post": first},
         )
-        reply = {"body": "Agreed; next visit on Monday.", "tag": "next_step", "kind": "observation"}
-        path = f"/children/{child}/forum/threads/{thread['thread_id']}"
-        await api.call("POST", f"{path}/posts", api.data.members[child], reply)
-        await api.call("POST", f"{path}/scales", lead, {"score": 6, "comment": "steadier than last month"})
+        if (
+            audience == "family"
+        ):  # one reply and one safety scale: the board's columns and scales have content
+            reply = {"body": "Agreed; next visit on Monday.", "tag": "next_step", "kind": "observation"}
+            path = f"/children/{child}/forum/threads/{thread['thread_id']}"
+            await api.call("POST", f"{path}/posts", api.data.members[child], reply)
+            await api.call(
+                "POST", f"{path}/scales", lead, {"score": 6, "comment": "steadier than last month"}
+            )
 
 
 async def seed_forums(forum_url: str, data: Dataset) -> float:
-    """Each child's forum: a practitioners' and a shared thread, each with a reply and a safety scale."""
+    """Each child's forum: a practitioners' thread, and a shared one with a reply and a safety scale."""
     t0 = time.perf_counter()
     async with httpx.AsyncClient(base_url=forum_url, timeout=60) as http:
         api = _Api(http, data)

@@ -14,8 +14,9 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import ErrorStatuses, document_error_answers, install_error_statuses
 from shared.health import Check, health_router
@@ -25,6 +26,35 @@ from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 Step = Callable[[], Awaitable[None]]
+CORRELATION_HEADER = b"x-correlation-id"
+
+
+class CorrelationIds:
+    """Each request's correlation id (the caller's, or a new one) in `shared.logs.correlation_id` while it is
+    served, and on its answer. Plain ASGI: Starlette's `BaseHTTPMiddleware` runs each request through a
+    second task and stream, a measurable cost on every call of every page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", ())).get(CORRELATION_HEADER, b"").decode("latin-1")
+        cid = given or str(uuid.uuid4())
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != CORRELATION_HEADER]
+                message = {**message, "headers": [*headers, (CORRELATION_HEADER, cid.encode("latin-1"))]}
+            await send(message)
+
+        token = correlation_id.set(cid)
+        try:
+            await self._app(scope, receive, with_id)
+        finally:
+            correlation_id.reset(token)
 
 
 @dataclass
@@ -111,19 +141,7 @@ def build_app(
     install_error_statuses(app, errors)
     document_error_answers(app, errors)
 
-    @app.middleware("http")
-    async def with_correlation_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        cid = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        token = correlation_id.set(cid)
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
-        response.headers["x-correlation-id"] = cid
-        return response
-
+    app.add_middleware(CorrelationIds)
     app.add_middleware(
         InFlightLimit,  # outermost: a refused request costs nothing further
         limits=Limits(

@@ -202,7 +202,9 @@ class MongoForumStore:
     async def mark_changing(self, child_id: str) -> None:
         # UpdateMany on `_id` throughout: see shared.mongo (FerretDB 1.24).
         await self._boards.update_many(
-            {"_id": child_id}, {"$inc": {"marks": 1}, "$set": {"stale": True}}, upsert=True
+            {"_id": child_id},
+            {"$inc": {"marks": 1}, "$set": {"stale": True}, "$setOnInsert": {"version": -1}},
+            upsert=True,
         )
 
     async def board_views(self, child_id: str) -> BoardViews | None:
@@ -215,9 +217,10 @@ class MongoForumStore:
             await self._boards.update_many(
                 {"_id": child_id}, {"$setOnInsert": {"marks": 0, "version": -1}}, upsert=True
             )
+        # `$lt` never matches a missing field: a document without a version has no views yet.
+        older = {"$or": [{"version": {"$lt": version}}, {"version": {"$exists": False}}]}
         await self._boards.update_many(
-            {"_id": child_id, "version": {"$lt": version}},
-            {"$set": {"version": version, "views": dict(views)}},
+            {"_id": child_id, **older}, {"$set": {"version": version, "views": dict(views)}}
         )
         await self._boards.update_many({"_id": child_id, "marks": marks}, {"$set": {"stale": False}})
 

@@ -292,3 +292,14 @@ async def test_the_stored_board_keeps_the_newest_fold_and_stays_stale_while_a_ch
     last = await store.board_views(child)
     assert last is not None and last.views == {"team-named": "two"} and last.version == 2
     assert not last.stale  # the fold that began after both marks cleared it
+
+
+async def test_a_board_first_marked_by_a_writer_keeps_the_writers_fold(store: ForumStore) -> None:
+    child = new_nhs_number()
+    await store.mark_changing(child)  # the first change to a forum: no stored board yet
+
+    await store.save_board_views(child, version=1, marks=1, views={"family-masked": "one"})
+
+    saved = await store.board_views(child)
+    assert saved is not None and saved.views == {"family-masked": "one"} and saved.version == 1
+    assert not saved.stale

@@ -26,6 +26,11 @@ class WebSettings(ServiceSettings, AuthSettings):
 
     service_name: str = "web"
     http_port: int = 8000
+    # A child's page makes six or seven backend calls: 16 pages at once keep them within the backend pools
+    # (`backend_connections` each), so no call waits inside httpx's pool, whose bookkeeping scans every
+    # connection for each waiting call and was most of the web's time at 200 pages/s with 64. Past that, the
+    # queue and a quick 503 (shared.overload).
+    http_max_in_flight: int = Field(default=16, ge=1, le=10_000)
     accounts_url: str = Field(default="http://127.0.0.1:8001", description="Base URL of the accounts API.")
     chronology_url: str = Field(
         default="http://127.0.0.1:8002", description="Base URL of the chronology API."
