@@ -13,9 +13,11 @@ every read model the service declares (`<service>.readmodels`, `shared.readmodel
    exits 1 and serves nothing new (`--accept-differences` swaps anyway, after a deliberate change to a model);
 4. swaps: one write to the model's pointer (`read_models`); each service process re-reads it within
    `shared.readmodel.POLL_S`, so reads go from the whole old generation to the whole new one;
-5. waits out that poll, then replays from the live groups' offsets read in step 2 to the log's end: whatever
-   the live consumers wrote into the old generation during the swap is written again into the new one
-   (handlers are idempotent), so nothing is lost;
+5. replays from the live groups' offsets read in step 2 to the log's end at once (before the services have
+   noticed the swap), and again once they all have (after a few polls): whatever the live consumers wrote
+   into the old generation meanwhile is written again into the new one (handlers are idempotent), so
+   nothing is lost; a reader may miss an event written in the last moment before the swap for as long as
+   the first of those replays takes (typically well under the poll);
 6. drops the old generation (`--keep-previous` keeps it).
 
 Progress is a bar with events/s and the time left on a terminal, plain lines otherwise.
@@ -237,8 +239,15 @@ async def swap(
     for target in targets:
         await gens.swap(target.model.name, target.generation)
         say(out, f"{target.model.name}: now serving generation {target.generation}")
-    await asyncio.sleep(options.grace_s)
     every = sorted({tp for job in jobs for tp in job.partitions})
+    # At once, while the services are still reading the old generation (they learn of the swap within a poll):
+    # what the live consumers wrote since the catch-up, so a reader that moves over finds it there too.
+    await replay_all(
+        kafka, jobs, targets, await kafka.end_offsets(every), label="at the swap", batch=options.batch
+    )
+    # Then once every process serves the new generation: whatever the live consumers still wrote into the
+    # old one meanwhile (everything they had handled lies below the log's end now).
+    await asyncio.sleep(options.grace_s)
     await replay_all(
         kafka, jobs, targets, await kafka.end_offsets(every), label="after the swap", batch=options.batch
     )

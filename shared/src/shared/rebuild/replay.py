@@ -7,7 +7,7 @@ and stops each partition at its end offset. What the live consumer dead-lettered
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,18 +54,19 @@ class Kafka:
         )
 
     async def partitions(self, topics: Iterable[str]) -> list[TopicPartition]:
-        consumer = self.consumer()
-        await consumer.start()
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **self.credentials.aiokafka())
+        await admin.start()
         try:
-            out = []
-            for topic in sorted(set(topics)):
-                for p in sorted(await consumer.partitions_for_topic(topic) or ()):
-                    out.append(TopicPartition(topic, p))
-            return out
+            described = await admin.describe_topics(sorted(set(topics)))
         finally:
-            await consumer.stop()
+            await admin.close()
+        return sorted(
+            TopicPartition(t["topic"], p["partition"]) for t in described for p in t.get("partitions", ())
+        )
 
-    async def end_offsets(self, partitions: Iterable[TopicPartition]) -> Offsets:
+    async def end_offsets(self, partitions: Sequence[TopicPartition]) -> Offsets:
+        if not partitions:
+            return {}
         consumer = self.consumer()
         await consumer.start()
         try:
@@ -73,7 +74,9 @@ class Kafka:
         finally:
             await consumer.stop()
 
-    async def beginning_offsets(self, partitions: Iterable[TopicPartition]) -> Offsets:
+    async def beginning_offsets(self, partitions: Sequence[TopicPartition]) -> Offsets:
+        if not partitions:
+            return {}
         consumer = self.consumer()
         await consumer.start()
         try:
@@ -81,7 +84,7 @@ class Kafka:
         finally:
             await consumer.stop()
 
-    async def committed(self, group: str, partitions: Iterable[TopicPartition]) -> Offsets:
+    async def committed(self, group: str, partitions: Sequence[TopicPartition]) -> Offsets:
         """The live group's committed offsets (0 where it has committed nothing)."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **self.credentials.aiokafka())
         await admin.start()
