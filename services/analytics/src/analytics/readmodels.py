@@ -95,6 +95,8 @@ def cloud(
             return []
         documents = done.reused + done.extracted
         rate = documents / max(seconds, 1e-9)
+        if not done.samples:
+            return ["cloud: no documents to rebuild; YAKE's ceiling not measured"]
         ceiling = await cloud_service.yake_ceiling(pool, done.samples, workers)
         return [
             f"cloud: {documents:,} documents in {seconds:.1f}s = {rate:,.0f} documents/s "
