@@ -94,21 +94,32 @@ async def prepare(db: AsyncDatabase[mongo.Document], model: ReadModel[Any], gens
 
 
 async def replay_all(
-    kafka: Kafka, jobs: Sequence[Job], targets: Sequence[Target], upto: Offsets, *, label: str, batch: int
+    kafka: Kafka,
+    jobs: Sequence[Job],
+    targets: Sequence[Target],
+    upto: Sequence[Offsets],
+    *,
+    label: str,
+    batch: int,
 ) -> int:
-    """Replay each job from where it got to `upto`, all at once, under one progress bar."""
-    total = sum(max(0, upto[tp] - job.reached[tp]) for job in jobs for tp in job.partitions)
+    """Replay each job from where it got to its `upto` (one per job), all at once, under one progress bar."""
+    ends = [
+        {tp: max(to[tp], job.reached[tp]) for tp in job.partitions}
+        for job, to in zip(jobs, upto, strict=True)
+    ]
+    total = sum(
+        end[tp] - job.reached[tp] for job, end in zip(jobs, ends, strict=True) for tp in job.partitions
+    )
     progress = Progress(total, label=label)
 
-    async def one(job: Job) -> None:
-        end = {tp: max(upto[tp], job.reached[tp]) for tp in job.partitions}
+    async def one(job: Job, end: Offsets) -> None:
         job.replayed += await replay(
             kafka, job.processor, start=job.reached, end=end, batch=batch, advance=progress.advance
         )
         job.reached = end
         job.finished_at = time.perf_counter()
 
-    await asyncio.gather(*(one(job) for job in jobs))
+    await asyncio.gather(*(one(job, end) for job, end in zip(jobs, ends, strict=True)))
     for target in targets:
         if target.model.finish is not None:
             await target.model.finish(target.stores)
@@ -117,12 +128,8 @@ async def replay_all(
 
 
 async def catch_up(kafka: Kafka, jobs: Sequence[Job], targets: Sequence[Target], batch: int) -> int:
-    """Replay to where each live group has committed (never back); returns how many records that was."""
-    upto: Offsets = {}
-    for job in jobs:
-        committed = await kafka.committed(job.group, job.partitions)
-        for tp in job.partitions:
-            upto[tp] = max(upto.get(tp, 0), committed[tp])
+    """Replay each feed to where its live group has committed (never back); returns how many records."""
+    upto = [await kafka.committed(job.group, job.partitions) for job in jobs]
     return await replay_all(kafka, jobs, targets, upto, label="catching up with the live groups", batch=batch)
 
 
@@ -200,7 +207,7 @@ async def rebuild(
     for t in targets:
         say(out, f"{t.model.name}: rebuilding generation {t.generation} (serving {t.served})")
     started = time.perf_counter()
-    events = await replay_all(kafka, jobs, targets, end, label="replaying", batch=options.batch)
+    events = await replay_all(kafka, jobs, targets, [end] * len(jobs), label="replaying", batch=options.batch)
     replay_s = time.perf_counter() - started
     say(out, f"replayed {events:,} events in {replay_s:.1f}s: {events / max(replay_s, 1e-9):,.0f} events/s")
     await catch_up(kafka, jobs, targets, options.batch)
@@ -243,13 +250,23 @@ async def swap(
     # At once, while the services are still reading the old generation (they learn of the swap within a poll):
     # what the live consumers wrote since the catch-up, so a reader that moves over finds it there too.
     await replay_all(
-        kafka, jobs, targets, await kafka.end_offsets(every), label="at the swap", batch=options.batch
+        kafka,
+        jobs,
+        targets,
+        [await kafka.end_offsets(every)] * len(jobs),
+        label="at the swap",
+        batch=options.batch,
     )
     # Then once every process serves the new generation: whatever the live consumers still wrote into the
     # old one meanwhile (everything they had handled lies below the log's end now).
     await asyncio.sleep(options.grace_s)
     await replay_all(
-        kafka, jobs, targets, await kafka.end_offsets(every), label="after the swap", batch=options.batch
+        kafka,
+        jobs,
+        targets,
+        [await kafka.end_offsets(every)] * len(jobs),
+        label="after the swap",
+        batch=options.batch,
     )
     if not options.keep_previous:
         for target in targets:
