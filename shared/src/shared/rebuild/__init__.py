@@ -162,6 +162,38 @@ async def verify(
     return diffs
 
 
+async def jobs_for(targets: Sequence[Target], kafka: Kafka, group_id: str, retry: RetryPolicy) -> list[Job]:
+    """One job per feed of every model, each with its live group's name and its topics' partitions."""
+    jobs: list[Job] = []
+    for target in targets:
+        for feed in target.model.feeds(target.stores):
+            skipped = Skipped()
+            jobs.append(
+                Job(
+                    target.model,
+                    feed,
+                    group_id + (f".{feed.group}" if feed.group else ""),
+                    processor_for(feed, skipped, retry),
+                    skipped,
+                    await kafka.partitions(feed.topics),
+                )
+            )
+    return jobs
+
+
+async def report(jobs: Sequence[Job], targets: Sequence[Target], started: float, out: TextIO) -> None:
+    """What was not stored (as live), and each model's own lines (the cloud's rate against YAKE's)."""
+    for job in jobs:
+        if job.skipped.total:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(job.skipped.reasons.items()))
+            say(out, f"{job.feed.title}: {job.skipped.total} events not stored ({reasons}), as live")
+    for target in targets:
+        if target.model.report is not None:
+            took = max(j.finished_at for j in jobs if j.model is target.model) - started
+            for line in await target.model.report(target.stores, took):
+                say(out, line)
+
+
 async def rebuild(
     *,
     db: AsyncDatabase[mongo.Document],
@@ -185,20 +217,7 @@ async def rebuild(
     gens = Generations(db)
     await gens.refresh()
     targets = [await prepare(db, model, gens) for model in chosen]
-    jobs: list[Job] = []
-    for target in targets:
-        for feed in target.model.feeds(target.stores):
-            skipped = Skipped()
-            jobs.append(
-                Job(
-                    target.model,
-                    feed,
-                    group_id + (f".{feed.group}" if feed.group else ""),
-                    processor_for(feed, skipped, retry or RetryPolicy()),
-                    skipped,
-                    await kafka.partitions(feed.topics),
-                )
-            )
+    jobs = await jobs_for(targets, kafka, group_id, retry or RetryPolicy())
     every = sorted({tp for job in jobs for tp in job.partitions})
     first = await kafka.beginning_offsets(every)
     end = await kafka.end_offsets(every)
@@ -214,15 +233,7 @@ async def rebuild(
     checked = time.perf_counter()
     diffs = await verify(kafka, jobs, targets, options, out)
     say(out, f"checked in {time.perf_counter() - checked:.1f}s")
-    for job in jobs:
-        if job.skipped.total:
-            reasons = ", ".join(f"{k} {v}" for k, v in sorted(job.skipped.reasons.items()))
-            say(out, f"{job.feed.title}: {job.skipped.total} events not stored ({reasons}), as live")
-    for target in targets:
-        if target.model.report is not None:
-            took = max(j.finished_at for j in jobs if j.model is target.model) - started
-            for line in await target.model.report(target.stores, took):
-                say(out, line)
+    await report(jobs, targets, started, out)
     if diffs:
         for line in diffs:
             say(out, "  " + line)
