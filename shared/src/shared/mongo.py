@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo import AsyncMongoClient, IndexModel, UpdateMany
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 Document = dict[str, Any]
@@ -25,6 +24,12 @@ APPEND_LANES = 4
 APPEND_MIN_CHUNK = 250
 
 
+class Collections(Protocol):
+    """A database, or one read model's collections in one generation (`shared.readmodel.ModelView`)."""
+
+    def __getitem__(self, name: str) -> AsyncCollection[Document]: ...
+
+
 def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
     """A client that fails fast when the server is away, so readiness says so instead of hanging."""
     return AsyncMongoClient(
@@ -32,7 +37,7 @@ def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
     )
 
 
-async def ensure_indexes(db: AsyncDatabase[Document], indexes: Mapping[str, Sequence[IndexModel]]) -> None:
+async def ensure_indexes(db: Collections, indexes: Mapping[str, Sequence[IndexModel]]) -> None:
     """Create each collection's declared indexes that do not exist yet, one command per index.
 
     FerretDB 1.24 drops the connection ("slice bounds out of range") on a createIndexes command with two or

@@ -50,11 +50,13 @@ from shared.kafka.consumer import (
 from shared.kafka.deadletter import DeadLetters
 from shared.kafka.lag import LagMonitor, lag_gauge
 from shared.outbox import OutboxMetrics
+from shared.readmodel import Generations, ReadModel
 from shared.settings import ServiceSettings
 from shared.topics import Topics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ class Runtime:
     # Topics every replica reads whole, with no consumer group (the token revocations on accounts.events).
     follows: list[str] = field(default_factory=list)
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
+    generations: Generations | None = None
+    read_models: list[ReadModel[Any]] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: ServiceSettings) -> Runtime:
@@ -106,6 +110,23 @@ class Runtime:
     @property
     def db(self) -> Any:
         return self.mongo_client[self.settings.database]
+
+    def read_model(self, model: ReadModel[S], stores: S | None = None) -> S:
+        """Consume `model`'s feeds into its served generation (`shared.readmodel`); returns its stores, opened
+        over that generation unless given (unit tests give in-memory ones). The rebuild replays the same feeds."""
+        if stores is None:
+            if self.generations is None:
+                self.generations = Generations(self.db)
+                # Before anything opens a collection: which generation each model serves; then follow swaps.
+                self.lifecycle.on_start.insert(0, self.generations.refresh)
+                self.run_in_background("read model generations", self.generations.follow)
+            stores = model.open(self.generations.view(model.name), None)
+        self.read_models.append(model)
+        for feed in model.feeds(stores):
+            self.consume(
+                feed.topics, group=feed.group, decode=feed.decode, handle=feed.handle, title=feed.title
+            )
+        return stores
 
     def on_start(self, *steps: Step) -> None:
         """Run `steps`, in order, once MongoDB answers and before consuming starts (create indexes there)."""

@@ -34,7 +34,7 @@ def processor(handle: Any, dead: FakeDeadLetters) -> BatchProcessor[str]:
     return BatchProcessor(
         decode=decode,
         handle=handle,
-        dead_letters=dead,  # type: ignore[arg-type]
+        dead_letters=dead,
         retry=RetryPolicy(attempts=3, backoff_s=0.0),
         metrics=ConsumerMetrics.create(CollectorRegistry()),
     )

@@ -28,10 +28,14 @@ def on_contacts(store: AnalyticsStore) -> ContactHandler:
     return on_contacts
 
 
-def on_cloud_contacts(store: CloudStore, pool: Extractor, snapshots: SnapshotStore) -> ContactHandler:
+def on_cloud_contacts(
+    store: CloudStore, pool: Extractor, snapshots: SnapshotStore, rebuilding: cloud.Rebuilding | None = None
+) -> ContactHandler:
     async def on_contacts(contacts: Sequence[ChildContact]) -> None:
         """Each contact's keywords are kept once, and its child's clouds rebuilt."""
-        await cloud.record_contacts(store=store, pool=pool, snapshots=snapshots, contacts=contacts)
+        await cloud.record_contacts(
+            store=store, pool=pool, snapshots=snapshots, contacts=contacts, rebuilding=rebuilding
+        )
 
     return on_contacts
 

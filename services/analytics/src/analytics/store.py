@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared import mongo
+from shared.readmodel import ModelView
 
 POINTS = "contact_points"
 _POINT_FIELDS = {"agency": 1, "day": 1, "sensitive_service": 1, "supersedes": 1}
@@ -36,12 +38,17 @@ class AnalyticsStore(Protocol):
 
 
 class MongoAnalyticsStore:
-    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
-        self._db = db
-        self._points = db[POINTS]
+    """`view` is the generation of the graph to use (`shared.readmodel`); without it, generation 0."""
+
+    def __init__(self, db: AsyncDatabase[mongo.Document], view: ModelView | None = None) -> None:
+        self._view = view or ModelView(db, 0)
+
+    @property
+    def _points(self) -> AsyncCollection[mongo.Document]:
+        return self._view[POINTS]
 
     async def create_indexes(self) -> None:
-        await mongo.ensure_indexes(self._db, INDEXES)
+        await mongo.ensure_indexes(self._view, INDEXES)
 
     async def add_points(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
         """Append one point per (agency, event id); a redelivered event is not counted twice."""

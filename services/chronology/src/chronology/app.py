@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from chronology import api, errors, handlers
+from chronology import api, errors, readmodels
 from chronology.deps import Chronology
 from chronology.settings import ChronologySettings
-from chronology.store import MARKS, ChronologyStore, MongoChronologyStore
+from chronology.store import MARKS, ChronologyStore
 from shared.access import SnapshotStore
 from shared.audit import AuditSink
-from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
-from shared.contracts.contacts import decode_contact_event
-from shared.contracts.forum import decode_forum_event
-from shared.contracts.identity import decode_identity_event
 from shared.guard import local_guard
 from shared.outbox import DocumentOutbox, Outbox, OutboxRelay, kafka_publisher
 from shared.service import Runtime, service_app
@@ -31,35 +27,13 @@ def create_app(
     settings = settings or ChronologySettings()
     runtime = Runtime.create(settings)
     topics = runtime.topics
-    if store is None:
-        store = MongoChronologyStore(runtime.db)
+    store = runtime.read_model(readmodels.chronology(topics), store)
     marks_outbox = outbox or DocumentOutbox(runtime.db[MARKS])
     guard = local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink)
     snapshots = guard.snapshots
     relay = OutboxRelay(marks_outbox, kafka_publisher(runtime.broker), runtime.outbox_metrics)
-    feed = ContactFeed(handlers.on_contacts(store))
 
     runtime.on_start(store.create_indexes, snapshots.create_indexes)
-    runtime.consume(
-        topics.contacts,
-        decode=decode_contact_event,
-        handle=feed.on_agency_contacts,
-        title="chronology: agency contacts",
-    )
-    runtime.consume(
-        [topics.identity_events],
-        group="identified",
-        decode=decode_identity_event,
-        handle=feed.on_identified_contacts,
-        title="chronology: identified contacts",
-    )
-    runtime.consume(
-        [topics.accounts_events],
-        group="timeline",
-        decode=decode_account_event,
-        handle=handlers.on_account_events(store),
-        title="chronology: account changes onto the timeline",
-    )
     runtime.consume(
         [topics.accounts_events],
         group="access",
@@ -67,13 +41,6 @@ def create_app(
         handle=snapshots.on_account_events,
         on_dead_letter=snapshots.on_dead_letter,
         title="chronology: account events into the access snapshot",
-    )
-    runtime.consume(
-        [topics.forum_events],
-        group="forum",
-        decode=decode_forum_event,
-        handle=handlers.on_forum_events(store),
-        title="chronology: forum worries, pins and scales onto the timeline",
     )
     runtime.run_in_background("significance outbox", relay.run)
 

@@ -8,21 +8,23 @@ from datetime import UTC, datetime, time
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from chronology.models import HIDDEN_PROVIDER, ChronologyEntry, ChronologyQuery
 from shared import mongo
 from shared.outbox import PENDING_INDEX
+from shared.readmodel import ModelView
 
 ENTRIES = "entries"
 MARKS = "significance_marks"  # the lead's marks, append-only; each carries its event (shared.outbox)
 # A child's page is found by `child_id` (the prefix of the `supersedes` index) and sorted in memory: it is
 # one child's entries. An index on `occurred_at` served no query on the local stack (FerretDB pushes down
 # only equality, and no query asks for one `occurred_at`), and its GIN twin cost every insert.
-INDEXES = {
-    ENTRIES: [IndexModel([("child_id", ASCENDING), ("supersedes", ASCENDING)])],
-    MARKS: [IndexModel([("child_id", ASCENDING), ("entry_id", ASCENDING)]), PENDING_INDEX],
-}
+# The entries are the read model (rebuilt from the topics, `chronology.readmodels`); the marks are the lead's
+# own records, written once and never rebuilt.
+ENTRY_INDEXES = {ENTRIES: [IndexModel([("child_id", ASCENDING), ("supersedes", ASCENDING)])]}
+MARK_INDEXES = {MARKS: [IndexModel([("child_id", ASCENDING), ("entry_id", ASCENDING)]), PENDING_INDEX]}
 ORDER = [("occurred_at", ASCENDING), ("recorded_at", ASCENDING), ("_id", ASCENDING)]
 
 
@@ -78,13 +80,21 @@ class ChronologyStore(Protocol):
 
 
 class MongoChronologyStore:
-    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
-        self._entries = db[ENTRIES]
+    """`view` is the generation of the entries to use (`shared.readmodel`): the served one in the service,
+    a new one in a rebuild; without it, generation 0."""
+
+    def __init__(self, db: AsyncDatabase[mongo.Document], view: ModelView | None = None) -> None:
+        self._view = view or ModelView(db, 0)
         self.marks = db[MARKS]
         self._db = db
 
+    @property
+    def _entries(self) -> AsyncCollection[mongo.Document]:
+        return self._view[ENTRIES]
+
     async def create_indexes(self) -> None:
-        await mongo.ensure_indexes(self._db, INDEXES)
+        await mongo.ensure_indexes(self._view, ENTRY_INDEXES)
+        await mongo.ensure_indexes(self._db, MARK_INDEXES)
 
     async def add_entries(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
         """Append entry documents keyed by entry id (`<agency>:<event id>`, or an account event's id); one already stored is left as it is (idempotent)."""

@@ -22,7 +22,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
@@ -38,7 +38,6 @@ from tenacity import (
 )
 
 from shared.events import MAX_EVENT_BYTES, NotForThisConsumer
-from shared.kafka.deadletter import DeadLetters
 from shared.logs import correlation_id
 
 T = TypeVar("T")
@@ -63,6 +62,14 @@ Decoder = Callable[[str, bytes], T]
 BatchHandler = Callable[[Sequence[Incoming[T]]], Awaitable[None]]
 # Told of each record sent to the dead-letter topic, with the reason (the access snapshots mark the child stale).
 DeadLetterHook = Callable[[ConsumerRecord[Any, Any], str], Awaitable[None]]
+
+
+class DeadLetterSink(Protocol):
+    """Where a consumer sends what it gives up on: `DeadLetters` live; a rebuild's replay only counts them,
+    since the live consumer dead-lettered them already."""
+
+    async def send(self, record: ConsumerRecord[Any, Any], *, reason: str, attempts: int) -> None: ...
+
 
 # Faults that mean "a dependency is away", not "this event is bad": never dead-letter for these.
 OUTAGES: tuple[type[BaseException], ...] = (ConnectionFailure, ConnectionError, asyncio.TimeoutError)
@@ -112,7 +119,7 @@ class BatchProcessor(Generic[T]):
         *,
         decode: Decoder[T],
         handle: BatchHandler[T],
-        dead_letters: DeadLetters,
+        dead_letters: DeadLetterSink,
         retry: RetryPolicy,
         metrics: ConsumerMetrics,
         on_dead_letter: DeadLetterHook | None = None,

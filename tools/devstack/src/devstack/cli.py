@@ -5,6 +5,9 @@
     ./dev status       what runs, whether it answers, where its log is
     ./dev down         stop everything ./dev started (--wipe also deletes the Kafka and PostgreSQL data)
     ./dev test [ARGS]  ruff, ruff format --check, mypy, pytest ARGS against the real servers
+    ./dev rebuild [SERVICE...] [OPTIONS]
+                       rebuild chronology's and analytics' read models from the topics on the running local
+                       stack (`python -m <service> rebuild OPTIONS`; --help lists the options)
 
 Ports: SG_KAFKA_PORT (29092), SG_KAFKA_CONTROLLER_PORT (29093), SG_PG_PORT (25432), SG_MONGO_PORT (27027),
 SG_<SERVICE>_PORT (accounts 8001, chronology 8002, forum 8003, analytics 8004, notifications 8005, web 8000).
@@ -273,6 +276,27 @@ def cmd_test(pytest_args: list[str]) -> int:
     return 1 if failed else 0
 
 
+REBUILDABLE = ("chronology", "analytics")
+
+
+def cmd_rebuild(args: list[str]) -> int:
+    """Each chosen service's `python -m <service> rebuild`, in turn, with the service's local-stack settings:
+    the same command a deployment runs with the service's own environment."""
+    chosen = [a for a in args if a in REBUILDABLE] or list(REBUILDABLE)
+    options = [a for a in args if a not in REBUILDABLE]
+    endpoints = infra.endpoints()
+    status = 0
+    for service in services.select(chosen):
+        say(f"rebuilding {service.name}'s read models")
+        env = services.service_env(service, endpoints)
+        argv = [str(paths.venv_python()), "-m", service.module, "rebuild", *options]
+        code = subprocess.call(argv, env=env, cwd=paths.REPO_ROOT)
+        if code:
+            say(f"{service.name}: rebuild exited {code}")
+            status = status or code
+    return status
+
+
 # --- main -----------------------------------------------------------------------------------------------------
 
 
@@ -287,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     down.add_argument("--wipe", action="store_true", help="also delete the Kafka and PostgreSQL data")
     commands.add_parser("status", help="show what runs and where its logs are")
     commands.add_parser("test", help="lint, type-check and run every test (extra arguments go to pytest)")
+    commands.add_parser("rebuild", help="rebuild chronology's and analytics' read models from the topics")
     return parser
 
 
@@ -294,8 +319,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # everything after `test` belongs to pytest, options included
-    if args_list[:1] == ["test"]:
-        command, pytest_args, wipe = "test", args_list[1:], False
+    if args_list[:1] in (["test"], ["rebuild"]):
+        command, pytest_args, wipe = args_list[0], args_list[1:], False
     else:
         args = parser.parse_args(args_list)
         command, pytest_args, wipe = args.command, [], bool(getattr(args, "wipe", False))
@@ -309,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_down(wipe)
             if command == "status":
                 return cmd_status()
+            if command == "rebuild":
+                return cmd_rebuild(pytest_args)
             return cmd_test(pytest_args)
     except DevStackError as exc:
         print(f"[dev] error: {exc}", file=sys.stderr, flush=True)

@@ -10,11 +10,13 @@ contacts, the chronology and the graph must not.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import multiprocessing
 import os
 import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from importlib import metadata
 from typing import Protocol
 
 import yake
@@ -57,6 +59,13 @@ NOISE = frozenset(
         "noted",
         "seen",
     ]
+)
+
+# How keywords are extracted, in the digest of every kept document (`models.text_digest`): change any of it and
+# a rebuild extracts every document again instead of reusing what was kept.
+EXTRACTION = (
+    f"yake {metadata.version('yake')} n={MAX_NGRAM} top={PER_DOCUMENT * 2} dedup=0.9 "
+    f"noise={hashlib.sha256(' '.join(sorted(NOISE)).encode()).hexdigest()[:12]}"
 )
 
 _extractor: yake.KeywordExtractor | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -9,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from analytics.cloud.keywords import Keywords
+from analytics.cloud.keywords import EXTRACTION, Keywords
 from shared.contact_feed import ChildContact
 
 CloudView = Literal["full", "family"]
@@ -27,11 +28,21 @@ def contact_names(contact: ChildContact) -> list[str | None]:
     return [data.child.given_name, data.child.family_name, data.author.name]
 
 
-def keyword_document(contact: ChildContact, keywords: Keywords) -> dict[str, Any]:
-    """One document's kept keywords, keyed as the chronology keys the entry (`<agency>:<event id>`)."""
+def text_digest(text: str) -> str:
+    """What a document's keywords were extracted from, and how: an equal digest means equal keywords, which is
+    what lets a rebuild reuse them instead of running YAKE again."""
+    return hashlib.sha256(f"{EXTRACTION}\n{text}".encode()).hexdigest()
+
+
+def keyword_document(
+    contact: ChildContact, keywords: Keywords, *, text_sha: str | None = None
+) -> dict[str, Any]:
+    """One document's kept keywords, keyed as the chronology keys the entry (`<agency>:<event id>`), with the
+    digest of the text they were extracted from."""
     data = contact.event.data
     return {
         "_id": contact.key,
+        "text_sha": text_sha or text_digest(document_text(contact)),
         "child_id": contact.child_id,
         "agency": data.agency,
         "occurred_at": data.occurred_at,

@@ -6,14 +6,16 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from analytics.cloud.models import CloudView
 from shared import mongo
+from shared.readmodel import ModelView
 
 DOCUMENTS = "keyword_documents"
 CLOUDS = "keyword_clouds"
-INDEXES = {DOCUMENTS: [IndexModel([("child_id", ASCENDING)])]}
+INDEXES = {DOCUMENTS: [IndexModel([("child_id", ASCENDING)])], CLOUDS: []}
 _KEPT = {"terms": 1, "scores": 1, "visibility": 1, "supersedes": 1, "agency": 1, "occurred_at": 1}
 _KEPT |= {"sensitive_service": 1, "kind": 1, "thread_id": 1, "post_id": 1, "redacted": 1}
 
@@ -56,13 +58,27 @@ class CloudStore(Protocol):
 
 
 class MongoCloudStore:
-    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
-        self._db = db
-        self._documents = db[DOCUMENTS]
-        self._clouds = db[CLOUDS]
+    """`view` is the generation of the cloud to use (`shared.readmodel`); without it, generation 0."""
+
+    def __init__(self, db: AsyncDatabase[mongo.Document], view: ModelView | None = None) -> None:
+        self._view = view or ModelView(db, 0)
+
+    @property
+    def _documents(self) -> AsyncCollection[mongo.Document]:
+        return self._view[DOCUMENTS]
+
+    @property
+    def _clouds(self) -> AsyncCollection[mongo.Document]:
+        return self._view[CLOUDS]
 
     async def create_indexes(self) -> None:
-        await mongo.ensure_indexes(self._db, INDEXES)
+        await mongo.ensure_indexes(self._view, INDEXES)
+
+    async def kept_keywords(self, ids: Sequence[str]) -> dict[str, mongo.Document]:
+        """Document id → its text's digest and kept keywords, for the ids stored with a digest."""
+        where = {"_id": {"$in": list(ids)}, "text_sha": {"$exists": True}}
+        fields = {"text_sha": 1, "terms": 1, "scores": 1}
+        return {d["_id"]: d async for d in self._documents.find(where, fields)}
 
     async def add_documents(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
         return await mongo.append_many(self._documents, docs)

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared import mongo
+from shared.readmodel import ModelView
 
 SCALES = "safety_scales"
 INDEXES = {SCALES: [IndexModel([("child_id", ASCENDING), ("at", ASCENDING)])]}
@@ -29,12 +31,17 @@ class ScaleStore(Protocol):
 
 
 class MongoScaleStore:
-    def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
-        self._db = db
-        self._scales = db[SCALES]
+    """`view` is the generation of the history to use (`shared.readmodel`); without it, generation 0."""
+
+    def __init__(self, db: AsyncDatabase[mongo.Document], view: ModelView | None = None) -> None:
+        self._view = view or ModelView(db, 0)
+
+    @property
+    def _scales(self) -> AsyncCollection[mongo.Document]:
+        return self._view[SCALES]
 
     async def create_indexes(self) -> None:
-        await mongo.ensure_indexes(self._db, INDEXES)
+        await mongo.ensure_indexes(self._view, INDEXES)
 
     async def add_scales(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
         return await mongo.append_many(self._scales, docs)
