@@ -102,8 +102,22 @@ def test_an_expired_access_token_is_refreshed_unseen_and_the_new_pair_kept(
 def test_a_token_about_to_end_is_refreshed_before_the_backends_see_it(
     client: TestClient, accounts: Accounts
 ) -> None:
-    client.cookies.set(security.SESSION_COOKIE, token(ttl=timedelta(seconds=20)))
+    issued = datetime.now(UTC) - timedelta(minutes=4, seconds=30)  # its last 30 s of five minutes
+    client.cookies.set(security.SESSION_COOKIE, token(ttl=timedelta(minutes=5), issued=issued))
     client.cookies.set(security.REFRESH_COOKIE, "s-1234.old-secret")
+    assert client.get("/children").status_code == 200
+    assert len(accounts.refreshes) == 1
+
+
+def test_a_short_token_is_refreshed_only_in_its_last_quarter_so_a_pages_own_requests_do_not_each_refresh(
+    client: TestClient, accounts: Accounts
+) -> None:
+    client.cookies.set(security.SESSION_COOKIE, token(ttl=timedelta(seconds=30)))
+    client.cookies.set(security.REFRESH_COOKIE, "s-1234.old-secret")
+    assert client.get("/children").status_code == 200
+    assert accounts.refreshes == []
+    issued = datetime.now(UTC) - timedelta(seconds=25)
+    client.cookies.set(security.SESSION_COOKIE, token(ttl=timedelta(seconds=30), issued=issued))
     assert client.get("/children").status_code == 200
     assert len(accounts.refreshes) == 1
 
