@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.page [--rate 200] [--duration 10] [--children 5000] [--entries 500000]
                                    [--find-saturation] [--profile web,chronology] [--only-full]
+                                   [--with-ingest 100000]
 
 For the dataset asked for, then for one ten times smaller (same entries per child):
 1. starts accounts, chronology, analytics and web as processes with databases, topics and consumer groups of
@@ -15,7 +16,9 @@ For the dataset asked for, then for one ten times smaller (same entries per chil
 4. drives the page at `--rate` for `--duration` with vegeta (open loop) for the lead's, a member's and a
    parent's views of many children, mixed, and reports how long the web takes to answer again afterwards;
 5. drives the same targets at the same rate against the raw baseline (bench.page_baseline): the same page
-   rendered from memory by a bare FastAPI app, the framework's ceiling.
+   rendered from memory by a bare FastAPI app, the framework's ceiling;
+6. with `--with-ingest N` (the full dataset only): the ingest benchmark (bench.ingest, N events) with the page
+   driven at `--rate` all the while (bench.page_ingest).
 Everything runs on 127.0.0.1; every step is bounded in time.
 """
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -38,7 +42,8 @@ import httpx
 
 from bench import vegeta
 from bench.common import LOGS, lag, print_profile
-from bench.page_data import AUDIT_VIEWS, Dataset, open_accounts, wait_until_known
+from bench.page_data import AUDIT_VIEWS, FORUM_THREADS, Dataset, open_accounts, seed_forums, wait_until_known
+from bench.page_ingest import ingest_under_page_load
 from bench.produce import publish
 from devstack.infra import Endpoints, ensure_infra
 from shared import mongo
@@ -102,7 +107,13 @@ async def _load(endpoints: Endpoints, stack: Stack, *, children: int, entries: i
     accounts_s = await open_accounts(
         stack.services["accounts"].url, stack.data, children=children, first=first, run=run.id
     )
-    await wait_until_known(stack.services["chronology"].url, stack.services["analytics"].url, stack.data)
+    await wait_until_known(
+        stack.services["chronology"].url,
+        stack.services["analytics"].url,
+        stack.data,
+        forum_url=stack.services["forum"].url,
+    )
+    forum_s = await seed_forums(stack.services["forum"].url, stack.data)
     t0 = time.perf_counter()
     await publish(endpoints.kafka_bootstrap, entries, children, first, run.topics.prefix)
     groups = [f"{n}-test-{run.id}" for n in ("chronology", "analytics")]
@@ -113,7 +124,8 @@ async def _load(endpoints: Endpoints, stack: Stack, *, children: int, entries: i
         await asyncio.sleep(1)
     stack.notes.append(
         f"{children} children (each with a lead, a member, a parent and {AUDIT_VIEWS} audited views) opened through "
-        f"accounts' API in {accounts_s:.0f}s; {entries} entries published and in both read models in "
+        f"accounts' API in {accounts_s:.0f}s; {len(FORUM_THREADS)} forum threads each, with a reply and a scale, "
+        f"in {forum_s:.0f}s; {entries} entries published and in both read models in "
         f"{time.perf_counter() - t0:.0f}s"
     )
 
@@ -139,8 +151,25 @@ async def one_user(stack: Stack, targets: list[tuple[str, str]], count: int = 10
             samples.append(1000 * (time.perf_counter() - t0))
             if response.status_code != 200 or "Benchmark contact" not in response.text:
                 return f"one user: {path} answered {response.status_code} without the chronology"
+        metrics = (await http.get("/metrics")).text
     samples.sort()
-    return f"one user, {count} pages one after another: p50 {statistics.median(samples):.0f} ms, max {samples[-1]:.0f} ms"
+    return (
+        f"one user, {count} pages one after another: p50 {statistics.median(samples):.0f} ms, "
+        f"max {samples[-1]:.0f} ms; each backend's mean: {backend_means(metrics)}"
+    )
+
+
+def backend_means(metrics: str) -> str:
+    """Mean time the web waited for each backend, from its `web_backend_request_seconds` histogram."""
+    sums: dict[str, float] = {}
+    counts: dict[str, float] = {}
+    for line in metrics.splitlines():
+        for suffix, into in (("_sum", sums), ("_count", counts)):
+            prefix = f"web_backend_request_seconds{suffix}{{"
+            if line.startswith(prefix):
+                backend = line.split('backend="', 1)[1].split('"', 1)[0]
+                into[backend] = into.get(backend, 0.0) + float(line.rsplit(" ", 1)[1])
+    return ", ".join(f"{b} {1000 * sums[b] / counts[b]:.0f} ms" for b in sorted(sums) if counts.get(b))
 
 
 async def _page_ok(http: httpx.AsyncClient, url: str, path: str, token: str) -> bool:
@@ -273,6 +302,8 @@ class Lines(list[str]):
     """The figures of one dataset, printed as they come (a later step failing loses none) and kept for the summary."""
 
     def append(self, line: str) -> None:
+        if "p50" in line:  # the machine is shared: each figure says how busy it was
+            line += "  load {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
         print(line, flush=True)
         super().append(line)
 
@@ -282,7 +313,7 @@ class Lines(list[str]):
         return self
 
 
-async def measure(stack: Stack, args: argparse.Namespace, label: str) -> list[str]:
+async def measure(stack: Stack, args: argparse.Namespace, label: str, *, ingest: bool = False) -> list[str]:
     """One user, then (asked for) the saturation search and its overload while the web is still fresh, then
     the main rate and the baseline: an overloaded web may take minutes to drain, and would spoil what follows."""
     lines = Lines()
@@ -306,6 +337,13 @@ async def measure(stack: Stack, args: argparse.Namespace, label: str) -> list[st
         await asyncio.to_thread(proc.wait, 60)
         print_profile(LOGS / f"page-{name}-{stack.run.id}.folded", name=name)
     lines += await _baseline(stack, targets, args)
+    if ingest and args.with_ingest:
+        lines += await ingest_under_page_load(
+            args.with_ingest,
+            args.ingest_children,
+            args.rate,
+            lambda seconds: attack(stack.web.url, targets, args.rate, seconds),
+        )
     return lines
 
 
@@ -330,11 +368,12 @@ async def main(args: argparse.Namespace) -> int:
     if not args.only_full:
         sizes.append((max(1, args.children // 10), max(1, args.entries // 10)))
     results = []
-    for children, entries in sizes:
+    for n, (children, entries) in enumerate(sizes):
         print(f"loading {children} children and {entries} entries ...", flush=True)
         stack = await start_stack(endpoints, children=children, entries=entries)
         try:
-            results.append(await measure(stack, args, f"{children} children, {entries} entries"))
+            label = f"{children} children, {entries} entries"
+            results.append(await measure(stack, args, label, ingest=n == 0))
         finally:
             await stop_stack(endpoints, stack)
     print("\nsummary (targets: p99 < 50 ms at 200/s; the same within 1.5x on the smaller dataset)")
@@ -359,6 +398,13 @@ def parser() -> argparse.ArgumentParser:
         help="services to sample with py-spy during the main measurement, e.g. web,chronology",
     )
     p.add_argument("--only-full", action="store_true", help="skip the ten times smaller dataset")
+    p.add_argument(
+        "--with-ingest",
+        type=int,
+        default=0,
+        help="then run bench.ingest with this many events under page load",
+    )
+    p.add_argument("--ingest-children", type=int, default=5_000, help="children of the ingest run")
     return p
 
 

@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any]) -> FastAPI:
         analytics_url=config["analytics_url"],
         forum_url=config["forum_url"],
         auth_jwks=config["jwks"],
+        section_timeout_s=60.0,  # the preload is not measured: on a busy machine it must not give up
     )
     pages: dict[tuple[str, str], tuple[SignedIn, dict[str, Any]]] = {}
     ready = asyncio.Event()

@@ -26,6 +26,10 @@ from testsupport.identities import Identities
 CHILDREN_PER_PRACTITIONER = 25
 AUDIT_VIEWS = 3  # earlier views of each record, so the viewers list has a history to read
 CONCURRENCY = 16
+FORUM_THREADS = (
+    ("practitioners", "Worries about school attendance"),
+    ("family", "What is working well at home"),
+)
 
 
 @dataclass
@@ -161,9 +165,10 @@ async def open_accounts(accounts_url: str, data: Dataset, *, children: int, firs
 
 
 async def wait_until_known(
-    chronology_url: str, analytics_url: str, data: Dataset, *, within: float = 300
+    chronology_url: str, analytics_url: str, data: Dataset, *, within: float = 300, forum_url: str = ""
 ) -> None:
-    """Until chronology and analytics know the last children's teams (account events relayed and consumed)."""
+    """Until chronology, analytics (and the forum) know the last children's teams (account events relayed and
+    consumed)."""
     probes = data.child_ids[-3:]
     deadline = time.monotonic() + within
     async with httpx.AsyncClient(timeout=10) as http:
@@ -183,7 +188,35 @@ async def wait_until_known(
                         await http.get(f"{analytics_url}/children/{child}/contact-graph", headers=headers)
                     ).status_code
                 )
+                if forum_url:
+                    forum = await http.get(f"{forum_url}/children/{child}/forum", headers=headers)
+                    codes.append(forum.status_code)
             if all(c == 200 for c in codes):
                 return
             await asyncio.sleep(0.5)
     raise TimeoutError(f"chronology and analytics did not learn the children's teams within {within:.0f}s")
+
+
+async def _seed_forum(api: _Api, child: str) -> None:
+    lead = api.data.leads[child]
+    for audience, title in FORUM_THREADS:
+        first = {"body": f"{title}: notes from the last visit.", "tag": "worry", "kind": "concern"}
+        thread = await api.call(
+            "POST",
+            f"/children/{child}/forum/threads",
+            lead,
+            {"title": title, "audience": audience, "first_post": first},
+        )
+        reply = {"body": "Agreed; next visit on Monday.", "tag": "next_step", "kind": "observation"}
+        path = f"/children/{child}/forum/threads/{thread['thread_id']}"
+        await api.call("POST", f"{path}/posts", api.data.members[child], reply)
+        await api.call("POST", f"{path}/scales", lead, {"score": 6, "comment": "steadier than last month"})
+
+
+async def seed_forums(forum_url: str, data: Dataset) -> float:
+    """Each child's forum: a practitioners' and a shared thread, each with a reply and a safety scale."""
+    t0 = time.perf_counter()
+    async with httpx.AsyncClient(base_url=forum_url, timeout=60) as http:
+        api = _Api(http, data)
+        await _bounded([functools.partial(_seed_forum, api, c) for c in data.child_ids], CONCURRENCY)
+    return time.perf_counter() - t0

@@ -100,6 +100,7 @@ allow notifications --operation Write --topic contacts.police.deadletter
 allow notifications --operation Write --topic contacts.school.deadletter
 allow notifications --operation Write --topic contacts.socialcare.deadletter
 allow notifications --operation Write --topic contacts.voluntary.deadletter
+allow notifications --operation Write --topic forum.events.deadletter
 allow notifications --operation Write --topic identity.events.deadletter
 allow notifications --operation Read --topic accounts.events
 allow notifications --operation Read --topic audit.events
@@ -110,5 +111,6 @@ allow notifications --operation Read --topic contacts.police
 allow notifications --operation Read --topic contacts.school
 allow notifications --operation Read --topic contacts.socialcare
 allow notifications --operation Read --topic contacts.voluntary
+allow notifications --operation Read --topic forum.events
 allow notifications --operation Read --topic identity.events
 allow notifications --operation Read --group notifications --resource-pattern-type prefixed

@@ -11,8 +11,12 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
+
+from shared.contracts.catalog import envelopes
+from shared.topics import DEFAULT
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "api"
@@ -47,6 +51,48 @@ def test_every_consumed_agency_topic_documents_the_contact_contract() -> None:
     channels = {c["address"] for c in doc["channels"].values()}
     assert "contacts.school" in channels
     assert "ContactRecorded" in doc["components"]["schemas"]
+
+
+def _payloads(doc: dict[str, Any]) -> dict[str, set[str]]:
+    """Each channel's address → the names of the schemas its messages carry."""
+    found: dict[str, set[str]] = {}
+    for channel in doc["channels"].values():
+        for ref in channel["messages"].values():
+            message = doc["components"]["messages"][unquote(ref["$ref"]).rsplit("/", 1)[-1]]
+            found.setdefault(channel["address"], set()).add(message["payload"]["$ref"].rsplit("/", 1)[-1])
+    return found
+
+
+def _sends(doc: dict[str, Any]) -> set[str]:
+    channels = doc["channels"]
+    return {
+        channels[unquote(op["channel"]["$ref"]).rsplit("/", 1)[-1]]["address"]
+        for op in doc["operations"].values()
+        if op["action"] == "send"
+    }
+
+
+def test_every_topic_a_service_reads_is_documented_with_its_contract_and_by_the_service_that_writes_it() -> (
+    None
+):
+    published: set[str] = set()
+    for service in SERVICES:
+        doc = documents(service).get(f"{service}.asyncapi.json")
+        if doc is None:
+            continue
+        for address, schemas in _payloads(doc).items():
+            assert schemas == {envelopes(DEFAULT)[address].__name__}, (
+                f"{service}: {address} carries {schemas}"
+            )
+        published |= _sends(doc)
+    consumed = {
+        a for s in SERVICES for a in _payloads(documents(s).get(f"{s}.asyncapi.json", {"channels": {}}))
+    }
+    agencies = set(DEFAULT.contacts)  # written by the agencies' own systems, not by a service
+    assert consumed - agencies <= published, (
+        f"read but documented by no writer: {consumed - agencies - published}"
+    )
+    assert {DEFAULT.forum_events, DEFAULT.accounts_events, DEFAULT.chronology_events} <= published
 
 
 if __name__ == "__main__":

@@ -399,6 +399,22 @@ WEB = [
         ok=303,
         **SIGN_IN,
     ),
+    _case(
+        "search the forum",
+        "GET",
+        "/children/{child_id}/forum/search",
+        lambda s: (f"/children/{s.child}/forum/search?q=school", None),
+        READERS,
+        **SIGN_IN,
+    ),
+    _case(
+        "download the forum",
+        "GET",
+        "/children/{child_id}/forum/export.json",
+        lambda s: (f"/children/{s.child}/forum/export.json", None),
+        EXPORTERS,
+        **SIGN_IN,
+    ),
 ]
 # Routes everyone may call: health, metrics, documents, and the sign-in page itself.
 OPEN = {"/healthz", "/readyz", "/metrics", "/asyncapi.json", "/sign-in"}

@@ -46,6 +46,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
         "notifications.access": frozenset({"accounts.events"}),
         "notifications.chronology": frozenset({"chronology.events"}),
         "notifications.views": frozenset({"audit.events"}),
+        "notifications.forum": frozenset({"forum.events"}),
     },
 }
 

@@ -213,6 +213,14 @@ CASES: list[Case] = [
         MODERATORS,
     ),
     _c(
+        "search the forum",
+        "GET",
+        BASE + "/search",
+        _path("/children/{child}/forum/search?q=school"),
+        READ_TEAM | FAMILY,
+    ),
+    _c("export the forum", "GET", BASE + "/export", _path("/children/{child}/forum/export"), TEAM | FAMILY),
+    _c(
         "the plain-language check",
         "POST",
         BASE + "/wording",

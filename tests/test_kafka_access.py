@@ -216,6 +216,17 @@ def test_a_service_reads_what_it_consumes_in_its_own_groups_and_nothing_else(
     assert audit.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, audit
 
 
+def test_notifications_read_the_forums_events_in_their_own_group(
+    infra: Endpoints, run_topics: Topics
+) -> None:
+    marker = json.dumps({"probe": uuid.uuid4().hex}).encode()
+    assert publish(as_user(infra, infra.kafka_user("forum")), run_topics.forum_events, marker).error is None
+    notifications = as_user(infra, infra.kafka_user("notifications"))
+    reads_without_error(
+        notifications, run_topics.forum_events, f"notifications.forum-{uuid.uuid4().hex[:6]}", marker
+    )
+
+
 def _acls_of(admin: AdminClient, principal: str) -> set[AclBinding]:
     everything = AclBindingFilter(
         ResourceType.ANY,

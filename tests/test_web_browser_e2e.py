@@ -593,6 +593,15 @@ def test_the_forum_a_worry_a_parents_thought_and_scale_and_the_three_columns(
     assert "In the family's own words" in page.text and "6/10" in page.text
     page.screenshot("20-forum-family")
 
+    for words, found in (("hurt", True), ("Bruising", False)):  # the parent's search stops at shared threads
+        page.open(f"/children/{AMY}#forum")
+        page.field("Find words in the conversations").send_keys(words)
+        page.press("Search")
+        assert f"Posts with “{words}”" in page.text
+        assert ("We are worried that Amy has been hurt" in page.text) is found
+        assert "No post you can read has these words." in page.text or found
+    page.screenshot("22-forum-search-family")
+
     page.sign_in("sam.okafor")
     page.open(f"/children/{AMY}#forum")
     text = page.driver.find_element(By.ID, "forum").text

@@ -35,6 +35,7 @@ from shared.auth import (
     install_verifier,
     verifier_from_settings,
 )
+from shared.contracts.catalog import envelopes
 from shared.errors import ErrorStatuses
 from shared.kafka.broker import make_broker
 from shared.kafka.consumer import (
@@ -159,13 +160,19 @@ def service_app(
     routers: Sequence[APIRouter] = (),
     message_schemas: Mapping[str, type[BaseModel]] | None = None,
     streams: frozenset[str] = frozenset(),
+    publishes: Sequence[str] = (),
 ) -> FastAPI:
     """The service's app: MongoDB and the broker opened at start and closed at SIGTERM, readiness on both,
     a lag gauge per consumer group, the AsyncAPI document, and the service's routes and error table.
 
-    `message_schemas` maps a consumed topic to the model its records must match, for the AsyncAPI document.
+    The AsyncAPI document lists the topics the service consumes and those it `publishes` (through the outbox
+    or its audit sink, which FastStream does not see), each with its envelope from `shared.contracts.catalog`;
+    `message_schemas` overrides a topic's model there.
     """
     settings = runtime.settings
+    for topic in publishes:
+        # For the document only: the outbox and the audit sink publish through the broker's own producer.
+        runtime.broker.publisher(topic, title=f"{title}: publishes to {topic}")
     lifecycle = runtime.lifecycle
     lifecycle.on_start.append(runtime.broker.start)
     gauge = lag_gauge(runtime.registry)
@@ -218,7 +225,10 @@ def service_app(
         streams=streams,
     )
     spec = asyncapi_document(
-        runtime.broker, title=title, description=description, schemas=message_schemas or {}
+        runtime.broker,
+        title=title,
+        description=description,
+        schemas={**envelopes(runtime.topics), **(message_schemas or {})},
     )
     app.state.asyncapi_document = spec
     app.state.runtime = runtime

@@ -167,7 +167,13 @@ def test_each_service_may_write_only_its_own_topics_and_read_what_it_consumes() 
         "audit.events",
         *(
             f"{t}.deadletter"
-            for t in ("accounts.events", "identity.events", "chronology.events", "audit.events")
+            for t in (
+                "accounts.events",
+                "identity.events",
+                "chronology.events",
+                "audit.events",
+                "forum.events",
+            )
         ),
         *(f"contacts.{a}.deadletter" for a in AGENCIES),
     }

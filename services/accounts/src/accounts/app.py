@@ -30,10 +30,7 @@ from accounts.teams import routes as teams_routes
 from shared import mongo
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.auth import install_verifier, verifier_from_settings
-from shared.contracts.accounts import AccountEventEnvelope
-from shared.contracts.audit import AuditRecorded
 from shared.contracts.contacts import decode_contact_event
-from shared.events import Envelope
 from shared.outbox import DocumentOutbox, OutboxRelay, Publish, kafka_publisher
 from shared.service import Runtime, service_app
 from shared.topics import Topics
@@ -120,10 +117,7 @@ def create_app(
         description="Children, practitioners, families, team membership, access decisions and the audit log.",
         routers=ROUTERS,
         errors=errors.STATUSES,
-        message_schemas={
-            topics.audit_events: Envelope[AuditRecorded],
-            topics.accounts_events: AccountEventEnvelope,
-        },
+        publishes=[topics.accounts_events, topics.audit_events, topics.identity_events],
     )
     # Accounts verifies its own tokens with its own keys (no HTTP call to itself), unless a council's identity
     # provider is configured, in which case it verifies that provider's tokens like every other service.

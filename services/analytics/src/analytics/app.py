@@ -17,7 +17,7 @@ from shared.access import SnapshotStore
 from shared.audit import AuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
-from shared.contracts.contacts import ContactEnvelope, decode_contact_event
+from shared.contracts.contacts import decode_contact_event
 from shared.contracts.forum import decode_forum_event
 from shared.contracts.identity import decode_identity_event
 from shared.guard import local_guard
@@ -113,7 +113,7 @@ def create_app(
         description="Read models for each child's contact graph, keyword cloud and safety-scale history.",
         routers=[api.router, cloud_api.router, scales_api.router],
         errors=errors.STATUSES,
-        message_schemas=dict.fromkeys(topics.contacts, ContactEnvelope),
+        publishes=[topics.audit_events],
     )
     runtime.lifecycle.on_stop.append(
         pool.stop

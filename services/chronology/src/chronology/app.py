@@ -12,7 +12,7 @@ from shared.access import SnapshotStore
 from shared.audit import AuditSink
 from shared.contact_feed import ContactFeed
 from shared.contracts.accounts import decode_account_event
-from shared.contracts.contacts import ContactEnvelope, decode_contact_event
+from shared.contracts.contacts import decode_contact_event
 from shared.contracts.forum import decode_forum_event
 from shared.contracts.identity import decode_identity_event
 from shared.guard import local_guard
@@ -83,7 +83,7 @@ def create_app(
         description="One multi-agency chronology per child, built from agencies' contact events.",
         routers=[api.router],
         errors=errors.STATUSES,
-        message_schemas=dict.fromkeys(topics.contacts, ContactEnvelope),
+        publishes=[topics.chronology_events, topics.audit_events],
     )
     app.state.chronology = Chronology(store=store, guard=guard, topics=topics, notify_outbox=relay.notify)
     return app

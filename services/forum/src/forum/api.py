@@ -8,10 +8,12 @@ or to post in one, is refused with the reason and the refusal is audited like an
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 
-from forum import service, wording
+from forum import export, service, wording
 from forum.deps import ChildId, ForumContext, ForumDep, PostId, ThreadId
 from forum.domain import Forum
 from forum.models import (
@@ -32,8 +34,10 @@ from forum.models import (
 from shared.auth import PrincipalDep
 from shared.contracts.forum import Audience
 from shared.policy import Action, Decision, Principal
+from shared.text import Line
 
 router = APIRouter(tags=["forum"])
+SearchTerm = Annotated[Line, Query(min_length=2, max_length=100, description="Words to find, any case.")]
 PRACTITIONERS_ONLY = (
     "this thread is for the child's practitioners only; the family reads and posts in the shared threads"
 )
@@ -77,10 +81,11 @@ async def _checked(
 @router.get("/children/{child_id}/forum", response_model=Board)
 async def get_forum(child_id: ChildId, principal: PrincipalDep, ctx: ForumDep) -> Board:
     """The child's forum as the reader may see it: threads, pinned statements, the three columns, scales."""
-    forum, decision = await _checked(ctx, principal, "read_forum", child_id)
+    decision = await ctx.guard.check(principal, "read_forum", child_id)
     moderate = await ctx.guard.snapshots.decide(principal, "moderate_forum", child_id)
-    return service.board(
-        forum,
+    return await service.read_board(
+        ctx.store,
+        child_id,
         family_view=decision.family_view,
         can_moderate=moderate.allowed,
         see_confidential=decision.see_sensitive_providers,
@@ -244,3 +249,27 @@ async def check_wording(
     """The plain-language check of a draft: its reading age and the jargon it uses. It never blocks."""
     await ctx.guard.check(principal, "post_forum", child_id, detail="plain-language check")
     return wording.check_wording(check.text)
+
+
+@router.get("/children/{child_id}/forum/search", response_model=list[PostRead])
+async def search_forum(
+    child_id: ChildId, principal: PrincipalDep, ctx: ForumDep, q: SearchTerm
+) -> list[PostRead]:
+    """Posts whose current words contain `q`, newest first, in the threads the reader may see."""
+    forum, decision = await _checked(ctx, principal, "read_forum", child_id, detail="search")
+    return export.search(
+        forum, q, family_view=decision.family_view, see_confidential=decision.see_sensitive_providers
+    )
+
+
+@router.get("/children/{child_id}/forum/export", response_model=export.ForumExport)
+async def export_forum(child_id: ChildId, principal: PrincipalDep, ctx: ForumDep) -> export.ForumExport:
+    """Everything of the forum the reader may see, with each post's versions: for a case review or a
+    subject access request (the family's export is the family's view)."""
+    forum, decision = await _checked(ctx, principal, "export", child_id, detail="forum")
+    return export.export(
+        forum,
+        family_view=decision.family_view,
+        see_confidential=decision.see_sensitive_providers,
+        now=datetime.now(UTC),
+    )

@@ -50,6 +50,7 @@ def create_app(
         description="Each child's forum: threads, posts in the Signs of Safety framework, and safety scales.",
         routers=[api.router],
         errors=errors.STATUSES,
+        publishes=[topics.forum_events, topics.audit_events],
     )
     app.state.forum = ForumContext(store=store, guard=guard, topics=topics, notify_outbox=relay.notify)
     return app

@@ -22,7 +22,7 @@ from forum.domain import (
     mentionable,
 )
 from forum.models import Board, PostCreate, PostRead, PostVersion, ScaleRead, ThreadRead
-from forum.store import ForumStore, change_document
+from forum.store import ForumStore, change_document, view_key
 from shared.contracts.forum import (
     SOURCE,
     TYPE_OF,
@@ -75,6 +75,9 @@ async def _save(
     doc_id: str | None = None,
     correlation_id: str | None = None,
 ) -> None:
+    """Store one request's changes, the stored board marked stale first (`refresh_board` brings it up to
+    date once the change is stored)."""
+    await store.mark_changing(events[0][0].child_id)
     envelopes = [
         (
             make_event(
@@ -154,6 +157,7 @@ async def start_thread(
     )
     _, events = _post_events(child_id=child_id, thread=thread, by=by, post=first_post, access=access, at=at)
     await _save(store, topic, [(thread, ""), *events])
+    await refresh_board(store, child_id)
     forum = await load(store=store, child_id=child_id)
     return forum.thread_view(thread.thread_id, family_view=by.family, see_confidential=True)
 
@@ -179,6 +183,7 @@ async def add_post(
         child_id=forum.child_id, thread=thread, by=by, post=post, access=access, at=datetime.now(UTC)
     )
     await _save(store, topic, events)
+    await refresh_board(store, forum.child_id)
     for change in (Change(e, html) for e, html in events):
         forum.apply(change)
     return forum.posts[added.post_id].read()
@@ -212,6 +217,7 @@ async def edit_post(
     )
     html = wording.render(body)
     await _save(store, topic, [(edited, html)], doc_id=f"{post_id}:v{version}")
+    await refresh_board(store, a.child_id)
     forum.apply(Change(edited, html))
     return post.read()
 
@@ -242,6 +248,7 @@ async def redact_post(
     )
     await _save(store, topic, [(redaction, "")])
     await store.erase_words(a.child_id, post_id)
+    await refresh_board(store, a.child_id)
     forum.apply(Change(redaction))
     return post.read()
 
@@ -272,6 +279,7 @@ async def pin_post(
         summary=wording.plain_text(post.versions[-1].body),
     )
     await _save(store, topic, [(pinned, "")])
+    await refresh_board(store, a.child_id)
     forum.apply(Change(pinned))
     return post.read()
 
@@ -301,6 +309,7 @@ async def record_scale(
         comment=comment,
     )
     await _save(store, topic, [(scale, "")])
+    await refresh_board(store, forum.child_id)
     forum.apply(Change(scale))
     return ScaleRead(
         scale_id=scale.scale_id,
@@ -316,6 +325,41 @@ async def record_scale(
 def board(forum: Forum, *, family_view: bool, can_moderate: bool, see_confidential: bool) -> Board:
     """The child's forum as the reader may see it: threads, pins, the three columns and the scales."""
     return forum.board(family_view=family_view, can_moderate=can_moderate, see_confidential=see_confidential)
+
+
+READERS = [(family, named) for family in (False, True) for named in (False, True)]
+
+
+async def refresh_board(store: ForumStore, child_id: str, *, marks: int | None = None) -> dict[str, str]:
+    """Fold the child's change log into the stored board, every kind of reader's view of it (after each
+    change; `marks` as read before the fold, None to read them now). Returns the views saved."""
+    if marks is None:
+        stored = await store.board_views(child_id)
+        marks = stored.marks if stored else 0
+    version, changes = await store.history(child_id)
+    forum = Forum.fold(child_id, changes)
+    views = {
+        view_key(family_view=family, see_confidential=named): board(
+            forum, family_view=family, can_moderate=False, see_confidential=named
+        ).model_dump_json()
+        for family, named in READERS
+    }
+    await store.save_board_views(child_id, version=version, marks=marks, views=views)
+    return views
+
+
+async def read_board(
+    store: ForumStore, child_id: str, *, family_view: bool, can_moderate: bool, see_confidential: bool
+) -> Board:
+    """The stored board as this reader may see it: one lookup, or a fold when it may be behind."""
+    key = view_key(family_view=family_view, see_confidential=see_confidential)
+    stored = await store.board_views(child_id)
+    if stored is not None and not stored.stale and key in stored.views:
+        view = stored.views[key]
+    else:
+        view = (await refresh_board(store, child_id, marks=stored.marks if stored else 0))[key]
+    found = Board.model_validate_json(view)
+    return found.model_copy(update={"can_moderate": can_moderate}) if can_moderate else found
 
 
 def versions(forum: Forum, *, post_id: str, family_view: bool) -> list[PostVersion]:

@@ -7,12 +7,20 @@ together or not at all: FerretDB has no transactions). Each document is also its
 
 An edit's document is keyed `<post id>:v<version>`, so two edits of the same version collide on `_id` and the
 second is refused (`EditConflict`) instead of silently forking the history.
+
+Collection `boards` is the page's read model: per child, one document keyed by the child's id holding the
+board as each kind of reader sees it (`BoardViews`), refolded by the forum's own writes, so reading a board is
+one `_id` lookup instead of a fold of the whole change log. A writer first marks the document stale
+(`mark_changing`, counting the marks), then stores its change, then saves the refolded views: newer views
+(folded from more changes) win, and `stale` clears only if nobody began another change meanwhile. A reader
+finding it missing or stale folds the log itself (and saves what it folded the same way).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import ValidationError
@@ -27,6 +35,7 @@ from shared.events import Envelope
 from shared.outbox import PENDING_INDEX, OutboxMessage, Pending
 
 CHANGES = "changes"
+BOARDS = "boards"
 REDACTED_BODY = "(redacted)"
 INDEXES = {CHANGES: [IndexModel([("child_id", ASCENDING), ("order", ASCENDING)]), PENDING_INDEX]}
 
@@ -92,6 +101,33 @@ def redacted_events(doc: mongo.Document, post_id: str) -> list[mongo.Document]:
     return out
 
 
+@dataclass(frozen=True)
+class BoardViews:
+    """A child's stored board: `views` maps `view_key` to the board's JSON; `version` counts the change
+    documents it was folded from; `marks` counts the changes begun; `stale` while one may be missing."""
+
+    version: int = -1
+    marks: int = 0
+    stale: bool = True
+    views: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, doc: mongo.Document | None) -> BoardViews | None:
+        if doc is None:
+            return None
+        return cls(
+            version=doc.get("version", -1),
+            marks=doc.get("marks", 0),
+            stale=doc.get("stale", True),
+            views=doc.get("views", {}),
+        )
+
+
+def view_key(*, family_view: bool, see_confidential: bool) -> str:
+    """Which stored view a reader gets: everything that decides what a board shows is in the key."""
+    return ("family" if family_view else "team") + ("-named" if see_confidential else "-masked")
+
+
 class ForumStore(Protocol):
     """What the use cases need of the forum's storage: `MongoForumStore` here, an in-memory fake in the unit
     tests. It is also the forum's outbox (`shared.outbox.Outbox`)."""
@@ -106,6 +142,23 @@ class ForumStore(Protocol):
 
     async def changes(self, child_id: str) -> list[Change]:
         """Every change to the child's forum, in the order made."""
+        ...
+
+    async def history(self, child_id: str) -> tuple[int, list[Change]]:
+        """How many change documents the child's forum has, and every change in them, in order."""
+        ...
+
+    async def mark_changing(self, child_id: str) -> None:
+        """Before a change is stored: the stored board may now be behind."""
+        ...
+
+    async def board_views(self, child_id: str) -> BoardViews | None: ...
+
+    async def save_board_views(
+        self, child_id: str, *, version: int, marks: int, views: Mapping[str, str]
+    ) -> None:
+        """Keep views folded from `version` change documents unless newer ones are stored; clear `stale`
+        if the marks are still `marks` (nobody began a change since the fold started)."""
         ...
 
     async def erase_words(self, child_id: str, post_id: str) -> int:
@@ -125,6 +178,7 @@ class MongoForumStore:
     def __init__(self, db: AsyncDatabase[mongo.Document]) -> None:
         self._db = db
         self._changes = db[CHANGES]
+        self._boards = db[BOARDS]
 
     async def create_indexes(self) -> None:
         await mongo.ensure_indexes(self._db, INDEXES)
@@ -136,11 +190,36 @@ class MongoForumStore:
             raise EditConflict("the post was changed at the same moment; reload it and try again") from err
 
     async def changes(self, child_id: str) -> list[Change]:
+        return (await self.history(child_id))[1]
+
+    async def history(self, child_id: str) -> tuple[int, list[Change]]:
         cursor = self._changes.find(
             {"child_id": child_id}, {"events.type": 1, "events.data": 1, "events.html": 1}
         )
         docs = [d async for d in cursor.sort("order", ASCENDING)]
-        return [c for d in docs for c in changes_of(d)]
+        return len(docs), [c for d in docs for c in changes_of(d)]
+
+    async def mark_changing(self, child_id: str) -> None:
+        # UpdateMany on `_id` throughout: see shared.mongo (FerretDB 1.24).
+        await self._boards.update_many(
+            {"_id": child_id}, {"$inc": {"marks": 1}, "$set": {"stale": True}}, upsert=True
+        )
+
+    async def board_views(self, child_id: str) -> BoardViews | None:
+        return BoardViews.of(await self._boards.find_one({"_id": child_id}))
+
+    async def save_board_views(
+        self, child_id: str, *, version: int, marks: int, views: Mapping[str, str]
+    ) -> None:
+        if marks == 0:  # no writer has made the document yet (a forum older than the read model, or empty)
+            await self._boards.update_many(
+                {"_id": child_id}, {"$setOnInsert": {"marks": 0, "version": -1}}, upsert=True
+            )
+        await self._boards.update_many(
+            {"_id": child_id, "version": {"$lt": version}},
+            {"$set": {"version": version, "views": dict(views)}},
+        )
+        await self._boards.update_many({"_id": child_id, "marks": marks}, {"$set": {"stale": False}})
 
     async def erase_words(self, child_id: str, post_id: str) -> int:
         changed = 0

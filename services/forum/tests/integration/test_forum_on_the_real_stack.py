@@ -233,3 +233,62 @@ async def test_the_store_keeps_changes_in_order_erases_redacted_words_and_refuse
     assert [len(p.messages) for p in pending] == [1, 0, 1]  # the erased post's event is not sent
     await store.mark_published(pending)
     assert await store.pending(limit=10) == []
+
+
+async def test_search_and_export_show_the_family_only_shared_threads_and_no_redacted_words(
+    running: Running,
+) -> None:
+    child = await running.open_account()
+    await running.thread(child, "practitioners", body="Police visit about the partner.")
+    shared = await running.thread(child, "family", body="The partner helps with the school run.")
+    gone = await running.thread(child, "family", body="The partner lives at 4 Hidden Lane.")
+    redacted = gone["posts"][0]["post_id"]
+    edit = f"/children/{child}/forum/posts/{shared['posts'][0]['post_id']}"
+    assert (await running.call("PUT", edit, json={"body": "Mum does the school run."})).status_code == 200
+    redaction = {"reason": "gives an address the family asked to keep private"}
+    answer = await running.call("POST", f"/children/{child}/forum/posts/{redacted}/redact", json=redaction)
+    assert answer.status_code == 200, answer.text
+
+    async def found(term: str, who: str) -> list[str]:
+        answer = await running.call("GET", f"/children/{child}/forum/search?q={term}", who=who)
+        assert answer.status_code == 200, answer.text
+        return [p["body"] for p in answer.json()]
+
+    assert await found("PARTNER", LEAD) == ["Police visit about the partner."]
+    assert await found("partner", PARENT) == []
+    assert await found("school run", PARENT) == ["Mum does the school run."]
+    assert await found("Hidden Lane", LEAD) == []
+
+    family = (await running.call("GET", f"/children/{child}/forum/export", who=PARENT)).json()
+    team = (await running.call("GET", f"/children/{child}/forum/export", who=LEAD)).json()
+    assert family["family_view"] is True and len(family["threads"]) == 2 and len(team["threads"]) == 3
+    assert "Police visit" not in json.dumps(family) and "Police visit" in json.dumps(team)
+    assert "Hidden Lane" not in json.dumps(team)  # neither the post nor its versions keep the words
+    [edited] = [t["posts"][0] for t in family["threads"] if t["thread_id"] == shared["thread_id"]]
+    assert [v["body"] for v in edited["versions"]] == [
+        "The partner helps with the school run.",
+        "Mum does the school run.",
+    ]
+    stranger = await running.call("GET", f"/children/{child}/forum/export", who=STRANGER)
+    assert stranger.status_code == 403
+
+
+async def test_the_stored_board_keeps_the_newest_fold_and_stays_stale_while_a_change_is_under_way(
+    store: ForumStore,
+) -> None:
+    child = new_nhs_number()
+    assert await store.board_views(child) is None
+    await store.save_board_views(child, version=0, marks=0, views={"team-named": "empty"})
+    first = await store.board_views(child)
+    assert first is not None and not first.stale and first.views == {"team-named": "empty"}
+
+    await store.mark_changing(child)  # a writer begins: stale until its own fold is saved
+    await store.mark_changing(child)  # and a second one
+    begun = await store.board_views(child)
+    assert begun is not None and begun.stale and begun.marks == 2
+    await store.save_board_views(child, version=2, marks=1, views={"team-named": "two"})  # saw one mark
+    await store.save_board_views(child, version=1, marks=2, views={"team-named": "one"})  # an older fold
+
+    last = await store.board_views(child)
+    assert last is not None and last.views == {"team-named": "two"} and last.version == 2
+    assert not last.stale  # the fold that began after both marks cleared it

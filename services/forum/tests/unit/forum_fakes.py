@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from forum.domain import Change, EditConflict
-from forum.store import CHANGES, changes_of, pending_of, redacted_events
+from forum.store import CHANGES, BoardViews, changes_of, pending_of, redacted_events
 from shared.mongo import Document
 from shared.outbox import Pending
 from testsupport.memory import stored_form
@@ -18,6 +18,8 @@ class FakeForumStore:
 
     def __init__(self) -> None:
         self.docs: dict[str, Document] = {}
+        self.boards: dict[str, BoardViews] = {}
+        self.folds = 0  # how often a child's whole change log was read
 
     async def create_indexes(self) -> None:
         pass
@@ -28,8 +30,29 @@ class FakeForumStore:
         self.docs[doc["_id"]] = stored_form(doc)
 
     async def changes(self, child_id: str) -> list[Change]:
+        return (await self.history(child_id))[1]
+
+    async def history(self, child_id: str) -> tuple[int, list[Change]]:
+        self.folds += 1
         docs = sorted((d for d in self.docs.values() if d["child_id"] == child_id), key=lambda d: d["order"])
-        return [c for d in docs for c in changes_of(d)]
+        return len(docs), [c for d in docs for c in changes_of(d)]
+
+    async def mark_changing(self, child_id: str) -> None:
+        board = self.boards.get(child_id, BoardViews())
+        self.boards[child_id] = BoardViews(board.version, board.marks + 1, True, board.views)
+
+    async def board_views(self, child_id: str) -> BoardViews | None:
+        return self.boards.get(child_id)
+
+    async def save_board_views(
+        self, child_id: str, *, version: int, marks: int, views: Mapping[str, str]
+    ) -> None:
+        board = self.boards.get(child_id, BoardViews())
+        if board.version < version:
+            board = BoardViews(version, board.marks, board.stale, dict(views))
+        self.boards[child_id] = BoardViews(
+            board.version, board.marks, board.stale and board.marks != marks, board.views
+        )
 
     async def erase_words(self, child_id: str, post_id: str) -> int:
         changed = 0
@@ -53,5 +76,6 @@ class FakeForumStore:
         self.docs[entry.id].update(pending=False, outbox_set_aside=reason)
 
     def words(self) -> str:
-        """Everything stored, as text: to show that a redacted post's words are gone."""
-        return repr(list(self.docs.values()))
+        """Everything stored, the boards read model included, as text: to show that a redacted post's words
+        are gone."""
+        return repr(list(self.docs.values())) + repr(list(self.boards.values()))

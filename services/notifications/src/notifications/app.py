@@ -16,10 +16,11 @@ from notifications.stream import LiveStream
 from shared.access import SnapshotStore
 from shared.audit import AuditSink
 from shared.contact_feed import ContactFeed
-from shared.contracts.accounts import AccountEventEnvelope, decode_account_event
+from shared.contracts.accounts import decode_account_event
 from shared.contracts.audit import decode_audit_event
 from shared.contracts.chronology import decode_chronology_event
-from shared.contracts.contacts import ContactEnvelope, decode_contact_event
+from shared.contracts.contacts import decode_contact_event
+from shared.contracts.forum import decode_forum_event
 from shared.contracts.identity import decode_identity_event
 from shared.guard import local_guard
 from shared.service import Runtime, service_app
@@ -78,6 +79,13 @@ def create_app(
         title="notifications: entries marked significant",
     )
     runtime.consume(
+        [topics.forum_events],
+        group="forum",
+        decode=decode_forum_event,
+        handle=handlers.on_forum_events(teams, inboxes, watch),
+        title="notifications: worries and mentions in the forum, and worries toward the cross-agency pattern",
+    )
+    runtime.consume(
         [topics.audit_events],
         group="views",
         decode=decode_audit_event,
@@ -96,10 +104,6 @@ def create_app(
         routers=[api.router],
         errors=errors.STATUSES,
         streams=frozenset({"/notifications/stream"}),
-        message_schemas={
-            topics.accounts_events: AccountEventEnvelope,
-            **dict.fromkeys(topics.contacts, ContactEnvelope),
-        },
     )
     app.state.notifications = Notifications(
         store=store,

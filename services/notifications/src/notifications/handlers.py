@@ -23,6 +23,7 @@ from shared.contact_feed import ChildContact, ContactHandler
 from shared.contracts.accounts import AccountEvent, BreakGlassUsed, JoinRequested
 from shared.contracts.audit import AuditRecorded
 from shared.contracts.chronology import SignificanceMarked
+from shared.contracts.forum import ForumEvent, MemberMentioned, PostAdded
 from shared.events import Envelope
 from shared.kafka.consumer import BatchHandler, Incoming
 from shared.policy import ChildAccess
@@ -131,18 +132,54 @@ def on_contacts(teams: Teams, inboxes: Inboxes, watch: PatternWatch) -> ContactH
                 continue
             alerts.append(rules.significant_contact(contact, access))
             signals.append(Signal(contact.key, contact.child_id, data.agency, data.occurred_at))
-        for signal in await watch.observe(signals):
-            alerts.append(
-                rules.cross_agency_pattern(
-                    known[signal.child_id],
-                    event_id=f"pattern:{signal.key}",
-                    agencies=watch.agencies,
-                    at=signal.at,
-                )
-            )
+        alerts += await _patterns(watch, signals, known)
         await inboxes.deliver([a for a in alerts if a])
 
     return on_contacts
+
+
+async def _patterns(
+    watch: PatternWatch, signals: list[Signal], known: dict[str, ChildAccess]
+) -> list[Alert | None]:
+    """The cross-agency pattern → the lead and the team's managers, for each signal that completed it."""
+    return [
+        rules.cross_agency_pattern(
+            known[signal.child_id], event_id=f"pattern:{signal.key}", agencies=watch.agencies, at=signal.at
+        )
+        for signal in await watch.observe(signals)
+    ]
+
+
+def on_forum_events(
+    teams: Teams, inboxes: Inboxes, watch: PatternWatch
+) -> BatchHandler[Envelope[ForumEvent]]:
+    async def on_forum_events(batch: Sequence[Incoming[Envelope[ForumEvent]]]) -> None:
+        """A worry → the team (and, from a practitioner, a signal of the cross-agency pattern for their
+        agency); a mention → the person mentioned. Other forum events tell nobody."""
+        wanted = [
+            i
+            for i in batch
+            if isinstance(i.event.data, MemberMentioned)
+            or (isinstance(i.event.data, PostAdded) and i.event.data.tag == "worry")
+        ]
+        known = await teams.of([(i.event.subject, i.event.time) for i in wanted])
+        alerts: list[Alert | None] = []
+        signals: list[Signal] = []
+        for item in wanted:
+            event, access = item.event.data, known.get(item.event.subject)
+            if access is None:
+                continue
+            if isinstance(event, MemberMentioned):
+                alerts.append(rules.forum_mention(event, access, event_id=item.event.id))
+            elif isinstance(event, PostAdded):
+                alerts.append(rules.forum_worry(event, access, event_id=item.event.id))
+                agency = rules.worry_signal_agency(event)
+                if agency is not None:
+                    signals.append(Signal(f"forum:{event.post_id}", access.child_id, agency, event.at))
+        alerts += await _patterns(watch, signals, known)
+        await inboxes.deliver([a for a in alerts if a])
+
+    return on_forum_events
 
 
 def on_audit_events(

@@ -24,6 +24,8 @@ Kind = Literal[
     "significance_marked",
     "record_opened",
     "cross_agency_pattern",
+    "forum_worry",
+    "forum_mention",
 ]
 KINDS: tuple[Kind, ...] = Kind.__args__  # type: ignore[attr-defined]
 Channel = Literal["in_app", "live", "email", "digest"]
@@ -36,6 +38,8 @@ TITLES: dict[Kind, str] = {
     "significance_marked": "Event marked significant",
     "record_opened": "Record opened by someone new",
     "cross_agency_pattern": "Concerns from several agencies",
+    "forum_worry": "New worry in the forum",
+    "forum_mention": "You were mentioned in the forum",
 }
 
 
@@ -174,6 +178,8 @@ _PRACTITIONER: dict[Kind, list[Channel]] = {
     "significance_marked": ["in_app", "live", "digest"],
     "record_opened": ["in_app", "digest"],
     "cross_agency_pattern": ["in_app", "live", "email"],
+    "forum_worry": ["in_app", "live", "digest"],
+    "forum_mention": ["in_app", "live", "email"],
 }
 ROLE_DEFAULTS: dict[str, dict[Kind, list[Channel]]] = {
     "practitioner": _PRACTITIONER,

@@ -1,6 +1,6 @@
-"""The cross-agency pattern (issue 13, rule 7): worries or significant contacts about one child from N
-different agencies within D days. Nobody watching one agency's data sees it; serious case reviews keep
-finding it missed.
+"""The cross-agency pattern (issue 13, rule 7): worries in the forum (a practitioner's, for their agency) or
+significant contacts about one child from N different agencies within D days. Nobody watching one agency's
+data sees it; serious case reviews keep finding it missed.
 
 `completes` is the rule, pure: does this signal make some window of D days that contains it reach N agencies,
 when without it no such window did? So the pattern fires once, on the signal that completes it, whatever
@@ -10,6 +10,7 @@ way again and the notification's id (from the signal's key) makes the second one
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,6 +66,11 @@ class PatternWatch:
         self._store = store
         self.agencies = agencies
         self.window = timedelta(days=window_days)
+        # Contacts and forum worries arrive on two consumers of this process: each reads the child's signals,
+        # then adds its own, so two interleaved could each complete the pattern without the other's signal
+        # (or both fire). One at a time, they see each other's. (Replicas split the topics' partitions by
+        # child, and each topic on its own; the lock is what this process can promise.)
+        self._lock = asyncio.Lock()
 
     async def observe(self, signals: Sequence[Signal]) -> list[Signal]:
         """Record `signals`; those that completed the pattern (the same answer when redelivered).
@@ -74,6 +80,10 @@ class PatternWatch:
         That bounds what is kept per child by agencies times days, however busy an agency is."""
         if not signals:
             return []
+        async with self._lock:
+            return await self._observe(signals)
+
+    async def _observe(self, signals: Sequence[Signal]) -> list[Signal]:
         kept: dict[str, dict[tuple[str, str], Signal]] = {}
         for old in await self._store.signals_of(sorted({s.child_id for s in signals})):
             kept.setdefault(old.child_id, {})[bucket(old)] = old

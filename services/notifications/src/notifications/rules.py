@@ -4,8 +4,11 @@ Pure: no I/O, no clock. A rule names who is told from the snapshot as it stands 
 the team *is* the subscription list (members from joining until they leave, the lead, whoever the policy lets
 approve a join) — and the delivery checks access again, so someone who left since is told nothing more
 (`notifications.delivery`). Rules that need memory (someone new opening the record, the cross-agency pattern)
-take what they need as arguments; their state lives in the store. A forum rule (a worry, a mention) is one
-more function here with its own tests, and one line in `notifications.handlers`.
+take what they need as arguments; their state lives in the store.
+
+Forum rules carry the thread's audience into the alert: a practitioner-only thread's alert is `restricted`, so
+it never reaches a family view, whoever it was addressed to. No rule copies a post's words into an alert (a
+notification says the kind, the child's initials and a link), so a post redacted later leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from shared.contact_feed import ChildContact
 from shared.contracts.accounts import BreakGlassUsed, JoinRequested
 from shared.contracts.audit import AuditRecorded
 from shared.contracts.chronology import SignificanceMarked
+from shared.contracts.forum import MemberMentioned, PostAdded
 from shared.policy import READ_ACTIONS, ChildAccess, Principal, decide
 
 
@@ -154,3 +158,52 @@ def cross_agency_pattern(
         path=f"/children/{access.child_id}",
         extra={"agencies": str(agencies)},
     )
+
+
+def forum_worry(post: PostAdded, access: ChildAccess, *, event_id: str) -> Alert | None:
+    """A new worry in the child's forum → the team, never its author; from a practitioner-only thread it is
+    restricted (no family view ever shows it)."""
+    if post.tag != "worry":
+        return None
+    return alert_for(
+        access,
+        event_id=event_id,
+        kind="forum_worry",
+        at=post.at,
+        recipients=team(access),
+        exclude=post.by.person_id,
+        action="read_forum",
+        restricted=post.audience == "practitioners",
+        path=f"/children/{access.child_id}#forum",
+    )
+
+
+def forum_mention(mention: MemberMentioned, access: ChildAccess, *, event_id: str) -> Alert | None:
+    """Someone named in a post → that person, if they can read the thread: a team member, or family in a
+    thread shared with the family. Delivery checks the thread's audience and the child's access again."""
+    member = access.member(mention.person_id)
+    if member is not None:
+        to = [Recipient.of(member)]
+    elif mention.audience == "family" and access.family_link(mention.person_id) is not None:
+        to = [Recipient(mention.person_id, kind="family")]
+    else:
+        return None
+    return alert_for(
+        access,
+        event_id=event_id,
+        kind="forum_mention",
+        at=mention.at,
+        recipients=to,
+        exclude=mention.by.person_id,
+        action="read_forum",
+        restricted=mention.audience == "practitioners",
+        path=f"/children/{access.child_id}#forum",
+    )
+
+
+def worry_signal_agency(post: PostAdded) -> str | None:
+    """The agency a worry counts for in the cross-agency pattern: its practitioner's; a family member's
+    worry, or one by someone with no agency, counts for none."""
+    if post.tag != "worry" or post.by.kind not in ("practitioner", "manager"):
+        return None
+    return post.by.agency or None

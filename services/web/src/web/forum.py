@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import httpx
 from pydantic import Field
 
 from web.clients import Backend
@@ -108,6 +109,14 @@ class ForumClient(Backend):
 
     async def board(self, child_id: str, *, token: str) -> Board:
         return await self.get(Board, f"/children/{child_id}/forum", token=token)
+
+    async def search(self, child_id: str, *, token: str, q: str) -> list[ForumPost]:
+        return await self.get_list(
+            ForumPost, f"/children/{child_id}/forum/search", token=token, params={"q": q}
+        )
+
+    async def export(self, child_id: str, *, token: str) -> httpx.Response:
+        return await self.request("GET", f"/children/{child_id}/forum/export", token=token)
 
     async def _send(self, method: str, path: str, *, token: str, json: Any) -> None:
         await self.request(method, path, token=token, json=json)

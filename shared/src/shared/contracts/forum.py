@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events import Envelope, RawEnvelope
+from shared.events import Envelope, EnvelopeBase, RawEnvelope
 from shared.policy import PrincipalKind
 
 SOURCE = "forum"
@@ -139,6 +139,12 @@ EVENT_SCHEMAS: dict[tuple[str, int], type[BaseModel]] = {
     (name, 1): Envelope[model]  # type: ignore[valid-type]
     for name, model in EVENT_TYPES.items()
 }
+
+
+class ForumEventEnvelope(EnvelopeBase):
+    """Any record of `forum.events`, for the AsyncAPI document: the envelope's `type` says which `data`."""
+
+    data: ThreadStarted | PostAdded | PostEdited | PostRedacted | PostPinned | ScaleRecorded | MemberMentioned
 
 
 def decode_forum_event(topic: str, value: bytes) -> Envelope[ForumEvent]:

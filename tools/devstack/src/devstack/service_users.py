@@ -63,6 +63,7 @@ def consumes(service: str, topics: Topics = DEFAULT) -> tuple[str, ...]:
             topics.accounts_events,
             topics.chronology_events,
             topics.audit_events,
+            topics.forum_events,
         ),
     }
     return readers.get(_known(service), ())

@@ -1,5 +1,5 @@
 """Events as producers send them, for tests of the services that consume them: agency contacts and the
-account history of a child (opened by a lead, a parent linked)."""
+account history of a child (opened by a lead, a parent linked), and the forum's posts, mentions and redactions."""
 
 from __future__ import annotations
 
@@ -17,6 +17,17 @@ from shared.contracts.accounts import (
     account_event,
 )
 from shared.contracts.contacts import CONTACT_RECORDED, ContactRecorded, entry_key
+from shared.contracts.forum import (
+    MEMBER_MENTIONED,
+    POST_ADDED,
+    POST_REDACTED,
+    Audience,
+    MemberMentioned,
+    Participant,
+    PostAdded,
+    PostRedacted,
+    Tag,
+)
 from shared.events import Envelope, make_event
 from shared.identity import with_check_digit
 
@@ -114,3 +125,70 @@ def account_opened(
             )
         )
     return [account_event(e) for e in events]
+
+
+def participant(person_id: str, *, agency: str | None = "socialcare", family: bool = False) -> Participant:
+    """Someone writing in the forum: a practitioner of `agency`, or (`family`) a parent."""
+    if family:
+        return Participant(person_id=person_id, name=f"Test {person_id}", kind="family", role="parent")
+    return Participant(
+        person_id=person_id, name=f"Test {person_id}", kind="practitioner", agency=agency, role="Worker"
+    )
+
+
+def forum_post(
+    child_id: str,
+    by: Participant,
+    *,
+    audience: Audience = "practitioners",
+    tag: Tag = "worry",
+    body: str = "Bruises seen again on Monday.",
+    post_id: str | None = None,
+    at: datetime | None = None,
+) -> Envelope[PostAdded]:
+    """What the forum publishes when `by` posts in one of the child's threads."""
+    post = PostAdded(
+        child_id=child_id,
+        thread_id="th-1",
+        audience=audience,
+        by=by,
+        at=at or datetime.now(UTC),
+        post_id=post_id or f"p-{next(_numbers)}",
+        tag=tag,
+        kind="concern",
+        body=body,
+    )
+    return make_event(type=POST_ADDED, source="forum", subject=child_id, data=post)
+
+
+def forum_mention(
+    post: Envelope[PostAdded], person_id: str, *, audience: Audience | None = None
+) -> Envelope[MemberMentioned]:
+    """The forum's event naming `person_id` in `post` (in the post's thread, unless `audience` says)."""
+    data = post.data
+    mention = MemberMentioned(
+        child_id=data.child_id,
+        thread_id=data.thread_id,
+        audience=audience or data.audience,
+        by=data.by,
+        at=data.at,
+        post_id=data.post_id,
+        person_id=person_id,
+        name=f"Test {person_id}",
+    )
+    return make_event(type=MEMBER_MENTIONED, source="forum", subject=data.child_id, data=mention)
+
+
+def forum_redaction(post: Envelope[PostAdded], by: Participant) -> Envelope[PostRedacted]:
+    """The lead takes `post`'s words out of every view."""
+    data = post.data
+    redacted = PostRedacted(
+        child_id=data.child_id,
+        thread_id=data.thread_id,
+        audience=data.audience,
+        by=by,
+        at=datetime.now(UTC),
+        post_id=data.post_id,
+        reason="Named a third party",
+    )
+    return make_event(type=POST_REDACTED, source="forum", subject=data.child_id, data=redacted)

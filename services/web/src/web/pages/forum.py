@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from shared.text import Line, Prose
 from web.clients import Forbidden, NotFound, Rejected
 from web.forum import AUDIENCE_LABELS, KIND_LABELS, PIN_LABELS, SHORT_TAGS
-from web.pages.common import FormUserDep, SafeId, SignedIn, render, web_of
+from web.pages.common import FormUserDep, SafeId, SignedIn, SignedInDep, render, web_of
 
 router = APIRouter()
 Body = Annotated[Prose, Form(max_length=10_000)]
 Short = Annotated[Line, Form(max_length=200)]
 Choice = Annotated[Line, Form(max_length=40)]
 Mentions = Annotated[list[Line], Form(max_length=20)]
+Words = Annotated[Line, Query(min_length=2, max_length=100)]
 
 
 def _refused(request: Request, child_id: str, err: Rejected | Forbidden | NotFound) -> Response:
@@ -165,3 +166,29 @@ FORUM_LABELS = {
     "kinds": KIND_LABELS,
     "pins": PIN_LABELS,
 }
+
+
+@router.get("/children/{child_id}/forum/search", summary="Search the forum")
+async def search(request: Request, child_id: SafeId, user: SignedInDep, q: Words) -> Response:
+    """The posts with these words, in the threads this person may read, newest first."""
+    posts = await web_of(request).forum.search(child_id, token=user.token, q=q)
+    return render(
+        request,
+        "child_forum_search.html",
+        child_id=child_id,
+        q=q,
+        posts=posts,
+        tags=SHORT_TAGS,
+        audiences=AUDIENCE_LABELS,
+    )
+
+
+@router.get("/children/{child_id}/forum/export.json", summary="Download the forum")
+async def export(request: Request, child_id: SafeId, user: SignedInDep) -> Response:
+    """Everything of the forum this person may read, with each post's versions, as the forum exports it."""
+    answer = await web_of(request).forum.export(child_id, token=user.token)
+    return Response(
+        answer.content,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="forum-{child_id}.json"'},
+    )

@@ -21,6 +21,8 @@ KIND_LABELS = {
     "significance_marked": "Entries marked significant",
     "record_opened": "A record opened by someone new",
     "cross_agency_pattern": "Concerns from several agencies",
+    "forum_worry": "New worries in a child's forum",
+    "forum_mention": "Being mentioned in a child's forum",
 }
 CHANNEL_LABELS = {"in_app": "In the app", "live": "Live", "email": "Email", "digest": "Daily digest"}
 
