@@ -631,11 +631,15 @@ def _sections(page: Page, name: str) -> dict[str, str]:
     """The graph, the cloud and the scale chart as the page shows them; each also saved as a picture."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     found = {}
-    for section in ("graph", "cloud", "scales"):
-        element = page.driver.find_element(By.ID, section)
-        page.driver.execute_script("arguments[0].scrollIntoView()", element)
-        (SHOTS / f"{name}-{section}.png").write_bytes(element.screenshot_as_png)
-        found[section] = " ".join(str(element.text).split())
+    for width, label in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width == PHONE}
+        page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+        for section in ("graph", "cloud", "scales"):
+            element = page.driver.find_element(By.ID, section)
+            page.driver.execute_script("arguments[0].scrollIntoView()", element)
+            (SHOTS / f"{name}-{section}-{label}.png").write_bytes(element.screenshot_as_png)
+            found[section] = " ".join(str(element.text).split())
+    page.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return found
 
 
