@@ -120,9 +120,7 @@ async def _open(both: Both) -> str:
     # the chronology can apply forum.events (another topic) before it reaches the link on accounts.events.
     async def known() -> bool:
         forum = await both.forum.get(f"/children/{child}/forum", headers=both.headers(PARENT))
-        chronology = await both.chronology.get(
-            f"/children/{child}/chronology", headers=both.headers(PARENT)
-        )
+        chronology = await both.chronology.get(f"/children/{child}/chronology", headers=both.headers(PARENT))
         return forum.status_code == 200 and chronology.status_code == 200
 
     await eventually_async(known, what="the forum and the chronology learning the child's account")
