@@ -229,6 +229,7 @@ async def main(args: argparse.Namespace) -> int:
             "--raw",
             raw_db,
             run.topics.prefix,
+            str(args.workers),
             stdout=asyncio.subprocess.PIPE,
         )
         assert raw.stdout is not None
