@@ -193,7 +193,7 @@ async def main(args: argparse.Namespace) -> int:
     identities = Identities()
     analytics = run.service(
         "analytics",
-        KEYWORD_WORKERS="1",
+        KEYWORD_WORKERS=str(args.workers),
         BATCH_MAX_RECORDS="500",
         **{k.removeprefix("ANALYTICS_"): v for k, v in identities.jwks_env("ANALYTICS_").items()},
     )
@@ -213,7 +213,7 @@ async def main(args: argparse.Namespace) -> int:
             )
         db = client[analytics.env["ANALYTICS_MONGO_DB"]]
         print(
-            f"{args.rate} contacts/s for {args.duration:.0f}s over {args.children} children; analytics with one keyword worker"
+            f"{args.rate} contacts/s for {args.duration:.0f}s over {args.children} children; {args.workers} keyword workers each side"
         )
         before = load()
         latencies, published = await measure(
@@ -229,6 +229,7 @@ async def main(args: argparse.Namespace) -> int:
             "--raw",
             raw_db,
             run.topics.prefix,
+            str(args.workers),
             stdout=asyncio.subprocess.PIPE,
         )
         assert raw.stdout is not None
