@@ -38,12 +38,14 @@ from shared.rebuild.replay import Kafka
 from shared.settings import ServiceSettings
 from shared.topics import Topics, ensure_topics
 from testsupport.events import account_opened, contact_event, new_nhs_number
+from testsupport.forum_events import participant, scale_recorded
 from testsupport.identities import Identities
 from testsupport.offline import eventually_async
 
 pytestmark = pytest.mark.integration
 IDS = Identities()
 LEAD = "lead-1"
+LEADER = participant(LEAD)
 SUMMARIES = [
     "Home visit: the kitchen was cold and there was no food in the fridge.",
     "School reports the child arrived hungry and without a coat again.",
@@ -87,9 +89,11 @@ class Stack:
             self.chronology.get(f"/children/{child}/chronology?limit=500", headers=self.headers),
             self.analytics.get(f"/children/{child}/contact-graph", headers=self.headers),
             self.analytics.get(f"/children/{child}/keyword-cloud", headers=self.headers),
+            self.analytics.get(f"/children/{child}/safety-scales", headers=self.headers),
         )
         assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
-        return dict(zip(("chronology", "graph", "cloud"), (a.json() for a in answers), strict=True))
+        names = ("chronology", "graph", "cloud", "scales")
+        return dict(zip(names, (a.json() for a in answers), strict=True))
 
     async def until_contacts(self, child: str, count: int) -> None:
         """`count` contacts and one correction: the chronology shows both, the graph and cloud the correction
@@ -101,13 +105,16 @@ class Stack:
             except AssertionError:
                 return False
             contacts = [e for e in seen["chronology"]["entries"] if e.get("kind") == "contact"]
+            scales = [e for e in seen["chronology"]["entries"] if e.get("kind") == "forum"]
             return (
                 len(contacts) == count + 1
+                and len(scales) == 2
                 and seen["graph"]["total"] == count
                 and seen["cloud"]["documents"] == count
+                and [len(line["points"]) for line in seen["scales"]["lines"]] == [2]
             )
 
-        await eventually_async(there, what=f"{count} contacts in every read model", within=60)
+        await eventually_async(there, what=f"{count} contacts and two scales in every read model", within=60)
 
     async def rebuild(self, service: str, **options: Any) -> tuple[int, str]:
         out = io.StringIO()
@@ -197,6 +204,8 @@ async def _child_with_contacts(stack: Stack, count: int) -> str:
 
     await eventually_async(known, what="both services knowing the child's account", within=60)
     ids = await stack.publish_contacts(child, count)
+    for score in (3, 6):  # and the lead's safety scales, recorded in the forum
+        await publish_event(stack.broker, stack.topics.forum_events, scale_recorded(child, score, by=LEADER))
     correction = contact_event(
         child,
         agency="school",
@@ -217,12 +226,12 @@ async def test_a_rebuild_reproduces_the_live_read_models_exactly(stack: Stack) -
     assert "chronology: EQUAL" in report
     status, report = await stack.rebuild("analytics")
     assert status == 0, report
-    assert "graph: EQUAL" in report and "cloud: EQUAL" in report
+    assert "graph: EQUAL" in report and "cloud: EQUAL" in report and "scales: EQUAL" in report
     # Every document's keywords came from the served generation: YAKE ran on none of them.
     assert "17 keywords reused, 0 extracted" in report, report
 
     assert await stack.served("chronology") == {"chronology": 1}
-    assert await stack.served("analytics") == {"graph": 1, "cloud": 1}
+    assert await stack.served("analytics") == {"graph": 1, "cloud": 1, "scales": 1}
     for child in children:
         assert await stack.views(child) == before[child]
     # A second rebuild builds generation 2 from generation 1 and drops it.

@@ -84,6 +84,7 @@ async def sign_in(
     await throttle.forget_failures(username)
     if updated is not None:
         await ctx.people.replace_password_hash(person.person_id, old=stored, new=updated)
+    now = await _past_the_disabling_second(person, now)
     session, refresh_token = await ctx.sessions.start(person.person_id, now=now, lasts=ctx.session_lasts)
     return _tokens(keys, person, session, refresh_token, now)
 
@@ -107,7 +108,9 @@ async def refresh(
         raise RefreshRefused("this sign-in has ended; sign in again")
     if person.sessions_after is not None and session.started_at <= person.sessions_after:
         raise RefreshRefused("this sign-in has ended; sign in again")
-    return _tokens(keys, person, session, rotation.refresh_token, now)
+    return _tokens(
+        keys, person, session, rotation.refresh_token, await _past_the_disabling_second(person, now)
+    )
 
 
 async def sign_out(*, ctx: Accounts, keys: SigningKeys, principal: Principal, session_id: str | None) -> bool:
@@ -136,6 +139,17 @@ async def end_session(
     )
     ctx.notify_outbox()
     return ended
+
+
+async def _past_the_disabling_second(person: Person, now: datetime) -> datetime:
+    """`now`, or the start of the next second when the account was disabled earlier in this one: a token's
+    `iat` is in whole seconds, and every service refuses tokens issued no later than the disabling, so a
+    token issued in that second after the account was enabled again would be refused as if stolen."""
+    disabled = person.sessions_after
+    if disabled is None or int(now.timestamp()) > disabled.timestamp():
+        return now
+    await asyncio.sleep(int(disabled.timestamp()) + 1 - now.timestamp())
+    return utc_now()
 
 
 def _tokens(keys: SigningKeys, person: Person, session: Session, refresh_token: str, now: datetime) -> Tokens:
