@@ -7,9 +7,7 @@ unnamed."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,18 +17,17 @@ from faststream.kafka import KafkaBroker
 
 from analytics.app import create_app as analytics_app
 from analytics.settings import AnalyticsSettings
-from devstack import service_users
 from devstack.infra import Endpoints
 from forum.app import create_app as forum_app
 from forum.settings import ForumSettings
-from shared import mongo
 from shared.audit import MemoryAuditSink
 from shared.kafka.broker import publish_event
 from shared.policy import HIDDEN_PROVIDER, PrincipalKind
-from shared.topics import Topics, ensure_topics
+from shared.topics import Topics
 from testsupport.events import account_opened, new_nhs_number
 from testsupport.forum_events import member_joined, participant, post_added
 from testsupport.identities import Identities
+from testsupport.inprocess import apps_on_a_run
 from testsupport.offline import eventually_async
 
 pytestmark = pytest.mark.integration
@@ -78,41 +75,17 @@ class Both:
 
 @pytest.fixture
 async def both(infra: Endpoints) -> AsyncIterator[Both]:
-    topics = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")
-    await ensure_topics(infra.kafka_bootstrap, topics.all(), credentials=infra.kafka_admin)
-    service_users.grant_run(infra.kafka_bootstrap, topics)
-    databases = [f"test_{uuid.uuid4().hex}" for _ in range(2)]
-    common: dict[str, Any] = {
-        "kafka_bootstrap": infra.kafka_bootstrap,
-        "mongo_url": infra.mongo_url,
-        "topic_prefix": topics.prefix,
-        "consumer_group_suffix": f"-{uuid.uuid4().hex[:8]}",
-        "auth_jwks": IDS.jwks_json(),
+    apps = {
+        "forum": lambda common, db: forum_app(
+            ForumSettings(**common, mongo_db=db), audit_sink=MemoryAuditSink()
+        ),
+        "analytics": lambda common, db: analytics_app(
+            AnalyticsSettings(**common, mongo_db=db), audit_sink=MemoryAuditSink()
+        ),
     }
-    forum = forum_app(ForumSettings(**common, mongo_db=databases[0]), audit_sink=MemoryAuditSink())
-    analytics = analytics_app(
-        AnalyticsSettings(**common, mongo_db=databases[1]), audit_sink=MemoryAuditSink()
-    )
-    publisher = KafkaBroker(infra.kafka_bootstrap, security=infra.kafka_admin.faststream())
-    await publisher.start()
-    client = mongo.connect(infra.mongo_url, app_name="test")
-    try:
-        async with AsyncExitStack() as stack:
-            clients = []
-            for app, name in ((forum, "forum"), (analytics, "analytics")):
-                await stack.enter_async_context(app.router.lifespan_context(app))
-                transport = httpx.ASGITransport(app=app)
-                clients.append(
-                    await stack.enter_async_context(
-                        httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
-                    )
-                )
-            yield Both(clients[0], clients[1], publisher, topics, client[databases[1]])
-    finally:
-        await publisher.stop()
-        for database in databases:
-            await client.drop_database(database)
-        await client.close()
+    async with apps_on_a_run(infra, apps, jwks=IDS.jwks_json()) as run:
+        analytics_db = run.mongo[run.databases["analytics"]]
+        yield Both(run.clients["forum"], run.clients["analytics"], run.publisher, run.topics, analytics_db)
 
 
 async def _open(both: Both) -> str:
