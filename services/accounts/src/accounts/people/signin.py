@@ -148,8 +148,10 @@ async def _past_the_disabling_second(person: Person, now: datetime) -> datetime:
     disabled = person.sessions_after
     if disabled is None or int(now.timestamp()) > disabled.timestamp():
         return now
-    await asyncio.sleep(int(disabled.timestamp()) + 1 - now.timestamp())
-    return utc_now()
+    while int(now.timestamp()) <= disabled.timestamp():  # the loop's timer may wake a little early
+        await asyncio.sleep(max(int(disabled.timestamp()) + 1 - now.timestamp(), 0.001))
+        now = utc_now()
+    return now
 
 
 def _tokens(keys: SigningKeys, person: Person, session: Session, refresh_token: str, now: datetime) -> Tokens:
