@@ -10,7 +10,8 @@
    watcher saw it minus when it was published (so up to 50 ms more than the truth);
 3. BASELINE: the same wave again, consumed by a raw process: aiokafka, YAKE alone in a bare
    ProcessPoolExecutor (as many workers), `insert_many` of the keywords and a counter per child; watched the same way;
-4. prints p50, p99 and the maximum of both, and the load average beside each (the machine is shared).
+4. prints p50, p99 and the maximum of both, and the load average beside each (the machine is shared);
+   with `--profile`, where analytics' own process spent its time during step 2 (py-spy).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pymongo import AsyncMongoClient, UpdateMany
 
-from bench.common import LOGS
+from bench.common import LOGS, print_profile, py_spy
 from bench.produce import children as nhs_numbers
 from bench.produce import event
 from bench.yake_pool import bare_batch, documents
@@ -216,10 +217,15 @@ async def main(args: argparse.Namespace) -> int:
             f"{args.rate} contacts/s for {args.duration:.0f}s over {args.children} children; {args.workers} keyword workers each side"
         )
         before = load()
+        folded = LOGS / f"cloud-freshness-{run.id}.folded"
+        spy = py_spy(analytics.pid, folded, args.duration + 5) if args.profile else None
         latencies, published = await measure(
             endpoints, run.topics, kids, db["keyword_clouds"], "{}:full", args, 1
         )
         report("SYSTEM", latencies, published, before)
+        if spy is not None:
+            await asyncio.to_thread(spy.wait, 60)
+            print_profile(folded, name="analytics")
         analytics.stop()
 
         raw = await asyncio.create_subprocess_exec(
@@ -262,4 +268,5 @@ if __name__ == "__main__":
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of publishing")
     parser.add_argument("--children", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2, help="keyword worker processes (both sides)")
+    parser.add_argument("--profile", action="store_true", help="sample analytics with py-spy while it works")
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -22,6 +22,7 @@ DUPLICATE_KEY = 11000
 UPDATE_CHUNK = 50
 APPEND_LANES = 4
 APPEND_MIN_CHUNK = 250
+LOOKUPS = 8  # equality queries in flight at once (`find_each`)
 
 
 class Collections(Protocol):
@@ -56,6 +57,37 @@ async def ping(client: AsyncMongoClient[Document]) -> bool:
     except Exception:
         return False
     return True
+
+
+async def find_each(
+    collection: AsyncCollection[Document],
+    field: str,
+    values: Iterable[Any],
+    *,
+    projection: Mapping[str, Any] | None = None,
+    lookups: int = LOOKUPS,
+) -> list[Document]:
+    """The documents whose `field` equals any of `values`: one equality query per distinct value, `lookups`
+    at a time.
+
+    Not `{field: {"$in": values}}`: FerretDB 1.24 pushes only equalities down to PostgreSQL, so an `$in` reads
+    the whole collection, O(the system), where an equality on `_id` or on an indexed field costs O(its matches)
+    (BRIEF §5, with the local stack's GIN twins). Measured here on 20,000 documents: 200 ids by `$in` 0.57 s,
+    one at a time eight in flight 0.18 s; on 50,000, 50 children's documents by `$in` 2.2 s, per child 0.39 s.
+    MongoDB answers both from its indexes."""
+    gate = asyncio.Semaphore(lookups)
+
+    async def matching(value: Any) -> list[Document]:
+        async with gate:
+            return [d async for d in collection.find({field: value}, projection)]
+
+    found = await asyncio.gather(*(matching(v) for v in dict.fromkeys(values)))
+    return [doc for docs in found for doc in docs]
+
+
+async def ids_present(collection: AsyncCollection[Document], ids: Iterable[Any]) -> set[Any]:
+    """Which of these `_id`s are stored: O(the ids asked), not O(the collection) (see `find_each`)."""
+    return {d["_id"] for d in await find_each(collection, "_id", ids, projection={"_id": 1})}
 
 
 @dataclass

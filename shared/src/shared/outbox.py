@@ -239,8 +239,7 @@ class DocumentOutbox:
         return [_pending(doc) async for doc in cursor]
 
     async def mark_published(self, entries: Sequence[Pending]) -> None:
-        # UpdateMany on `_id`, never one UpdateOne per entry in a bulk: see shared.mongo (FerretDB 1.24).
-        await self._docs.update_many({"_id": {"$in": [e.id for e in entries]}}, {"$set": {"pending": False}})
+        await mongo.update_by_id(self._docs, {e.id: {"$set": {"pending": False}} for e in entries})
 
     async def set_aside(self, entry: Pending, reason: str) -> None:
         await self._docs.update_many(

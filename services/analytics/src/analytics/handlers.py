@@ -4,6 +4,7 @@ Which topics and consumer groups feed them is declared in `analytics.app`."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from analytics import service
@@ -29,24 +30,32 @@ def on_contacts(store: AnalyticsStore) -> ContactHandler:
 
 
 def on_cloud_contacts(
-    store: CloudStore, pool: Extractor, snapshots: SnapshotStore, rebuilding: cloud.Rebuilding | None = None
+    store: CloudStore,
+    pool: Extractor,
+    snapshots: SnapshotStore,
+    writing: asyncio.Lock,
+    rebuilding: cloud.Rebuilding | None = None,
 ) -> ContactHandler:
     async def on_contacts(contacts: Sequence[ChildContact]) -> None:
         """Each contact's keywords are kept once, and its child's clouds rebuilt."""
-        await cloud.record_contacts(
-            store=store, pool=pool, snapshots=snapshots, contacts=contacts, rebuilding=rebuilding
-        )
+        async with writing:
+            await cloud.record_contacts(
+                store=store, pool=pool, snapshots=snapshots, contacts=contacts, rebuilding=rebuilding
+            )
 
     return on_contacts
 
 
 def on_cloud_posts(
-    store: CloudStore, pool: Extractor, snapshots: SnapshotStore
+    store: CloudStore, pool: Extractor, snapshots: SnapshotStore, writing: asyncio.Lock
 ) -> BatchHandler[Envelope[ForumEvent]]:
     async def on_forum_events(batch: Sequence[Incoming[Envelope[ForumEvent]]]) -> None:
         """Forum posts' words are kept at their latest version, a redacted post's taken out, and the clouds
         of their children rebuilt."""
-        await cloud.record_posts(store=store, pool=pool, snapshots=snapshots, events=[i.event for i in batch])
+        async with writing:
+            await cloud.record_posts(
+                store=store, pool=pool, snapshots=snapshots, events=[i.event for i in batch]
+            )
 
     return on_forum_events
 

@@ -6,8 +6,9 @@ A new read model is one declaration here and one line in `read_models` (and one 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from analytics import handlers
@@ -64,8 +65,13 @@ def graph(topics: Topics) -> ReadModel[AnalyticsStore]:
 
 @dataclass
 class CloudStores:
+    """One generation of the cloud. Its two feeds (contacts, posts) each rebuild a child's clouds from what
+    they read of its documents, so in a process they take turns (`writing`): otherwise one could save a cloud
+    built without the document the other just wrote."""
+
     store: CloudStore
     rebuilding: cloud_service.Rebuilding | None = None
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def cloud(
@@ -81,11 +87,11 @@ def cloud(
         return CloudStores(store, cloud_service.Rebuilding(MongoCloudStore(previous.db, previous)))
 
     def feeds(stores: CloudStores) -> list[Feed]:
-        handle = handlers.on_cloud_contacts(stores.store, pool, snapshots, stores.rebuilding)
+        handle = handlers.on_cloud_contacts(stores.store, pool, snapshots, stores.writing, stores.rebuilding)
         posts = Feed(
             (topics.forum_events,),
             decode_forum_event,
-            handlers.on_cloud_posts(stores.store, pool, snapshots),
+            handlers.on_cloud_posts(stores.store, pool, snapshots, stores.writing),
             "analytics: forum posts into the keyword cloud",
             group="cloud-forum",
         )

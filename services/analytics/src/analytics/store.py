@@ -56,7 +56,7 @@ class MongoAnalyticsStore:
 
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of these point ids (`<agency>:<event id>`) are stored, whoever's child they are about."""
-        return {d["_id"] async for d in self._points.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
+        return await mongo.ids_present(self._points, ids)
 
     async def points(self, *, child_id: str, family_view: bool) -> list[mongo.Document]:
         """The child's points; counted by the caller, since a correction replaces its original and FerretDB

@@ -55,9 +55,6 @@ class FakeCloudStore:
     async def documents_of(self, child_ids: Sequence[str]) -> list[Document]:
         return [dict(d) for d in self.documents.values() if d["child_id"] in child_ids]
 
-    async def post_versions(self, keys: Sequence[str]) -> dict[str, int]:
-        return {k: int(self.documents[k].get("version", 0)) for k in keys if k in self.documents}
-
     async def put_documents(self, docs: Mapping[str, Document]) -> None:
         for key, doc in docs.items():
             self.documents[key] = stored_form({**self.documents.get(key, {}), **doc, "_id": key})

@@ -102,7 +102,7 @@ class MongoChronologyStore:
 
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of these entry ids are stored, whoever's child they are about."""
-        return {d["_id"] async for d in self._entries.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
+        return await mongo.ids_present(self._entries, ids)
 
     async def page(
         self,

@@ -238,10 +238,7 @@ class MongoForumStore:
         return [pending_of(d) async for d in cursor]
 
     async def mark_published(self, entries: Sequence[Pending]) -> None:
-        # UpdateMany on `_id`, never one UpdateOne per entry in a bulk: see shared.mongo (FerretDB 1.24).
-        await self._changes.update_many(
-            {"_id": {"$in": [e.id for e in entries]}}, {"$set": {"pending": False}}
-        )
+        await mongo.update_by_id(self._changes, {e.id: {"$set": {"pending": False}} for e in entries})
 
     async def set_aside(self, entry: Pending, reason: str) -> None:
         await self._changes.update_many(

@@ -141,7 +141,7 @@ class MongoNotificationStore:
         return await mongo.append_many(self._inbox, docs, lanes=1)
 
     async def existing(self, ids: Sequence[str]) -> set[str]:
-        return {d["_id"] async for d in self._inbox.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
+        return await mongo.ids_present(self._inbox, ids)
 
     async def newest(
         self, person_id: str, *, limit: int, before_seq: int | None = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -51,6 +50,9 @@ class Rebuilding:
     samples: list[str] = field(default_factory=list)  # texts to measure YAKE's own rate on (`yake_ceiling`)
 
 
+Held = dict[str, dict[str, mongo.Document]]  # child id → that child's kept documents by id
+
+
 async def record_contacts(
     *,
     store: CloudStore,
@@ -60,26 +62,36 @@ async def record_contacts(
     rebuilding: Rebuilding | None = None,
 ) -> int:
     """Extract each new contact's keywords once, keep them, and rebuild the clouds of the children they are
-    about; returns how many documents were new. A correction of another agency's event is refused (as the
-    chronology and the graph refuse it), so it can take no one else's words out."""
+    about from their kept documents; returns how many documents were new. A correction of another agency's
+    event is refused (as the chronology and the graph refuse it), so it can take no one else's words out.
+
+    Live, the batch's children's documents are read once (O(those children's documents)): they say which
+    contacts are new and are what the clouds are rebuilt from. A rebuild replays into an empty generation, so
+    it reads nothing: the append skips a repeated event, and each child's clouds are built once at the end."""
     if not contacts:
         return 0
     await refuse_foreign_corrections(contacts, store.existing_ids)
-    known = await store.existing_ids([c.key for c in contacts])
-    fresh = [c for c in contacts if c.key not in known]
+    children = {c.child_id for c in contacts}
+    held: Held = {} if rebuilding is not None else await _held(store, children)
+    firsts: dict[str, ChildContact] = {}
+    for contact in contacts:
+        firsts.setdefault(contact.key, contact)  # the same event twice in a batch is extracted once
+    fresh = [c for c in firsts.values() if c.key not in held.get(c.child_id, {})]
     texts = [models.document_text(c) for c in fresh]
     digests = [models.text_digest(t) for t in texts]
     extracted = await _keywords(pool, fresh, texts, digests, rebuilding)
-    people = {child: people_of(await snapshots.get(child)) for child in {c.child_id for c in fresh}}
+    people = await _people(snapshots, children)
     docs = []
     for contact, keywords, digest in zip(fresh, extracted, digests, strict=True):
         names = people[contact.child_id] | name_words(models.contact_names(contact))
         docs.append(models.keyword_document(contact, without_names(keywords, names), text_sha=digest))
     added = await store.add_documents(docs)
     if rebuilding is not None:
-        rebuilding.children.update(c.child_id for c in contacts)
-    else:
-        await rebuild_clouds(store=store, snapshots=snapshots, child_ids={c.child_id for c in contacts})
+        rebuilding.children.update(children)
+        return added.inserted
+    for doc in docs:
+        held[doc["child_id"]][doc["_id"]] = doc
+    await _save_clouds(store, held, people)
     return added.inserted
 
 
@@ -94,12 +106,12 @@ async def record_posts(
     changes = posts.latest_changes(events)
     if not changes:
         return 0
-    kept = await store.post_versions([c.key for c in changes])
-    newer = [c for c in changes if c.version > kept.get(c.key, 0)]
+    held = await _held(store, {c.child_id for c in changes})
+    newer = [c for c in changes if c.version > int(held[c.child_id].get(c.key, {}).get("version", 0))]
     wordy = [c for c in newer if not c.redacted]
     found = await pool.extract([c.body for c in wordy]) if wordy else []
     extracted = dict(zip([c.key for c in wordy], found, strict=True))
-    people = {child: people_of(await snapshots.get(child)) for child in {c.child_id for c in newer}}
+    people = await _people(snapshots, set(held))
     docs = {}
     for change in newer:
         names = people[change.child_id] | name_words([change.event.by.name])
@@ -107,8 +119,28 @@ async def record_posts(
         docs[change.key] = posts.post_document(change, terms)
     if docs:
         await store.put_documents(docs)
-    await rebuild_clouds(store=store, snapshots=snapshots, child_ids={c.child_id for c in changes})
+    for key, doc in docs.items():
+        held[doc["child_id"]][key] = {"_id": key, **doc}
+    await _save_clouds(store, held, people)
     return len(docs)
+
+
+async def _held(store: CloudStore, child_ids: set[str]) -> Held:
+    held: Held = {child: {} for child in child_ids}
+    for doc in await store.documents_of(sorted(child_ids)):
+        held[doc["child_id"]][doc["_id"]] = doc
+    return held
+
+
+async def _people(snapshots: SnapshotStore, child_ids: set[str]) -> dict[str, frozenset[str]]:
+    """Each child's name words, a few snapshots read at a time."""
+    gate = asyncio.Semaphore(mongo.LOOKUPS)
+
+    async def of(child_id: str) -> tuple[str, frozenset[str]]:
+        async with gate:
+            return child_id, people_of(await snapshots.get(child_id))
+
+    return dict(await asyncio.gather(*(of(child) for child in sorted(child_ids))))
 
 
 async def _keywords(
@@ -159,16 +191,16 @@ async def finish_rebuild(*, store: CloudStore, snapshots: SnapshotStore, rebuild
 
 async def rebuild_clouds(*, store: CloudStore, snapshots: SnapshotStore, child_ids: set[str]) -> None:
     """Each child's two clouds from its kept documents: O(that child's documents), nothing extracted again."""
+    await _save_clouds(store, await _held(store, child_ids), await _people(snapshots, child_ids))
+
+
+async def _save_clouds(store: CloudStore, held: Held, people: dict[str, frozenset[str]]) -> None:
     clouds: dict[str, dict[str, Any]] = {}
-    by_child: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for doc in await store.documents_of(sorted(child_ids)):
-        by_child[doc["child_id"]].append(doc)
-    for child_id in sorted(child_ids):
-        docs = models.current(by_child[child_id])
-        names = people_of(await snapshots.get(child_id))
+    for child_id in sorted(held):
+        docs = models.current(list(held[child_id].values()))
         for view in ("full", "family"):
             shown = models.visible(docs, view)
-            terms = models.cloud_terms(shown, names)
+            terms = models.cloud_terms(shown, people[child_id])
             clouds[cloud_id(child_id, view)] = {
                 "child_id": child_id,
                 "view": view,

@@ -17,7 +17,8 @@ DOCUMENTS = "keyword_documents"
 CLOUDS = "keyword_clouds"
 INDEXES = {DOCUMENTS: [IndexModel([("child_id", ASCENDING)])], CLOUDS: []}
 _KEPT = {"terms": 1, "scores": 1, "visibility": 1, "supersedes": 1, "agency": 1, "occurred_at": 1}
-_KEPT |= {"sensitive_service": 1, "kind": 1, "thread_id": 1, "post_id": 1, "redacted": 1}
+_KEPT |= {"sensitive_service": 1, "kind": 1, "thread_id": 1, "post_id": 1, "redacted": 1, "version": 1}
+_KEPT |= {"child_id": 1}
 
 
 def cloud_id(child_id: str, view: CloudView) -> str:
@@ -38,12 +39,8 @@ class CloudStore(Protocol):
         ...
 
     async def documents_of(self, child_ids: Sequence[str]) -> list[mongo.Document]:
-        """Every document of these children (one query for a batch's children): its keywords, visibility,
-        what it corrects, when and from whom."""
-        ...
-
-    async def post_versions(self, keys: Sequence[str]) -> dict[str, int]:
-        """The version each of these posts' documents was built from (absent: none kept)."""
+        """Every document of these children, O(their documents): its keywords, visibility, what it corrects,
+        when and from whom, and a post's version."""
         ...
 
     async def put_documents(self, docs: Mapping[str, mongo.Document]) -> None:
@@ -76,23 +73,18 @@ class MongoCloudStore:
 
     async def kept_keywords(self, ids: Sequence[str]) -> dict[str, mongo.Document]:
         """Document id → its text's digest and kept keywords, for the ids stored with a digest."""
-        where = {"_id": {"$in": list(ids)}, "text_sha": {"$exists": True}}
         fields = {"text_sha": 1, "terms": 1, "scores": 1}
-        return {d["_id"]: d async for d in self._documents.find(where, fields)}
+        found = await mongo.find_each(self._documents, "_id", ids, projection=fields)
+        return {d["_id"]: d for d in found if "text_sha" in d}
 
     async def add_documents(self, docs: Sequence[mongo.Document]) -> mongo.AppendResult:
         return await mongo.append_many(self._documents, docs)
 
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
-        return {d["_id"] async for d in self._documents.find({"_id": {"$in": list(ids)}}, {"_id": 1})}
+        return await mongo.ids_present(self._documents, ids)
 
     async def documents_of(self, child_ids: Sequence[str]) -> list[mongo.Document]:
-        query = {"child_id": child_ids[0]} if len(child_ids) == 1 else {"child_id": {"$in": list(child_ids)}}
-        return [d async for d in self._documents.find(query, {**_KEPT, "child_id": 1})]
-
-    async def post_versions(self, keys: Sequence[str]) -> dict[str, int]:
-        found = self._documents.find({"_id": {"$in": list(keys)}}, {"version": 1})
-        return {d["_id"]: int(d.get("version", 0)) async for d in found}
+        return await mongo.find_each(self._documents, "child_id", child_ids, projection=_KEPT)
 
     async def put_documents(self, docs: Mapping[str, mongo.Document]) -> None:
         await mongo.update_by_id(self._documents, {k: {"$set": v} for k, v in docs.items()}, upsert=True)
