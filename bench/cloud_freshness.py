@@ -88,18 +88,22 @@ async def wave(
 
 
 async def watch(
-    counts: Any, sent: dict[str, list[float]], *, deadline_s: float, done: asyncio.Event, key: str
+    counts: Any, sent: dict[str, list[float]], *, deadline_s: float, done: asyncio.Event, field: str
 ) -> list[float]:
-    """Poll each child's document count until every published contact is seen (or the deadline)."""
+    """Poll each child's document count (at the dotted `field` of the document keyed by the child) until
+    every published contact is seen (or the deadline). The collection holds only this run's children."""
     seen: dict[str, int] = defaultdict(int)
     latencies: list[float] = []
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         now = time.time()
-        ids = [key.format(child) for child in sent]
-        async for doc in counts.find({"_id": {"$in": ids}}, {"documents": 1, "child_id": 1}):
-            child = doc["_id"].split(":")[0]
-            have = min(int(doc["documents"]), len(sent[child]))
+        async for doc in counts.find({}, {field: 1}):
+            child, count = doc["_id"], doc
+            for part in field.split("."):
+                count = count.get(part, {})
+            if child not in sent or not isinstance(count, int):
+                continue
+            have = min(count, len(sent[child]))
             latencies.extend(now - t for t in sent[child][seen[child] : have])
             seen[child] = max(seen[child], have)
         if done.is_set() and sum(seen.values()) >= sum(len(v) for v in sent.values()):
@@ -113,7 +117,7 @@ async def measure(
     topics: Topics,
     kids: list[str],
     counts: Any,
-    key: str,
+    field: str,
     args: argparse.Namespace,
     seed: int,
 ) -> tuple[list[float], int]:
@@ -128,7 +132,7 @@ async def measure(
 
     publisher = asyncio.create_task(publish())
     await asyncio.sleep(0.2)  # the watcher follows `sent` as it fills in
-    latencies = await watch(counts, sent, deadline_s=args.duration + 120, done=done, key=key)
+    latencies = await watch(counts, sent, deadline_s=args.duration + 120, done=done, field=field)
     await publisher
     return latencies, sum(len(v) for v in sent.values())
 
@@ -220,7 +224,7 @@ async def main(args: argparse.Namespace) -> int:
         folded = LOGS / f"cloud-freshness-{run.id}.folded"
         spy = py_spy(analytics.pid, folded, args.duration + 5) if args.profile else None
         latencies, published = await measure(
-            endpoints, run.topics, kids, db["keyword_clouds"], "{}:full", args, 1
+            endpoints, run.topics, kids, db["keyword_clouds"], "full.documents", args, 1
         )
         report("SYSTEM", latencies, published, before)
         if spy is not None:
@@ -242,7 +246,7 @@ async def main(args: argparse.Namespace) -> int:
         await raw.stdout.readline()  # "ready": it reads from the log's end from now on
         before = load()
         latencies, published = await measure(
-            endpoints, run.topics, kids, client[raw_db]["counts"], "{}", args, 2
+            endpoints, run.topics, kids, client[raw_db]["counts"], "documents", args, 2
         )
         report("BASELINE", latencies, published, before)
         print("target: p99 ≤ 5 s")

@@ -4,7 +4,6 @@ Which topics and consumer groups feed them is declared in `analytics.app`."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from analytics import service
@@ -33,29 +32,24 @@ def on_cloud_contacts(
     store: CloudStore,
     pool: Extractor,
     snapshots: SnapshotStore,
-    writing: asyncio.Lock,
     rebuilding: cloud.Rebuilding | None = None,
 ) -> ContactHandler:
     async def on_contacts(contacts: Sequence[ChildContact]) -> None:
-        """Each contact's keywords are kept once, and its child's clouds rebuilt."""
-        async with writing:
-            await cloud.record_contacts(
-                store=store, pool=pool, snapshots=snapshots, contacts=contacts, rebuilding=rebuilding
-            )
+        """Each contact's keywords are kept once, and counted in its child's clouds."""
+        await cloud.record_contacts(
+            store=store, pool=pool, snapshots=snapshots, contacts=contacts, rebuilding=rebuilding
+        )
 
     return on_contacts
 
 
 def on_cloud_posts(
-    store: CloudStore, pool: Extractor, snapshots: SnapshotStore, writing: asyncio.Lock
+    store: CloudStore, pool: Extractor, snapshots: SnapshotStore
 ) -> BatchHandler[Envelope[ForumEvent]]:
     async def on_forum_events(batch: Sequence[Incoming[Envelope[ForumEvent]]]) -> None:
         """Forum posts' words are kept at their latest version, a redacted post's taken out, and the clouds
-        of their children rebuilt."""
-        async with writing:
-            await cloud.record_posts(
-                store=store, pool=pool, snapshots=snapshots, events=[i.event for i in batch]
-            )
+        of their children counted again."""
+        await cloud.record_posts(store=store, pool=pool, snapshots=snapshots, events=[i.event for i in batch])
 
     return on_forum_events
 

@@ -6,9 +6,8 @@ A new read model is one declaration here and one line in `read_models` (and one 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from analytics import handlers
@@ -65,13 +64,11 @@ def graph(topics: Topics) -> ReadModel[AnalyticsStore]:
 
 @dataclass
 class CloudStores:
-    """One generation of the cloud. Its two feeds (contacts, posts) each rebuild a child's clouds from what
-    they read of its documents, so in a process they take turns (`writing`): otherwise one could save a cloud
-    built without the document the other just wrote."""
+    """One generation of the cloud, and what a rebuild of it adds. Its two feeds (contacts, posts) may save a
+    child's clouds at once, here or in another replica: each saves over the revision it read (`CloudStore`)."""
 
     store: CloudStore
     rebuilding: cloud_service.Rebuilding | None = None
-    writing: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def cloud(
@@ -87,11 +84,11 @@ def cloud(
         return CloudStores(store, cloud_service.Rebuilding(MongoCloudStore(previous.db, previous)))
 
     def feeds(stores: CloudStores) -> list[Feed]:
-        handle = handlers.on_cloud_contacts(stores.store, pool, snapshots, stores.writing, stores.rebuilding)
+        handle = handlers.on_cloud_contacts(stores.store, pool, snapshots, stores.rebuilding)
         posts = Feed(
             (topics.forum_events,),
             decode_forum_event,
-            handlers.on_cloud_posts(stores.store, pool, snapshots, stores.writing),
+            handlers.on_cloud_posts(stores.store, pool, snapshots),
             "analytics: forum posts into the keyword cloud",
             group="cloud-forum",
         )
@@ -127,7 +124,7 @@ def cloud(
         collections=cloud_store.INDEXES,
         open=open_stores,
         feeds=feeds,
-        ignore={cloud_store.CLOUDS: frozenset({"built_at"})},
+        ignore={cloud_store.CLOUDS: frozenset({"revision"})},  # how many saves it took, not what they hold
         finish=finish,
         report=report,
     )

@@ -11,9 +11,9 @@ import pytest
 from analytics_fakes import FakeCloudStore
 
 from analytics.cloud.keywords import KeywordPool
-from analytics.cloud.models import keyword_document
+from analytics.cloud.models import CloudState, Kept, keyword_document
 from analytics.cloud.posts import REDACTED, latest_changes, post_document
-from analytics.cloud.store import CloudStore, MongoCloudStore, cloud_id
+from analytics.cloud.store import CloudStore, MongoCloudStore
 from devstack.infra import Endpoints
 from shared import mongo
 from testsupport.events import child_contact, contact_event, new_nhs_number
@@ -61,17 +61,24 @@ async def test_documents_are_kept_once_and_read_back_per_child(store: CloudStore
     assert await store.existing_ids([a["_id"], c["_id"], "school:nothing"]) == {a["_id"], c["_id"]}
 
 
-async def test_a_saved_cloud_replaces_the_last_one(store: CloudStore) -> None:
+async def test_clouds_are_saved_only_over_the_revision_they_were_counted_from(store: CloudStore) -> None:
     child = new_nhs_number()
-    key = cloud_id(child, "family")
-    first = [{"term": "home visit", "documents": 2}]
-    then = [{"term": "school", "documents": 1}]
-    await store.save_clouds({key: {"child_id": child, "view": "family", "documents": 2, "terms": first}})
-    await store.save_clouds({key: {"child_id": child, "view": "family", "documents": 1, "terms": then}})
+    first = CloudState({"school:1": Kept(True, None, 0, False, ("home visit",), (0.1,))})
+    assert await store.states([child]) == {child: CloudState()}
+    assert await store.save_clouds(child, first, {"family": (1, [("home visit", 1)]), "full": (1, [])})
 
-    saved = await store.cloud(child, "family")
-    assert saved is not None and (saved["documents"], saved["terms"]) == (1, then)
-    assert await store.cloud(child, "full") is None
+    (read,) = (await store.states([child])).values()
+    assert read.revision == 1 and read.entries == first.entries
+    assert await store.cloud(child, "family") == (1, [("home visit", 1)])
+    # A writer that read before the save above is refused, and changes nothing.
+    assert not await store.save_clouds(child, CloudState(), {"family": (0, []), "full": (0, [])})
+    assert await store.cloud(child, "family") == (1, [("home visit", 1)])
+
+    then = read.with_changes({"police:2": Kept(False, "school:1", 0, False, ("school",), (0.2,))})
+    assert await store.save_clouds(child, then, {"family": (0, []), "full": (1, [("school", 1)])})
+    assert (await store.states([child]))[child] == CloudState(then.entries, 2)
+    assert await store.cloud(child, "full") == (1, [("school", 1)])
+    assert await store.cloud(new_nhs_number(), "full") is None
 
 
 async def test_the_worker_pool_extracts_while_the_event_loop_keeps_running() -> None:

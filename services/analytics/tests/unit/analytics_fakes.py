@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from analytics.cloud.keywords import Keywords, extract_batch
-from analytics.cloud.models import CloudView
-from analytics.cloud.store import cloud_id
+from analytics.cloud.models import CloudState, CloudView
+from analytics.cloud.store import Cloud, cloud_document, served
 from shared.mongo import AppendResult, Document
 from testsupport.memory import append_by_id, stored_form
 
@@ -37,7 +37,7 @@ class FakeAnalyticsStore:
 
 
 class FakeCloudStore:
-    """The cloud's storage in memory: documents by id, clouds by `cloud_id`."""
+    """The cloud's storage in memory: documents by id, each child's clouds by child id."""
 
     def __init__(self) -> None:
         self.documents: dict[str, Document] = {}
@@ -52,6 +52,9 @@ class FakeCloudStore:
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
         return {i for i in ids if i in self.documents}
 
+    async def kept_documents(self, ids: Sequence[str]) -> dict[str, Document]:
+        return {i: dict(self.documents[i]) for i in ids if i in self.documents}
+
     async def documents_of(self, child_ids: Sequence[str]) -> list[Document]:
         return [dict(d) for d in self.documents.values() if d["child_id"] in child_ids]
 
@@ -59,12 +62,23 @@ class FakeCloudStore:
         for key, doc in docs.items():
             self.documents[key] = stored_form({**self.documents.get(key, {}), **doc, "_id": key})
 
-    async def save_clouds(self, clouds: Mapping[str, Document]) -> None:
-        for key, cloud in clouds.items():
-            self.clouds[key] = {"_id": key, **self.clouds.get(key, {}), **cloud}
+    async def states(self, child_ids: Sequence[str]) -> dict[str, CloudState]:
+        stored = {c: self.clouds[c] for c in child_ids if c in self.clouds}
+        return {
+            c: CloudState.decode(d["state"], d["revision"]) if (d := stored.get(c)) else CloudState()
+            for c in child_ids
+        }
 
-    async def cloud(self, child_id: str, view: CloudView) -> Document | None:
-        return self.clouds.get(cloud_id(child_id, view))
+    async def save_clouds(self, child_id: str, state: CloudState, clouds: Mapping[CloudView, Cloud]) -> bool:
+        if self.clouds.get(child_id, {}).get("revision", 0) != state.revision:
+            return False
+        self.clouds[child_id] = stored_form(
+            {"_id": child_id, "child_id": child_id, **cloud_document(state.text, state.revision + 1, clouds)}
+        )
+        return True
+
+    async def cloud(self, child_id: str, view: CloudView) -> Cloud | None:
+        return served(self.clouds.get(child_id), view)
 
 
 class FakeScaleStore:

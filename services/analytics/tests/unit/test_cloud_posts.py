@@ -10,7 +10,8 @@ import pytest
 from analytics_fakes import FakeCloudStore, InlineKeywords
 
 from analytics.cloud import service
-from shared.mongo import Document
+from analytics.cloud.models import CloudState, CloudView
+from analytics.cloud.store import Cloud
 from testsupport.events import new_nhs_number
 from testsupport.forum_events import participant, post_added, post_edited, post_redacted
 from testsupport.memory import MemoryAccessSnapshots
@@ -26,11 +27,11 @@ class FailsOnce(FakeCloudStore):
         super().__init__()
         self.failed = False
 
-    async def save_clouds(self, clouds: Mapping[str, Document]) -> None:
+    async def save_clouds(self, child_id: str, state: CloudState, clouds: Mapping[CloudView, Cloud]) -> bool:
         if not self.failed:
             self.failed = True
             raise ConnectionError("the database went away")
-        await super().save_clouds(clouds)
+        return await super().save_clouds(child_id, state, clouds)
 
 
 async def test_a_batch_delivered_again_after_a_failure_between_documents_and_clouds_ends_right() -> None:
@@ -45,7 +46,7 @@ async def test_a_batch_delivered_again_after_a_failure_between_documents_and_clo
         store=store, pool=InlineKeywords(), snapshots=snapshots, events=batch
     )
 
-    assert written == 0  # nothing newer to keep
+    assert written == 1  # the clouds never counted it, so its document is written again, the same
     cloud = await service.keyword_cloud(store=store, access=None, child_id=child, view="full")
     assert "dental appointment" in {t.term for t in cloud.terms}
 
@@ -65,4 +66,9 @@ async def test_replaying_a_posts_history_gives_the_same_documents_and_clouds_as_
     )
 
     assert replayed.documents == live.documents
-    assert replayed.clouds == live.clouds
+    assert _saved(replayed) == _saved(live)
+
+
+def _saved(store: FakeCloudStore) -> dict[str, dict[str, object]]:
+    """The clouds as a rebuild's check compares them: not how many saves they took."""
+    return {child: {k: v for k, v in doc.items() if k != "revision"} for child, doc in store.clouds.items()}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -94,12 +96,86 @@ def visible(docs: Iterable[dict[str, Any]], view: CloudView) -> list[dict[str, A
     return [d for d in docs if view == "full" or d.get("visibility") == "family_visible"]
 
 
-def cloud_terms(docs: Iterable[dict[str, Any]], names: frozenset[str]) -> list[tuple[str, int]]:
+@dataclass(frozen=True)
+class Kept:
+    """What a child's clouds need of one kept document: enough to rank its words and to take them out again."""
+
+    family: bool  # family-visible: counted in the family cloud too
+    supersedes: str | None
+    version: int  # a post's version (`posts`); 0 for a contact, which never changes
+    redacted: bool
+    terms: tuple[str, ...]
+    scores: tuple[float, ...]
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any]) -> Kept:
+        return cls(
+            family=doc.get("visibility") == "family_visible",
+            supersedes=doc.get("supersedes"),
+            version=int(doc.get("version", 0)),
+            redacted=bool(doc.get("redacted")),
+            terms=tuple(doc["terms"]),
+            scores=tuple(doc["scores"]),
+        )
+
+
+@dataclass(frozen=True)
+class CloudState:
+    """A child's kept documents as its clouds count them, at a revision: the clouds are saved only over the
+    revision they were built from, so two writers of one child's clouds never lose each other's documents."""
+
+    entries: Mapping[str, Kept] = field(default_factory=dict)
+    revision: int = 0
+
+    def news(self, changes: Mapping[str, Kept]) -> dict[str, Kept]:
+        """The changes this state does not hold yet: a new document, or a newer version of a post."""
+        return {
+            key: kept
+            for key, kept in changes.items()
+            if key not in self.entries or kept.version > self.entries[key].version
+        }
+
+    def with_changes(self, news: Mapping[str, Kept]) -> CloudState:
+        return CloudState({**self.entries, **news}, self.revision)
+
+    @property
+    def text(self) -> str:
+        # One string, keys sorted (so a rebuild's equals the live one): FerretDB 1.24 stores a string far
+        # faster than the same words as arrays (100 writes: 0.11 s against 0.25 s, measured here).
+        raw = {key: astuple(kept) for key, kept in self.entries.items()}
+        return json.dumps(raw, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, text: str, revision: int) -> CloudState:
+        entries = {
+            key: Kept(bool(family), supersedes, int(version), bool(redacted), tuple(terms), tuple(scores))
+            for key, (family, supersedes, version, redacted, terms, scores) in json.loads(text).items()
+        }
+        return cls(entries, revision)
+
+
+def cloud_of(
+    entries: Mapping[str, Kept], view: CloudView, names: frozenset[str]
+) -> tuple[int, list[tuple[str, int]]]:
+    """(documents, ranked terms) of one of a child's clouds: the documents still in force (a corrected one
+    gives way to its correction, a redacted post counts for nothing) that this view shows."""
+    corrected = {k.supersedes for k in entries.values() if k.supersedes}
+    shown = [
+        k
+        for key, k in entries.items()
+        if key not in corrected and not k.redacted and (view == "full" or k.family)
+    ]
+    return len(shown), cloud_terms(((k.terms, k.scores) for k in shown), names)
+
+
+def cloud_terms(
+    docs: Iterable[tuple[Sequence[str], Sequence[float]]], names: frozenset[str]
+) -> list[tuple[str, int]]:
     """(term, documents) for the most frequent terms, ties broken by the best YAKE score, then the term."""
     counts: dict[str, int] = defaultdict(int)
     best: dict[str, float] = {}
-    for doc in docs:
-        for term, score in zip(doc["terms"], doc["scores"], strict=True):
+    for terms, scores in docs:
+        for term, score in zip(terms, scores, strict=True):
             if names.intersection(term.split()):
                 continue
             counts[term] += 1

@@ -1,5 +1,5 @@
-"""The cloud's use cases: keep a batch of documents' keywords and rebuild their children's clouds; read a cloud
-and the entries a word came up in, as the reader may see them."""
+"""The cloud's use cases: keep a batch of documents' keywords and count them into their children's clouds; read
+a cloud and the entries a word came up in, as the reader may see them."""
 
 from __future__ import annotations
 
@@ -7,12 +7,19 @@ import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from analytics.cloud import models, posts
 from analytics.cloud.keywords import Extractor, Keywords, name_words, without_names
-from analytics.cloud.models import CloudTerm, CloudView, KeywordCloud, KeywordEntries, KeywordEntry
-from analytics.cloud.store import CloudStore, cloud_id
+from analytics.cloud.models import (
+    CloudState,
+    CloudTerm,
+    CloudView,
+    KeywordCloud,
+    KeywordEntries,
+    KeywordEntry,
+)
+from analytics.cloud.store import Cloud, CloudStore
 from shared import mongo
 from shared.access import SnapshotStore
 from shared.contact_feed import ChildContact, refuse_foreign_corrections
@@ -32,7 +39,7 @@ def people_of(access: ChildAccess | None) -> frozenset[str]:
 
 
 class KeptKeywords(Protocol):
-    async def kept_keywords(self, ids: Sequence[str]) -> dict[str, mongo.Document]: ...
+    async def kept_documents(self, ids: Sequence[str]) -> dict[str, mongo.Document]: ...
 
 
 @dataclass
@@ -50,7 +57,7 @@ class Rebuilding:
     samples: list[str] = field(default_factory=list)  # texts to measure YAKE's own rate on (`yake_ceiling`)
 
 
-Held = dict[str, dict[str, mongo.Document]]  # child id → that child's kept documents by id
+CONFLICT_RETRIES = 8  # another writer saved one of the child's clouds first: read it again and re-apply
 
 
 async def record_contacts(
@@ -61,22 +68,22 @@ async def record_contacts(
     contacts: Sequence[ChildContact],
     rebuilding: Rebuilding | None = None,
 ) -> int:
-    """Extract each new contact's keywords once, keep them, and rebuild the clouds of the children they are
-    about from their kept documents; returns how many documents were new. A correction of another agency's
-    event is refused (as the chronology and the graph refuse it), so it can take no one else's words out.
+    """Extract each new contact's keywords once, keep them, and count them into the clouds of the children
+    they are about; returns how many documents were new. A correction of another agency's event is refused
+    (as the chronology and the graph refuse it), so it can take no one else's words out.
 
-    Live, the batch's children's documents are read once (O(those children's documents)): they say which
-    contacts are new and are what the clouds are rebuilt from. A rebuild replays into an empty generation, so
-    it reads nothing: the append skips a repeated event, and each child's clouds are built once at the end."""
+    Live, a batch reads one state per child (`models.CloudState`), O(the batch's children), never their
+    documents. A rebuild replays into an empty generation, so it reads nothing: the append skips a repeated
+    event, and each child's clouds are counted once at the end."""
     if not contacts:
         return 0
     await refuse_foreign_corrections(contacts, store.existing_ids)
     children = {c.child_id for c in contacts}
-    held: Held = {} if rebuilding is not None else await _held(store, children)
+    states = {} if rebuilding is not None else await store.states(sorted(children))
     firsts: dict[str, ChildContact] = {}
     for contact in contacts:
         firsts.setdefault(contact.key, contact)  # the same event twice in a batch is extracted once
-    fresh = [c for c in firsts.values() if c.key not in held.get(c.child_id, {})]
+    fresh = [c for c in firsts.values() if c.key not in states.get(c.child_id, CloudState()).entries]
     texts = [models.document_text(c) for c in fresh]
     digests = [models.text_digest(t) for t in texts]
     extracted = await _keywords(pool, fresh, texts, digests, rebuilding)
@@ -89,47 +96,87 @@ async def record_contacts(
     if rebuilding is not None:
         rebuilding.children.update(children)
         return added.inserted
+    kept = {d["_id"]: d for d in docs}
+    if added.duplicate_ids:  # kept by a delivery that failed before its clouds: count what it kept
+        kept |= await store.kept_documents(added.duplicate_ids)
+    changes: dict[str, dict[str, models.Kept]] = {child: {} for child in children}
     for doc in docs:
-        held[doc["child_id"]][doc["_id"]] = doc
-    await _save_clouds(store, held, people)
+        stored = kept[doc["_id"]]
+        if stored["child_id"] == doc["child_id"]:  # an id another child's document already has is not its
+            changes[doc["child_id"]][doc["_id"]] = models.Kept.of(stored)
+    await _count(store, states, changes, people)
     return added.inserted
 
 
 async def record_posts(
     *, store: CloudStore, pool: Extractor, snapshots: SnapshotStore, events: Sequence[Envelope[ForumEvent]]
 ) -> int:
-    """Keep the words of each post's latest version (none once redacted) and rebuild the clouds of the
-    children the posts are about; returns how many posts' documents were written. A change no newer than the
-    one kept (the same event again, or an older one replayed) writes no document; the clouds are rebuilt
-    all the same, so a batch redelivered after its documents were written but before its clouds were still
-    ends with the clouds right (a rebuild from the same documents writes the same clouds)."""
+    """Keep the words of each post's latest version (none once redacted) and count them into the clouds of
+    the children the posts are about; returns how many posts' documents were written. A change no newer than
+    the one the child's clouds counted (the same event again, or an older one replayed) writes nothing; a
+    batch redelivered after its documents were written but before its clouds writes them again, the same."""
     changes = posts.latest_changes(events)
     if not changes:
         return 0
-    held = await _held(store, {c.child_id for c in changes})
-    newer = [c for c in changes if c.version > int(held[c.child_id].get(c.key, {}).get("version", 0))]
+    states = await store.states(sorted({c.child_id for c in changes}))
+    newer = [c for c in changes if c.version > _version(states[c.child_id], c.key)]
     wordy = [c for c in newer if not c.redacted]
     found = await pool.extract([c.body for c in wordy]) if wordy else []
     extracted = dict(zip([c.key for c in wordy], found, strict=True))
-    people = await _people(snapshots, set(held))
+    people = await _people(snapshots, {c.child_id for c in newer})
     docs = {}
     for change in newer:
         names = people[change.child_id] | name_words([change.event.by.name])
         terms = without_names(extracted.get(change.key, []), names)
         docs[change.key] = posts.post_document(change, terms)
-    if docs:
-        await store.put_documents(docs)
+    if not docs:
+        return 0
+    await store.put_documents(docs)
+    counted: dict[str, dict[str, models.Kept]] = {child: {} for child in people}
     for key, doc in docs.items():
-        held[doc["child_id"]][key] = {"_id": key, **doc}
-    await _save_clouds(store, held, people)
+        counted[doc["child_id"]][key] = models.Kept.of(doc)
+    await _count(store, states, counted, people)
     return len(docs)
 
 
-async def _held(store: CloudStore, child_ids: set[str]) -> Held:
-    held: Held = {child: {} for child in child_ids}
-    for doc in await store.documents_of(sorted(child_ids)):
-        held[doc["child_id"]][doc["_id"]] = doc
-    return held
+def _version(state: CloudState, key: str) -> int:
+    kept = state.entries.get(key)
+    return -1 if kept is None else kept.version
+
+
+async def _count(
+    store: CloudStore,
+    states: dict[str, CloudState],
+    changes: dict[str, dict[str, models.Kept]],
+    people: dict[str, frozenset[str]],
+) -> None:
+    """Save each child's clouds with these changes counted in, over the state they were read at; a child
+    another writer saved meanwhile is read again and the changes applied to what it saved (those it already
+    holds drop out)."""
+    gate = asyncio.Semaphore(mongo.LOOKUPS)
+
+    async def one(child: str) -> None:
+        state = states[child]
+        for _ in range(CONFLICT_RETRIES):
+            news = state.news(changes[child])
+            if not news:
+                return
+            counted = state.with_changes(news)
+            async with gate:
+                if await store.save_clouds(child, counted, _clouds(counted, people[child])):
+                    return
+                state = (await store.states([child]))[child]
+        raise ConflictError(f"the keyword clouds of {child} kept changing under {CONFLICT_RETRIES} tries")
+
+    await asyncio.gather(*(one(child) for child in sorted(changes)))
+
+
+class ConflictError(RuntimeError):
+    """Writers kept saving one child's clouds first; the batch is retried (a transient fault)."""
+
+
+def _clouds(state: CloudState, names: frozenset[str]) -> dict[models.CloudView, Cloud]:
+    return {view: models.cloud_of(state.entries, view, names) for view in ("full", "family")}
 
 
 async def _people(snapshots: SnapshotStore, child_ids: set[str]) -> dict[str, frozenset[str]]:
@@ -151,7 +198,7 @@ async def _keywords(
     rebuilding: Rebuilding | None,
 ) -> list[Keywords]:
     """Each fresh document's keywords: the kept ones where a rebuild has them for the same digest, else YAKE's."""
-    kept = await rebuilding.previous.kept_keywords([c.key for c in fresh]) if rebuilding and fresh else {}
+    kept = await rebuilding.previous.kept_documents([c.key for c in fresh]) if rebuilding and fresh else {}
     out: list[Keywords | None] = [None] * len(fresh)
     for i, (contact, digest) in enumerate(zip(fresh, digests, strict=True)):
         doc = kept.get(contact.key)
@@ -182,33 +229,17 @@ async def yake_ceiling(pool: Extractor, texts: Sequence[str], workers: int) -> f
 
 
 async def finish_rebuild(*, store: CloudStore, snapshots: SnapshotStore, rebuilding: Rebuilding) -> None:
-    """Build the clouds of every child a rebuild's replay touched, a few hundred children a query."""
+    """Count the clouds of every child a rebuild's replay touched, from their kept documents, a few hundred
+    children at a time."""
     children = sorted(rebuilding.children)
     for start in range(0, len(children), 200):
-        await rebuild_clouds(store=store, snapshots=snapshots, child_ids=set(children[start : start + 200]))
+        chunk = set(children[start : start + 200])
+        changes: dict[str, dict[str, models.Kept]] = {child: {} for child in chunk}
+        for doc in await store.documents_of(sorted(chunk)):
+            changes[doc["child_id"]][doc["_id"]] = models.Kept.of(doc)
+        states = await store.states(sorted(chunk))
+        await _count(store, states, changes, await _people(snapshots, chunk))
     rebuilding.children.clear()
-
-
-async def rebuild_clouds(*, store: CloudStore, snapshots: SnapshotStore, child_ids: set[str]) -> None:
-    """Each child's two clouds from its kept documents: O(that child's documents), nothing extracted again."""
-    await _save_clouds(store, await _held(store, child_ids), await _people(snapshots, child_ids))
-
-
-async def _save_clouds(store: CloudStore, held: Held, people: dict[str, frozenset[str]]) -> None:
-    clouds: dict[str, dict[str, Any]] = {}
-    for child_id in sorted(held):
-        docs = models.current(list(held[child_id].values()))
-        for view in ("full", "family"):
-            shown = models.visible(docs, view)
-            terms = models.cloud_terms(shown, people[child_id])
-            clouds[cloud_id(child_id, view)] = {
-                "child_id": child_id,
-                "view": view,
-                "documents": len(shown),
-                # Objects, not pairs: FerretDB 1.24 cannot store an array inside an array.
-                "terms": [{"term": term, "documents": n} for term, n in terms],
-            }
-    await store.save_clouds(clouds)
 
 
 async def keyword_cloud(
@@ -216,14 +247,13 @@ async def keyword_cloud(
 ) -> KeywordCloud:
     """The child's cloud for this view. Names the account learned after a document was kept are left out here
     too, so a person who joins the team later never appears in the cloud by name."""
-    doc = await store.cloud(child_id, view)
+    documents, kept = await store.cloud(child_id, view) or (0, [])
     names = people_of(access)
-    kept = [] if doc is None else [(t["term"], t["documents"]) for t in doc["terms"]]
     terms = [(t, n) for t, n in kept if not names.intersection(t.split())]
     return KeywordCloud(
         child_id=child_id,
         view=view,
-        documents=0 if doc is None else int(doc["documents"]),
+        documents=documents,
         terms=[CloudTerm(term=t, documents=n) for t, n in terms],
     )
 
