@@ -4,7 +4,7 @@ same documents and clouds as applying it live."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pytest
 from analytics_fakes import FakeCloudStore, InlineKeywords
@@ -72,3 +72,37 @@ async def test_replaying_a_posts_history_gives_the_same_documents_and_clouds_as_
 def _saved(store: FakeCloudStore) -> dict[str, dict[str, object]]:
     """The clouds as a rebuild's check compares them: not how many saves they took."""
     return {child: {k: v for k, v in doc.items() if k != "revision"} for child, doc in store.clouds.items()}
+
+
+class ReadsStaleOnce(FakeCloudStore):
+    """The first read of the states misses what another writer saved just before, as a race between two
+    replicas (or the contact and post feeds) would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stale = True
+
+    async def states(self, child_ids: Sequence[str]) -> dict[str, CloudState]:
+        if self.stale:
+            self.stale = False
+            return {child: CloudState() for child in child_ids}
+        return await super().states(child_ids)
+
+
+async def test_a_writer_that_read_a_stale_state_counts_its_post_over_the_other_writers() -> None:
+    store, snapshots = ReadsStaleOnce(), MemoryAccessSnapshots()
+    child = new_nhs_number()
+    by = participant("lead-1")
+    store.stale = False
+    await service.record_posts(
+        store=store, pool=InlineKeywords(), snapshots=snapshots, events=[post_added(child, DENTAL, by=by)]
+    )
+    store.stale = True  # the next writer read before that save landed
+    await service.record_posts(
+        store=store, pool=InlineKeywords(), snapshots=snapshots, events=[post_added(child, HOMEWORK, by=by)]
+    )
+
+    cloud = await service.keyword_cloud(store=store, access=None, child_id=child, view="full")
+    terms = {t.term for t in cloud.terms}
+    assert cloud.documents == 2 and {"dental appointment", "homework club"} <= terms
+    assert store.clouds[child]["revision"] == 2  # the refused save was not counted as one
