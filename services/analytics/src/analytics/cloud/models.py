@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -107,6 +107,9 @@ class Kept:
     terms: tuple[str, ...]
     scores: tuple[float, ...]
 
+    def fields(self) -> list[Any]:  # not `dataclasses.astuple`, which deep-copies every term
+        return [self.family, self.supersedes, self.version, self.redacted, self.terms, self.scores]
+
     @classmethod
     def of(cls, doc: Mapping[str, Any]) -> Kept:
         return cls(
@@ -142,7 +145,7 @@ class CloudState:
     def text(self) -> str:
         # One string, keys sorted (so a rebuild's equals the live one): FerretDB 1.24 stores a string far
         # faster than the same words as arrays (100 writes: 0.11 s against 0.25 s, measured here).
-        raw = {key: astuple(kept) for key, kept in self.entries.items()}
+        raw = {key: kept.fields() for key, kept in self.entries.items()}
         return json.dumps(raw, sort_keys=True, separators=(",", ":"))
 
     @classmethod
