@@ -9,7 +9,8 @@ screen readers and for anyone who prefers figures.
 
 Why hand-drawn SVG and not a charting library: the page is rendered on the server with no script (the CSP
 allows only our own), so a browser library would add a script for one picture; the server-side Python ones
-(matplotlib, pygal) are far heavier than the ~100 lines here, which render in well under a millisecond and
+(matplotlib, pygal) are far heavier than the ~100 lines here, which draw a year of six agencies' weeks in
+about 1 ms against pygal's 47 ms (`bench/charts_vs_pygal.py`), with a script-free SVG a fifth the size, and
 give exact control of colours (Okabe-Ito, distinguishable with the common colour-vision deficiencies),
 labels and the accessible description.
 """
