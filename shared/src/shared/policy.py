@@ -233,6 +233,10 @@ def relationship_to(principal: Principal, access: ChildAccess | None, now: datet
     return "none"
 
 
+NO_RELATIONSHIP = "no legitimate relationship with this child: ask to join the team, or use break-glass"
+NOT_LINKED = "you are not linked to this child as family"
+
+
 def decide(principal: Principal, action: Action, access: ChildAccess | None, *, now: datetime) -> Decision:
     """May `principal` do `action` on the child whose snapshot is `access`, at `now`?"""
     rel = relationship_to(principal, access, now)
@@ -250,7 +254,9 @@ def decide(principal: Principal, action: Action, access: ChildAccess | None, *, 
     if action in UNSCOPED_ACTIONS:
         return _unscoped(principal, action, rel)
     if access is None:
-        return deny("there is no account for this child")
+        # The answer given for a child the caller has no relationship with: child ids are NHS numbers, which
+        # anyone may know, so a refusal must not say whether the child has an account (shielded or not).
+        return deny(NOT_LINKED if principal.kind == "family" else NO_RELATIONSHIP)
     if principal.kind == "family":
         return _family(action, rel, access)
     return _practitioner(principal, action, rel, access, now)
@@ -284,7 +290,7 @@ def _family(action: Action, rel: Relationship, access: ChildAccess) -> Decision:
     if rel != "family":
         return Decision(
             allowed=False,
-            reason="you are not linked to this child as family",
+            reason=NOT_LINKED,
             relationship=rel,
         )
     family_actions = READ_ACTIONS | {"read_viewers", "export", "post_forum"}
@@ -370,7 +376,7 @@ def _practitioner(
         return deny("break-glass access is read-only; ask to join the team to do more")
     if rel == "pending":
         return deny("your request to join is waiting for the lead professional's decision")
-    return deny("no legitimate relationship with this child: ask to join the team, or use break-glass")
+    return deny(NO_RELATIONSHIP)
 
 
 _LINE_MANAGER_ACTIONS: frozenset[str] = frozenset(

@@ -214,6 +214,23 @@ async def test_the_match_list_is_recorded_one_record_per_candidate_child(account
 # --- rule 2: no identity oracle -----------------------------------------------------------------------------
 
 
+async def test_a_child_route_answers_a_stranger_alike_for_a_child_with_an_account_and_one_without(
+    accounts: RunningAccounts,
+) -> None:
+    shielded = await _open(accounts, shielded=True)
+    known = await _open(accounts)
+    unknown = new_child_details().nhs_number  # a valid NHS number nobody registered
+    for who in ("officer", "parent"):
+        answers = [
+            await _get(accounts, who, f"/children/{child}{route}")
+            for route in ("", "/viewers", "/join-requests")
+            for child in (shielded, known, unknown)
+        ]
+        for same in (answers[0:3], answers[3:6], answers[6:9]):
+            assert {a.status_code for a in same} == {403}, [a.text for a in same]
+            assert len({a.text for a in same}) == 1, [a.text for a in same]  # word for word
+
+
 def _answer(response: Any) -> tuple[int, dict[str, Any]]:
     return response.status_code, {k: v for k, v in response.json().items() if k != "match_id"}
 
