@@ -3,6 +3,7 @@ and the outcome is on the audit trail."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -331,6 +332,27 @@ async def test_a_match_can_only_pick_a_candidate_and_then_becomes_a_request_to_j
     assert same.status_code == 200 and same.json()["child_id"] == existing
     [resolved] = [r for r in _records(accounts, since, "manager") if r.action == "resolve_match"]
     assert resolved.child_id == existing and resolved.allowed
+    requests = (await _get(accounts, "lead", f"/children/{existing}/join-requests")).json()
+    assert [r["person_id"] for r in requests] == [accounts.people["officer"].person_id]
+
+
+async def test_a_same_child_resolution_that_dies_halfway_loses_no_request_when_it_is_made_again(
+    accounts: RunningAccounts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    existing, match_id = await _near_registration(accounts)
+    real = identity.teams.request_join
+
+    async def dies(**kwargs: Any) -> Any:
+        raise ConnectionError("the process died here")
+
+    monkeypatch.setattr(identity.teams, "request_join", dies)
+    with contextlib.suppress(ConnectionError):  # raised through the in-process client, or answered 500
+        first = await _post(accounts, "manager", f"/matches/{match_id}/resolve", {"same_child_id": existing})
+        assert first.status_code == 500
+    monkeypatch.setattr(identity.teams, "request_join", real)
+
+    again = await _post(accounts, "manager", f"/matches/{match_id}/resolve", {"same_child_id": existing})
+    assert again.status_code == 200, again.text
     requests = (await _get(accounts, "lead", f"/children/{existing}/join-requests")).json()
     assert [r["person_id"] for r in requests] == [accounts.people["officer"].person_id]
 

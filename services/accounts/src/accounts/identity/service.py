@@ -97,6 +97,9 @@ async def resolve_match(
         await refuse(
             ctx, principal, child_id=same_child_id, what=what, reason="you do not answer for this child"
         )
+    # The request to join first: if the process dies before the match is marked resolved, the manager
+    # resolves it again and the request is found made (the other order lost it).
+    await _ask_to_join_for(ctx, match, same_child_id)
     if not await ctx.matches.resolve_match(
         match_id, status="same_child", resolved_by=principal.subject, child_id=same_child_id
     ):
@@ -109,7 +112,6 @@ async def resolve_match(
         decision=allowed,
         detail=f"{what}: the same child",
     )
-    await _ask_to_join_for(ctx, match, same_child_id)
     return match.model_copy(update={"status": "same_child", "child_id": same_child_id})
 
 
