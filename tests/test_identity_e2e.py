@@ -119,12 +119,13 @@ def test_an_uncertain_contact_waits_for_a_manager_and_then_flows_on(infra: Endpo
     summary = f"Family moved to temporary accommodation ({uuid.uuid4().hex[:6]})."
     event = contact({**AMY_BY_NAME, "given_name": "Aimee"}, summary)  # close, not equal: a person decides
     publish(infra, event)
+    held_as = f"{event['data']['agency']}:{event['id']}"  # waiting contacts are keyed within their agency
     manager = stack.headers("mia.clarke")
 
     def waiting() -> list[dict[str, Any]]:
         response = httpx.get(f"{stack.accounts.url}/contact-matches", headers=manager, timeout=10)
         assert response.status_code == 200, response.text
-        return [m for m in response.json() if m["id"] == event["id"]]
+        return [m for m in response.json() if m["id"] == held_as]
 
     wait_for(lambda: len(waiting()) == 1, what="the contact waiting for a person")
     assert waiting()[0]["candidates"] == [AMY]
@@ -135,7 +136,7 @@ def test_an_uncertain_contact_waits_for_a_manager_and_then_flows_on(infra: Endpo
     )
     assert practitioner.status_code == 403
     resolved = httpx.post(
-        f"{stack.accounts.url}/contact-matches/{event['id']}/resolve",
+        f"{stack.accounts.url}/contact-matches/{held_as}/resolve",
         json={"child_id": AMY},
         headers=manager,
         timeout=10,
@@ -143,7 +144,7 @@ def test_an_uncertain_contact_waits_for_a_manager_and_then_flows_on(infra: Endpo
     assert resolved.status_code == 200, resolved.text
     wait_for(lambda: summary in stack.summaries(), what="the confirmed contact in Amy's chronology")
     again = httpx.post(
-        f"{stack.accounts.url}/contact-matches/{event['id']}/resolve",
+        f"{stack.accounts.url}/contact-matches/{held_as}/resolve",
         json={"child_id": AMY},
         headers=manager,
         timeout=10,

@@ -17,7 +17,7 @@ from accounts.handlers import on_audit_records
 from accounts.identity import service as identity
 from devstack.infra import Endpoints
 from shared.contracts.audit import AuditRecorded
-from shared.contracts.contacts import CONTACT_RECORDED, Author, ChildIdentifiers, ContactRecorded
+from shared.contracts.contacts import CONTACT_RECORDED, Author, ChildIdentifiers, ContactRecorded, entry_key
 from shared.contracts.identity import ContactIdentified
 from shared.events import Envelope, make_event, utc_now
 from shared.kafka.consumer import Incoming
@@ -390,7 +390,34 @@ async def _waiting_contact(accounts: RunningAccounts) -> tuple[str, str]:
         children=ctx.store, matches=ctx.contacts, publish=publish, events=[event]
     )
     assert held == (0, 1)
-    return existing, event.id
+    return existing, entry_key(event.data.agency, event.id)
+
+
+async def test_two_agencies_contacts_with_one_event_id_both_wait_for_a_person(
+    accounts: RunningAccounts,
+) -> None:
+    details = new_child_details().model_copy(update={"nhs_number": None})
+    await _open(accounts, **details.model_dump(mode="json"))
+    near = {
+        "given_name": details.given_name + "a",
+        "family_name": details.family_name,
+        "date_of_birth": details.date_of_birth,
+        "postcode": details.postcode,
+    }
+    health = _contact(near)
+    school = health.model_copy(update={"data": health.data.model_copy(update={"agency": "school"})})
+
+    async def publish(identified: Envelope[ContactIdentified]) -> None:
+        raise AssertionError("a near match is never identified without a person")
+
+    ctx = accounts.ctx
+    for event in (health, school):  # the same event id, reused by another agency
+        held = await identity.identify_contacts(
+            children=ctx.store, matches=ctx.contacts, publish=publish, events=[event]
+        )
+        assert held == (0, 1)
+    waiting = {c["id"] for c in (await _get(accounts, "manager", "/contact-matches")).json()}
+    assert {f"health:{health.id}", f"school:{health.id}"} <= waiting
 
 
 async def test_a_waiting_contact_goes_only_to_the_managers_responsible_and_can_only_pick_a_candidate(

@@ -256,7 +256,7 @@ async def test_a_contact_resolved_just_before_a_crash_is_published_once_the_rela
     manager = Principal(subject="p-manager", name="Manager", kind="manager", agency="socialcare")
     # resolved, and the process dies before anything is published (notify_outbox wakes no relay here)
     await identity.identify_contact(
-        ctx=ctx, principal=manager, match_id=contact.id, child_id=opened.child.child_id
+        ctx=ctx, principal=manager, match_id=f"health:{contact.id}", child_id=opened.child.child_id
     )
     published: list[OutboxMessage] = []
     away = True
@@ -275,5 +275,5 @@ async def test_a_contact_resolved_just_before_a_crash_is_published_once_the_rela
     identified = decode_identity_event(message.topic, message.value)
     assert identified.data.child_id == opened.child.child_id and identified.data.contact.id == contact.id
     assert await relay.run_once() == 0
-    held = await ctx.contacts.held(contact.id)
+    held = await ctx.contacts.held(f"health:{contact.id}")
     assert held is not None and held[0].status == "identified"

@@ -11,8 +11,10 @@ from accounts.identity import service
 from accounts.identity.models import ContactMatch
 from accounts.identity.schemas import ContactResolution, ContactResolved, MatchRead, MatchResolve
 from shared.auth import PrincipalDep
+from shared.text import Line
 
-MatchId = Annotated[str, Path(min_length=1, max_length=100)]
+# A waiting contact's id: `<agency>:<event id>` (`entry_key`); control characters refused, as everywhere.
+MatchId = Annotated[Line, Path(min_length=1, max_length=140)]
 
 router = APIRouter(tags=["children"])
 

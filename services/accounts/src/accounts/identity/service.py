@@ -32,7 +32,7 @@ from accounts.identity.responsible import candidates_of, refuse, shown
 from accounts.identity.store import ContactMatchStore
 from accounts.people.service import actor_for
 from accounts.teams import service as teams
-from shared.contracts.contacts import ContactRecorded
+from shared.contracts.contacts import ContactRecorded, entry_key
 from shared.contracts.identity import ContactIdentified, contact_identified
 from shared.events import Envelope, utc_now
 from shared.policy import Decision, Principal, decide
@@ -178,7 +178,7 @@ def waiting_match(event: Envelope[ContactRecorded], candidates: tuple[str, ...])
     who = event.data.child
     assert who.given_name and who.family_name and who.date_of_birth and who.postcode
     match = ContactMatch(
-        id=event.id,
+        id=entry_key(event.data.agency, event.id),  # an event id is unique only within its agency
         status="waiting",
         agency=event.data.agency,
         given_name=who.given_name,
