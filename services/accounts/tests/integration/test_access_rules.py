@@ -15,6 +15,7 @@ import pytest
 from accounts.audit.models import entry_from_audit
 from accounts.handlers import on_audit_records
 from accounts.identity import service as identity
+from accounts.teams import service as teams
 from devstack.infra import Endpoints
 from shared.contracts.audit import AuditRecorded
 from shared.contracts.contacts import CONTACT_RECORDED, Author, ChildIdentifiers, ContactRecorded, entry_key
@@ -340,16 +341,16 @@ async def test_a_same_child_resolution_that_dies_halfway_loses_no_request_when_i
     accounts: RunningAccounts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     existing, match_id = await _near_registration(accounts)
-    real = identity.teams.request_join
+    real = teams.request_join
 
     async def dies(**kwargs: Any) -> Any:
         raise ConnectionError("the process died here")
 
-    monkeypatch.setattr(identity.teams, "request_join", dies)
+    monkeypatch.setattr(teams, "request_join", dies)
     with contextlib.suppress(ConnectionError):  # raised through the in-process client, or answered 500
         first = await _post(accounts, "manager", f"/matches/{match_id}/resolve", {"same_child_id": existing})
         assert first.status_code == 500
-    monkeypatch.setattr(identity.teams, "request_join", real)
+    monkeypatch.setattr(teams, "request_join", real)
 
     again = await _post(accounts, "manager", f"/matches/{match_id}/resolve", {"same_child_id": existing})
     assert again.status_code == 200, again.text

@@ -1,7 +1,8 @@
-"""Access changes take effect everywhere and fail closed (issue 9, rule 8), through chronology's real app
-against the real broker and MongoDB-wire server:
+"""Access changes take effect everywhere and fail closed (issue 9, rule 8), through the real apps of every
+service that keeps an access snapshot (chronology, analytics, the forum) against the real broker and
+MongoDB-wire server:
 
-- a gap in a child's account events stops chronology serving that child (503, with a clear message, and the
+- a gap in a child's account events stops the service serving that child (503, with a clear message, and the
   refusal audited) until its snapshot has been rebuilt from `accounts.events`;
 - an account event that is dead-lettered leaves the child refused, never served with the access it had.
 """
@@ -9,18 +10,23 @@ against the real broker and MongoDB-wire server:
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
 from faststream.kafka import KafkaBroker
 
-from chronology.app import create_app
+import analytics.app
+import chronology.app
+import forum.app
+from analytics.settings import AnalyticsSettings
 from chronology.settings import ChronologySettings
 from devstack import service_users
 from devstack.infra import Endpoints
+from forum.settings import ForumSettings
 from shared import mongo
 from shared.audit import MemoryAuditSink
 from shared.contracts.accounts import (
@@ -44,28 +50,44 @@ LEAD, TEACHER = "lead-1", "teacher-1"
 ACTOR = Actor(person_id=LEAD, name="Test lead", kind="practitioner")
 
 
+@dataclass(frozen=True)
+class Service:
+    create_app: Callable[..., Any]
+    settings: type[Any]
+    read_path: str  # a read of the child's case, "{child}" in it
+
+
+SERVICES = {
+    "chronology": Service(chronology.app.create_app, ChronologySettings, "/children/{child}/chronology"),
+    "analytics": Service(analytics.app.create_app, AnalyticsSettings, "/children/{child}/contact-graph"),
+    "forum": Service(forum.app.create_app, ForumSettings, "/children/{child}/forum"),
+}
+
+
 @dataclass
 class Running:
     http: httpx.AsyncClient
     broker: KafkaBroker
     topics: Topics
     audit: MemoryAuditSink
+    read_path: str
 
     async def publish(self, *events: Envelope[AccountEvent]) -> None:
         for event in events:
             await publish_event(self.broker, self.topics.accounts_events, event)
 
     async def read(self, child: str, who: str) -> httpx.Response:
-        return await self.http.get(f"/children/{child}/chronology", headers=IDS.headers(who))
+        return await self.http.get(self.read_path.format(child=child), headers=IDS.headers(who))
 
 
-@pytest.fixture
-async def running(infra: Endpoints) -> AsyncIterator[Running]:
+@pytest.fixture(params=sorted(SERVICES))
+async def running(infra: Endpoints, request: pytest.FixtureRequest) -> AsyncIterator[Running]:
+    service = SERVICES[request.param]
     topics = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")
     await ensure_topics(infra.kafka_bootstrap, topics.all(), credentials=infra.kafka_admin)
     service_users.grant_run(infra.kafka_bootstrap, topics)  # the broker's ACLs name a run's topics in full
     database = f"test_{uuid.uuid4().hex}"
-    settings = ChronologySettings(
+    settings = service.settings(
         kafka_bootstrap=infra.kafka_bootstrap,
         mongo_url=infra.mongo_url,
         mongo_db=database,
@@ -74,15 +96,15 @@ async def running(infra: Endpoints) -> AsyncIterator[Running]:
         auth_jwks=IDS.jwks_json(),
     )
     audit = MemoryAuditSink()
-    app = create_app(settings, audit_sink=audit)
+    app = service.create_app(settings, audit_sink=audit)
     publisher = KafkaBroker(infra.kafka_bootstrap, security=infra.kafka_admin.faststream())
     await publisher.start()
     try:
         async with (
             app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://chronology") as http,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as http,
         ):
-            yield Running(http, publisher, topics, audit)
+            yield Running(http, publisher, topics, audit, service.read_path)
     finally:
         await publisher.stop()
         client = mongo.connect(infra.mongo_url, app_name="test")
@@ -112,7 +134,7 @@ async def test_a_gap_in_account_events_is_refused_until_the_snapshot_is_rebuilt(
     await running.publish(*opened)
     await eventually_status(running, child, LEAD, 200)
 
-    # seq 3 arrives while seq 2 is still on its way: applying it would guess; chronology refuses instead
+    # seq 3 arrives while seq 2 is still on its way: applying it would guess; the service refuses instead
     await running.publish(approved)
     await eventually_status(running, child, LEAD, 503)
     answer = await running.read(child, TEACHER)
@@ -143,7 +165,7 @@ async def test_a_dead_lettered_removal_never_leaves_the_removed_member_with_acce
             reason="left the school",
         )
     )
-    # the removal reaches chronology damaged: it cannot be decoded, so it is dead-lettered
+    # the removal reaches the service damaged: it cannot be decoded, so it is dead-lettered
     broken = removal.model_dump_json().replace('"member.removed"', '"member.removd"').encode()
     await running.broker.publish(broken, topic=running.topics.accounts_events, key=event_key(child))
     await eventually_status(running, child, TEACHER, 503)
