@@ -13,7 +13,7 @@ from shared.access_history import KafkaAccountHistory
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.errors import AccessRefused, AccessUnavailable, AuditUnavailable
 from shared.logs import correlation_id
-from shared.policy import Action, Decision, Principal
+from shared.policy import Action, ChildAccess, Decision, Principal
 from shared.service import Runtime
 
 
@@ -66,6 +66,22 @@ class Guard:
         if not decision.allowed:
             raise AccessRefused(decision.reason)
         return decision
+
+    async def access(self, child_id: str) -> ChildAccess | None:
+        """The child's access snapshot, for what a page shows of the account (names, the team) once `check`
+        has allowed the read; a snapshot gone stale since fails closed, as in `check`."""
+        try:
+            return await self.snapshots.get(child_id)
+        except SnapshotStale as err:
+            raise AccessUnavailable(str(err)) from err
+
+    async def allows(self, principal: Principal, action: Action, child_id: str) -> bool:
+        """Whether the policy would let this principal do `action` (to offer it on a page, say); asking is not
+        an access, so nothing is audited. A stale snapshot fails closed, as in `check`: 503, never a guess."""
+        try:
+            return (await self.snapshots.decide(principal, action, child_id)).allowed
+        except SnapshotStale as err:
+            raise AccessUnavailable(str(err)) from err
 
 
 def local_guard(

@@ -82,12 +82,12 @@ async def _checked(
 async def get_forum(child_id: ChildId, principal: PrincipalDep, ctx: ForumDep) -> Board:
     """The child's forum as the reader may see it: threads, pinned statements, the three columns, scales."""
     decision = await ctx.guard.check(principal, "read_forum", child_id)
-    moderate = await ctx.guard.snapshots.decide(principal, "moderate_forum", child_id)
+    moderate = await ctx.guard.allows(principal, "moderate_forum", child_id)
     return await service.read_board(
         ctx.store,
         child_id,
         family_view=decision.family_view,
-        can_moderate=moderate.allowed,
+        can_moderate=moderate,
         see_confidential=decision.see_sensitive_providers,
     )
 
@@ -116,7 +116,7 @@ async def start_thread(
         topic=ctx.topics.forum_events,
         child_id=child_id,
         principal=principal,
-        access=await ctx.guard.snapshots.get(child_id),
+        access=await ctx.guard.access(child_id),
         title=thread.title,
         audience=thread.audience,
         first_post=thread.first_post,
@@ -141,7 +141,7 @@ async def add_post(
         forum=forum,
         thread_id=thread_id,
         principal=principal,
-        access=await ctx.guard.snapshots.get(child_id),
+        access=await ctx.guard.access(child_id),
         post=post,
     )
     ctx.notify_outbox()
@@ -160,7 +160,7 @@ async def edit_post(
         forum=forum,
         post_id=post_id,
         principal=principal,
-        access=await ctx.guard.snapshots.get(child_id),
+        access=await ctx.guard.access(child_id),
         body=edit.body,
     )
     ctx.notify_outbox()
@@ -192,7 +192,7 @@ async def redact_post(
         forum=forum,
         post_id=post_id,
         principal=principal,
-        access=await ctx.guard.snapshots.get(child_id),
+        access=await ctx.guard.access(child_id),
         reason=redaction.reason,
     )
     ctx.notify_outbox()
@@ -211,7 +211,7 @@ async def pin_post(
         forum=forum,
         post_id=post_id,
         principal=principal,
-        access=await ctx.guard.snapshots.get(child_id),
+        access=await ctx.guard.access(child_id),
         pin=change.pin,
     )
     ctx.notify_outbox()
@@ -234,7 +234,7 @@ async def record_scale(
         forum=forum,
         thread_id=thread_id,
         principal=principal,
-        access=await ctx.guard.snapshots.get(child_id),
+        access=await ctx.guard.access(child_id),
         score=scale.score,
         comment=scale.comment,
     )

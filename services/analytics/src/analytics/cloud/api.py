@@ -26,7 +26,7 @@ async def get_keyword_cloud(child_id: ChildId, principal: PrincipalDep, ctx: Ana
     decision = await ctx.guard.check(principal, "read_cloud", child_id, detail="keyword cloud")
     return await service.keyword_cloud(
         store=ctx.cloud,
-        access=await ctx.guard.snapshots.get(child_id),
+        access=await ctx.guard.access(child_id),
         child_id=child_id,
         view="family" if decision.family_view else "full",
     )
@@ -56,7 +56,7 @@ async def get_keyword_cloud_svg(child_id: ChildId, principal: PrincipalDep, ctx:
     decision = await ctx.guard.check(principal, "read_cloud", child_id, detail="keyword cloud (SVG)")
     cloud = await service.keyword_cloud(
         store=ctx.cloud,
-        access=await ctx.guard.snapshots.get(child_id),
+        access=await ctx.guard.access(child_id),
         child_id=child_id,
         view="family" if decision.family_view else "full",
     )
