@@ -85,9 +85,11 @@ def stack(infra: Endpoints) -> Iterator[Stack]:
     try:
         seed_demo(accounts, password=PASSWORD)
         jwks = {"AUTH_JWKS_URL": f"{accounts.url}/.well-known/jwks.json"}
-        for name in ("chronology", "notifications"):
-            started.append(run.service(name, **jwks).start(ready_within=STARTUP_S))
-        yield Stack(*started)
+        chronology = run.service("chronology", **jwks).start(ready_within=STARTUP_S)
+        started.append(chronology)
+        notifications = run.service("notifications", **jwks).start(ready_within=STARTUP_S)
+        started.append(notifications)
+        yield Stack(accounts, chronology, notifications)
     finally:
         for svc in reversed(started):
             svc.stop()
