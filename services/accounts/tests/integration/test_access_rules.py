@@ -231,6 +231,33 @@ async def test_a_child_route_answers_a_stranger_alike_for_a_child_with_an_accoun
         for same in (answers[0:3], answers[3:6], answers[6:9]):
             assert {a.status_code for a in same} == {403}, [a.text for a in same]
             assert len({a.text for a in same}) == 1, [a.text for a in same]  # word for word
+    # Asking to join by id: a shielded child answers as a child without an account does, asked once or
+    # twice (a known child may be found by search anyway, and asked to join), and the lead gets the request.
+    ask = {"reason": "I am the officer on a missing-episode case"}
+    since = _mark(accounts)
+    asked = [
+        await _post(accounts, "officer", f"/children/{c}/join-requests", ask)
+        for c in (shielded, unknown, shielded, unknown)
+    ]
+    assert {a.status_code for a in asked} == {202} and len({a.text for a in asked}) == 1, asked
+    assert (await _post(accounts, "officer", f"/children/{known}/join-requests", ask)).status_code == 201
+    [waiting] = (await _get(accounts, "lead", f"/children/{shielded}/join-requests")).json()
+    assert waiting["person_id"] == accounts.people["officer"].person_id
+    tried = [r.child_id for r in _records(accounts, since, "officer") if r.action == "request_join"]
+    assert tried.count(unknown) == 2 and tried.count(shielded) == 1  # the second ask, refused on the record
+
+
+async def test_a_registration_or_search_refused_for_its_input_is_audited_too(
+    accounts: RunningAccounts,
+) -> None:
+    since = _mark(accounts)
+    bad = new_child_details().model_dump(mode="json") | {"nhs_number": "1234567890"}  # fails the check digit
+    assert (await _post(accounts, "officer", "/children", bad)).status_code == 422
+    assert (await _get(accounts, "officer", "/children/search?nhs_number=1234567890")).status_code == 422
+    assert (await _get(accounts, "officer", "/children/search?given_name=Amy")).status_code == 422
+    refused = [r for r in _records(accounts, since, "officer") if not r.allowed]
+    assert [r.action for r in refused] == ["register_child", "search", "search"], refused
+    assert all(r.reason.startswith("refused: ") and r.child_id is None for r in refused)
 
 
 def _answer(response: Any) -> tuple[int, dict[str, Any]]:
@@ -335,6 +362,16 @@ async def test_a_match_can_only_pick_a_candidate_and_then_becomes_a_request_to_j
     assert resolved.child_id == existing and resolved.allowed
     requests = (await _get(accounts, "lead", f"/children/{existing}/join-requests")).json()
     assert [r["person_id"] for r in requests] == [accounts.people["officer"].person_id]
+
+
+async def test_a_registration_of_a_shielded_child_confirmed_by_a_manager_becomes_a_request_to_join(
+    accounts: RunningAccounts,
+) -> None:
+    existing, match_id = await _near_registration(accounts, shielded=True)
+    same = await _post(accounts, "manager", f"/matches/{match_id}/resolve", {"same_child_id": existing})
+    assert same.status_code == 200, same.text
+    [request] = (await _get(accounts, "lead", f"/children/{existing}/join-requests")).json()
+    assert request["person_id"] == accounts.people["officer"].person_id and match_id in request["reason"]
 
 
 async def test_a_same_child_resolution_that_dies_halfway_loses_no_request_when_it_is_made_again(

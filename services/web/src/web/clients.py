@@ -241,10 +241,13 @@ class AccountsClient(Backend):
     async def viewers(self, child_id: str, *, token: str) -> list[Viewer]:
         return await self.get_list(Viewer, f"/children/{child_id}/viewers", token=token)
 
-    async def ask_to_join(self, child_id: str, *, token: str, reason: str) -> JoinRequest:
+    async def ask_to_join(self, child_id: str, *, token: str, reason: str) -> JoinRequest | None:
+        """The request; `None` when accounts only says it was sent (a shielded child, or no account)."""
         response = await self.request(
             "POST", f"/children/{child_id}/join-requests", token=token, json={"reason": reason}
         )
+        if response.status_code == 202:
+            return None
         return self._parse(JoinRequest, response)
 
     async def decide_request(

@@ -8,8 +8,9 @@ commit (state and events together) → the outbox relay publishes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -177,7 +178,8 @@ async def register_child(
     details wait for a manager, and the answer is the same for an exact and a near match (no identity oracle).
     Every attempt is audited."""
     decision = await check(ctx, principal, "register_child", None, child_id=None, record_allowed=False)
-    details = _valid_details(details)
+    async with _audited_if_invalid(ctx, principal, "register_child", "registration"):
+        details = _valid_details(details)
     outcome = match_child(details, await ctx.store.candidates(details))
     if outcome.kind == "new":
         lead = await person_of(ctx, principal)
@@ -224,6 +226,19 @@ async def register_child(
             detail=f"held for a manager as possible match {match.match_id}",
         )
     return Registration(status="pending_match", match=match)
+
+
+@contextlib.asynccontextmanager
+async def _audited_if_invalid(
+    ctx: Accounts, principal: Principal, action: str, what: str
+) -> AsyncIterator[None]:
+    """An attempt refused for its input is an attempt too: on the asker's trail before the 422 (rule 2)."""
+    try:
+        yield
+    except Invalid as err:
+        refused = Decision(allowed=False, reason=f"refused: {err}", relationship="none")
+        await record(ctx, principal=principal, action=action, child_id=None, decision=refused, detail=what)
+        raise
 
 
 async def _known_to(ctx: Accounts, principal: Principal, child_ids: Sequence[str]) -> str | None:
@@ -316,13 +331,14 @@ async def search(
     is found only by someone with a relationship; to anyone else the answer is as if there were none."""
     how = "by NHS number" if nhs_number else "by name and date of birth"
     await check(ctx, principal, "search", None, child_id=None, record_allowed=False)
-    children = await _found(
-        ctx,
-        nhs_number=nhs_number,
-        given_name=given_name,
-        family_name=family_name,
-        date_of_birth=date_of_birth,
-    )
+    async with _audited_if_invalid(ctx, principal, "search", how):
+        children = await _found(
+            ctx,
+            nhs_number=nhs_number,
+            given_name=given_name,
+            family_name=family_name,
+            date_of_birth=date_of_birth,
+        )
     results = []
     withheld = []
     for child in children:

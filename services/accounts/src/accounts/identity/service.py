@@ -20,7 +20,7 @@ from accounts.children.service import header_for, open_account
 from accounts.children.store import ChildStore
 from accounts.children.views import ChildHeader
 from accounts.context import Accounts
-from accounts.errors import AccessDenied, Conflict, Invalid, NotFound
+from accounts.errors import Conflict, Invalid, NotFound
 from accounts.identity.models import (
     AlreadyResolved,
     ContactMatch,
@@ -99,7 +99,7 @@ async def resolve_match(
         )
     # The request to join first: if the process dies before the match is marked resolved, the manager
     # resolves it again and the request is found made (the other order lost it).
-    await _ask_to_join_for(ctx, match, same_child_id)
+    await _ask_to_join_for(ctx, principal, match, same_child_id)
     if not await ctx.matches.resolve_match(
         match_id, status="same_child", resolved_by=principal.subject, child_id=same_child_id
     ):
@@ -115,18 +115,19 @@ async def resolve_match(
     return match.model_copy(update={"status": "same_child", "child_id": same_child_id})
 
 
-async def _ask_to_join_for(ctx: Accounts, match: PendingMatch, child_id: str) -> None:
-    """The registration becomes the requester's request to join the child's team; the lead decides."""
+async def _ask_to_join_for(ctx: Accounts, manager: Principal, match: PendingMatch, child_id: str) -> None:
+    """The registration becomes the requester's request to join the child's team, made on the word of the
+    manager who confirmed it (so a shielded child's too); the lead decides."""
     requester = await ctx.people.person(match.requested_by)
     if requester is None:
         return
-    # Already in the team, or already asking: nothing to add.
-    with contextlib.suppress(AccessDenied, Conflict):
+    with contextlib.suppress(Conflict):  # already in the team, or already asking: nothing to add
         await teams.request_join(
             ctx=ctx,
             principal=requester.principal(),
             child_id=child_id,
             reason=f"asked to open an account for this child; a manager confirmed it is them ({match.match_id})",
+            confirmed_by=manager,
         )
 
 

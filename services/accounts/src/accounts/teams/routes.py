@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
 
 from accounts.children.schemas import ChangeRead
 from accounts.deps import AccountsDep, Id
@@ -14,6 +15,7 @@ from accounts.teams.schemas import (
     DecisionReason,
     FamilyLinkCreate,
     JoinAsk,
+    JoinAskSent,
     LeadHandOver,
     RequiredReason,
 )
@@ -33,12 +35,24 @@ async def list_requests_to_decide(principal: PrincipalDep, ctx: AccountsDep) -> 
     ]
 
 
-@router.post("/children/{child_id}/join-requests", response_model=JoinRequest, status_code=201)
+@router.post(
+    "/children/{child_id}/join-requests",
+    response_model=JoinRequest,
+    status_code=201,
+    responses={202: {"model": JoinAskSent, "description": "Sent, if the child has an account here."}},
+)
 async def create_join_request(
     child_id: Id, body: JoinAsk, principal: PrincipalDep, ctx: AccountsDep
-) -> JoinRequest:
-    """Ask to join the child's team, saying why."""
-    return await service.request_join(ctx=ctx, principal=principal, child_id=child_id, reason=body.reason)
+) -> JoinRequest | JSONResponse:
+    """Ask to join the child's team, saying why. 201 with the request; 202 when I may not learn whether the
+    child has an account (a shielded child, or an id with no account): the answer is then the same."""
+    request = await service.ask_to_join(ctx=ctx, principal=principal, child_id=child_id, reason=body.reason)
+    if request is not None:
+        return request
+    sent = JoinAskSent(
+        message="sent: if this child has an account here, its lead professional will decide on your request"
+    )
+    return JSONResponse(sent.model_dump(), status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.get("/children/{child_id}/join-requests", response_model=list[JoinRequest])

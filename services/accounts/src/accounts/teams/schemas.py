@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,6 +17,13 @@ class JoinAsk(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: Reason = Field(description="Why you need to be in this child's team.")
+
+
+class JoinAskSent(BaseModel):
+    """A request to join that may or may not have reached a team: the asker may not learn which."""
+
+    status: Literal["sent"] = "sent"
+    message: str
 
 
 class DecisionReason(BaseModel):

@@ -5,6 +5,7 @@ which checks the shared policy first."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from accounts.checks import check, load_child, record
 from accounts.children.models import Child
 from accounts.children.service import change
 from accounts.context import Accounts
-from accounts.errors import AccessDenied, NotFound
+from accounts.errors import AccessDenied, Conflict, NotFound
 from accounts.people.models import Person
 from accounts.people.service import person_of
 from accounts.teams import models
@@ -36,14 +37,26 @@ class ChildRequests:
     requests: tuple[JoinRequest, ...]
 
 
-async def request_join(*, ctx: Accounts, principal: Principal, child_id: str, reason: str) -> JoinRequest:
-    """Ask to join the child's team, saying why; the lead professional or a manager decides."""
+async def request_join(
+    *,
+    ctx: Accounts,
+    principal: Principal,
+    child_id: str,
+    reason: str,
+    confirmed_by: Principal | None = None,
+) -> JoinRequest:
+    """Ask to join the child's team, saying why; the lead professional or a manager decides.
+
+    `confirmed_by`: a manager responsible for the child confirmed that `principal`'s registration was this
+    child, so the request is theirs to make (a shielded child takes no request from a stranger by id)."""
     person = await person_of(ctx, principal)
     request_id = f"r-{uuid.uuid4().hex}"
+    checked: Principal = confirmed_by or principal
+    action: Action = "approve_join" if confirmed_by else "request_join"
     child = await change(
         ctx,
-        principal,
-        "request_join",
+        checked,
+        action,
         child_id,
         lambda access, actor, now: models.request_join(
             access, person=person, reason=reason, request_id=request_id, actor=actor, now=now
@@ -52,6 +65,35 @@ async def request_join(*, ctx: Accounts, principal: Principal, child_id: str, re
     request = child.access.request(request_id)
     assert request is not None
     return request
+
+
+async def ask_to_join(
+    *, ctx: Accounts, principal: Principal, child_id: str, reason: str
+) -> JoinRequest | None:
+    """A practitioner asks to join, by the child's id. The request, or `None` when the asker may not learn
+    whether the child has an account: a shielded child they have no relationship with takes the request (its
+    lead decides, as for any other) and a child with no account takes nothing, and both answer `None`
+    (rule 2: child ids are NHS numbers, which anyone may know). Asked again while waiting, the same."""
+    if principal.kind not in ("practitioner", "manager"):
+        return await request_join(ctx=ctx, principal=principal, child_id=child_id, reason=reason)
+    child = await ctx.store.child(child_id)
+    if child is not None and not _unknown_to(principal, child):
+        return await request_join(ctx=ctx, principal=principal, child_id=child_id, reason=reason)
+    if child is None:
+        nobody = Decision(allowed=False, reason="no account with this id", relationship="none")
+        detail = "answered as a shielded child's request is"
+        await record(
+            ctx, principal=principal, action="request_join", child_id=child_id, decision=nobody, detail=detail
+        )
+        return None
+    with contextlib.suppress(AccessDenied, Conflict):  # already asked: refused on the record, answered alike
+        await request_join(ctx=ctx, principal=principal, child_id=child_id, reason=reason)
+    return None
+
+
+def _unknown_to(principal: Principal, child: Child) -> bool:
+    """A shielded child whose existence `principal` may not learn: nobody finds them by search either."""
+    return child.access.shielded and not decide(principal, "view_header", child.access, now=utc_now()).allowed
 
 
 async def join_requests(*, ctx: Accounts, principal: Principal, child_id: str) -> list[JoinRequest]:
