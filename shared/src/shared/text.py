@@ -8,6 +8,11 @@ field (a 422's `loc`, a dead letter's reason).
 - `Line`: one line (names, roles, ids, postcodes): no control character at all.
 - `Prose`: free text (summaries, reasons): tab, newline and carriage return are allowed, nothing else.
 
+Text that is also stripped takes the check after its constraints, `Annotated[str, StringConstraints(
+strip_whitespace=True, min_length=3), PROSE_CHECK]`: pydantic applies constraints that come after a validator
+(`Annotated[Prose, StringConstraints(...)]`) out of order, counting the length before it strips, so that
+"   " would pass `min_length=3` as "".
+
 "Control character" here is Unicode's Cc category: C0 (U+0000-U+001F), DEL (U+007F) and C1 (U+0080-U+009F).
 """
 
@@ -45,5 +50,7 @@ def _prose(value: str) -> str:
     return value
 
 
-Line = Annotated[str, AfterValidator(_line)]
-Prose = Annotated[str, AfterValidator(_prose)]
+LINE_CHECK = AfterValidator(_line)
+PROSE_CHECK = AfterValidator(_prose)
+Line = Annotated[str, LINE_CHECK]
+Prose = Annotated[str, PROSE_CHECK]

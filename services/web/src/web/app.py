@@ -223,13 +223,17 @@ def install_error_pages(app: FastAPI, settings: WebSettings) -> None:
 
 def field_problems(err: RequestValidationError) -> list[str]:
     """What is wrong with each form or query field, in words a person can act on ("reason: contains the
-    control character U+0000 at position 3"); none when it is the address itself that is malformed."""
+    control character U+0000 at position 3"; a field sent more than once, as `mention` is, is named too, not
+    numbered); none when it is the address itself that is malformed, whatever else is wrong with the form."""
+    errors = err.errors()
+    if any(error.get("loc", ())[:1] == ("path",) for error in errors):
+        return []
     problems = []
-    for error in err.errors():
+    for error in errors:
         loc = error.get("loc", ())
         if len(loc) >= 2 and loc[0] in ("query", "body"):
             message = str(error.get("msg", "")).removeprefix("Value error, ")
-            problems.append(f"{loc[-1]}: {message}")
+            problems.append(f"{loc[1]}: {message}")
     return problems
 
 

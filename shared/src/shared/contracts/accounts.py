@@ -22,12 +22,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.events import Envelope, EnvelopeBase, NotForThisConsumer, RawEnvelope, make_event
 from shared.policy import FamilyRelationship, PrincipalKind
+from shared.text import LINE_CHECK, PROSE_CHECK, Line, Prose
 
 SOURCE = "accounts"
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Text in an event carries no control character (rule 12): a consumer refuses it, naming the field.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000), PROSE_CHECK]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=100), LINE_CHECK]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), LINE_CHECK]
 
 
 class Actor(BaseModel):
@@ -38,8 +40,8 @@ class Actor(BaseModel):
     person_id: Id
     name: Name
     kind: PrincipalKind | Literal["system"]
-    agency: str | None = None
-    role: str | None = None
+    agency: Line | None = None
+    role: Line | None = None
     sensitive_service: bool = Field(
         default=False,
         description="Works for a sexual health, mental health or substance misuse service: not to be named.",
@@ -54,9 +56,9 @@ class PersonRef(BaseModel):
     person_id: Id
     name: Name
     kind: PrincipalKind
-    agency: str | None = None
-    role: str | None = None
-    contact: str | None = Field(default=None, max_length=200)
+    agency: Line | None = None
+    role: Line | None = None
+    contact: Line | None = Field(default=None, max_length=200)
     sensitive_service: bool = Field(
         default=False, description="Works for a sexual health, mental health or substance misuse service."
     )
@@ -76,7 +78,7 @@ class AccountEvent(BaseModel):
 class ChildRegistered(AccountEvent):
     """A child's account was opened; the practitioner who opened it is the lead professional."""
 
-    nhs_number: str | None = None
+    nhs_number: Line | None = None
     given_name: Name
     family_name: Name
     date_of_birth: date
@@ -102,7 +104,7 @@ class JoinRequested(AccountEvent):
 class JoinApproved(AccountEvent):
     request_id: Id
     person: PersonRef
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Prose | None = Field(default=None, max_length=2000)
 
 
 class JoinDeclined(AccountEvent):
@@ -125,7 +127,7 @@ class LeadHandedOver(AccountEvent):
 
     from_person_id: Id
     to: PersonRef
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Prose | None = Field(default=None, max_length=2000)
 
 
 class FamilyLinked(AccountEvent):
@@ -163,7 +165,7 @@ class BreakGlassUsed(AccountEvent):
     person: PersonRef
     reason: Reason
     expires_at: datetime
-    lead_id: str | None = Field(description="The lead professional to alert.")
+    lead_id: Line | None = Field(description="The lead professional to alert.")
     purpose: BreakGlassPurpose | None = Field(
         default=None, description="Why, from the list; None before v1.1."
     )
@@ -178,8 +180,8 @@ class AccessDecisionRecorded(AccountEvent):
     decision_id: Id
     shared: bool
     person_id: Id = Field(description="Who the decision is about.")
-    decision: str = Field(max_length=100, description="join_approved, join_declined, member_removed, ...")
-    reason: str = Field(max_length=2000)
+    decision: Line = Field(max_length=100, description="join_approved, join_declined, member_removed, ...")
+    reason: Prose = Field(max_length=2000)
 
 
 class PersonEvent(BaseModel):

@@ -12,6 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Envelope, RawEnvelope
+from shared.text import Line, Prose
 
 AUDIT_RECORDED = "audit.recorded"
 NO_CHILD = "-"
@@ -22,24 +23,24 @@ class AuditRecorded(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    actor_id: str = Field(min_length=1, max_length=200, description="Who: the token's subject.")
-    actor_name: str = Field(max_length=200)
-    actor_kind: str = Field(max_length=50)
-    actor_agency: str | None = Field(default=None, max_length=100)
-    actor_role: str | None = Field(default=None, max_length=100)
-    action: str = Field(min_length=1, max_length=100, description="What: read_chronology, export, ...")
-    child_id: str | None = Field(default=None, max_length=100, description="Which child, if one.")
+    actor_id: Line = Field(min_length=1, max_length=200, description="Who: the token's subject.")
+    actor_name: Line = Field(max_length=200)
+    actor_kind: Line = Field(max_length=50)
+    actor_agency: Line | None = Field(default=None, max_length=100)
+    actor_role: Line | None = Field(default=None, max_length=100)
+    action: Line = Field(min_length=1, max_length=100, description="What: read_chronology, export, ...")
+    child_id: Line | None = Field(default=None, max_length=100, description="Which child, if one.")
     allowed: bool
-    reason: str = Field(max_length=2000, description="Why it was allowed or refused (the policy's reason).")
-    purpose: str | None = Field(
+    reason: Prose = Field(max_length=2000, description="Why it was allowed or refused (the policy's reason).")
+    purpose: Prose | None = Field(
         default=None, max_length=2000, description="Why, in the actor's words (break-glass reason, ...)."
     )
-    relationship: str = Field(max_length=50, description="The actor's relationship with the child.")
-    view: str | None = Field(default=None, max_length=50, description="full, family or identity_only.")
+    relationship: Line = Field(max_length=50, description="The actor's relationship with the child.")
+    view: Line | None = Field(default=None, max_length=50, description="full, family or identity_only.")
     break_glass: bool = False
-    service: str = Field(min_length=1, max_length=100, description="The service that served the access.")
+    service: Line = Field(min_length=1, max_length=100, description="The service that served the access.")
     at: datetime = Field(description="When.")
-    detail: str | None = Field(
+    detail: Prose | None = Field(
         default=None, max_length=500, description="What, more precisely; never content."
     )
 

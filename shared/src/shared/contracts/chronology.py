@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Envelope, RawEnvelope
+from shared.text import Line, Prose
 
 SIGNIFICANCE_MARKED = "entry.significance_marked"
 
@@ -16,11 +17,11 @@ class SignificanceMarked(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    entry_id: str = Field(min_length=1, max_length=100)
+    entry_id: Line = Field(min_length=1, max_length=100)
     significant: bool
-    reason: str = Field(min_length=3, max_length=2000)
-    by_person_id: str = Field(min_length=1, max_length=100)
-    by_name: str = Field(min_length=1, max_length=200)
+    reason: Prose = Field(min_length=3, max_length=2000)
+    by_person_id: Line = Field(min_length=1, max_length=100)
+    by_name: Line = Field(min_length=1, max_length=200)
     at: datetime
 
 

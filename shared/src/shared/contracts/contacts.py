@@ -55,7 +55,7 @@ class ChildIdentifiers(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    nhs_number: str | None = Field(default=None, description="10 digits with a modulus-11 check digit.")
+    nhs_number: Line | None = Field(default=None, description="10 digits with a modulus-11 check digit.")
     given_name: Line | None = Field(default=None, max_length=100)
     family_name: Line | None = Field(default=None, max_length=100)
     date_of_birth: date | None = None

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Envelope, EnvelopeBase, RawEnvelope
 from shared.policy import PrincipalKind
+from shared.text import Line, Prose
 
 SOURCE = "forum"
 MAX_BODY = 10_000
@@ -41,11 +42,11 @@ class Participant(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    person_id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
+    person_id: Line = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
     kind: PrincipalKind
-    role: str | None = Field(default=None, max_length=100)
-    agency: str | None = Field(default=None, max_length=100)
+    role: Line | None = Field(default=None, max_length=100)
+    agency: Line | None = Field(default=None, max_length=100)
     confidential: bool = Field(
         default=False,
         description="Works for a sensitive service: name and agency shown only to those who may see them.",
@@ -61,68 +62,68 @@ class ForumEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    child_id: str = Field(min_length=1, max_length=100)
-    thread_id: str = Field(min_length=1, max_length=100)
+    child_id: Line = Field(min_length=1, max_length=100)
+    thread_id: Line = Field(min_length=1, max_length=100)
     audience: Audience
     by: Participant
     at: datetime
 
 
 class ThreadStarted(ForumEvent):
-    title: str = Field(min_length=1, max_length=200)
+    title: Line = Field(min_length=1, max_length=200)
 
 
 class PostAdded(ForumEvent):
     """A post, or a reply to one (`reply_to`). `family_voice`: written by the family or the child, in their
     own words; nobody else may edit it."""
 
-    post_id: str = Field(min_length=1, max_length=100)
-    reply_to: str | None = Field(default=None, max_length=100)
+    post_id: Line = Field(min_length=1, max_length=100)
+    reply_to: Line | None = Field(default=None, max_length=100)
     tag: Tag
     kind: PostKind
-    body: str = Field(min_length=1, max_length=MAX_BODY)
+    body: Prose = Field(min_length=1, max_length=MAX_BODY)
     family_voice: bool = False
-    mentions: list[str] = Field(default_factory=list, max_length=20)
+    mentions: list[Line] = Field(default_factory=list, max_length=20)
 
 
 class PostEdited(ForumEvent):
     """The author changed their post; `version` 2 is the first edit. Earlier versions are kept."""
 
-    post_id: str = Field(min_length=1, max_length=100)
+    post_id: Line = Field(min_length=1, max_length=100)
     version: int = Field(ge=2)
-    body: str = Field(min_length=1, max_length=MAX_BODY)
+    body: Prose = Field(min_length=1, max_length=MAX_BODY)
 
 
 class PostRedacted(ForumEvent):
     """The lead professional took a post's words out of every view, with a reason."""
 
-    post_id: str = Field(min_length=1, max_length=100)
-    reason: str = Field(min_length=3, max_length=2000)
+    post_id: Line = Field(min_length=1, max_length=100)
+    reason: Prose = Field(min_length=3, max_length=2000)
 
 
 class PostPinned(ForumEvent):
     """The lead pinned a post to the top of the child's forum as a danger statement or a safety goal, or took
     the pin off (`pin` None)."""
 
-    post_id: str = Field(min_length=1, max_length=100)
+    post_id: Line = Field(min_length=1, max_length=100)
     pin: Pin | None
-    summary: str = Field(default="", max_length=500, description="The start of the post's words.")
+    summary: Prose = Field(default="", max_length=500, description="The start of the post's words.")
 
 
 class ScaleRecorded(ForumEvent):
     """ "How safe is the child now?", from 0 (certain harm) to 10 (safe enough to close), by one participant."""
 
-    scale_id: str = Field(min_length=1, max_length=100)
+    scale_id: Line = Field(min_length=1, max_length=100)
     score: int = Field(ge=0, le=10)
-    comment: str = Field(default="", max_length=2000)
+    comment: Prose = Field(default="", max_length=2000)
 
 
 class MemberMentioned(ForumEvent):
     """A post named a member of the child's team (or family, in a shared thread) who may read it."""
 
-    post_id: str = Field(min_length=1, max_length=100)
-    person_id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
+    post_id: Line = Field(min_length=1, max_length=100)
+    person_id: Line = Field(min_length=1, max_length=200)
+    name: Line = Field(min_length=1, max_length=200)
 
 
 EVENT_TYPES: dict[str, type[ForumEvent]] = {

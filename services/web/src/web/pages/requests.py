@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
@@ -30,14 +30,12 @@ async def decide(
     request: Request,
     child_id: SafeId,
     request_id: SafeId,
-    verb: str,
+    verb: Literal["approve", "decline"],
     user: FormUserDep,
     reason: Annotated[Prose, Form(max_length=2000)] = "",
 ) -> Response:
     """Let the practitioner into the team, or decline saying why."""
     web = web_of(request)
-    if verb not in ("approve", "decline"):
-        return RedirectResponse("/requests", status_code=303)
     approve = verb == "approve"
     reason = reason.strip()
     error: str | None = None
