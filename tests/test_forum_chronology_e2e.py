@@ -113,8 +113,8 @@ async def test_worries_reach_the_chronology_with_their_threads_audience(both: Bo
     await both.forum_call("POST", base, _thread("family", "Amy missed school all week."))
     await both.forum_call("POST", base, _thread("practitioners", "Police intelligence on the partner."))
 
-    shared = "Worry raised in the forum by Test lead-1: Amy missed school all week."
-    private = "Worry raised in the forum by Test lead-1: Police intelligence on the partner."
+    shared = "Worry raised in the forum by a Social worker (socialcare): Amy missed school all week."
+    private = "Worry raised in the forum by a Social worker (socialcare): Police intelligence on the partner."
     await both.until(child, [shared, private])
     assert await both.forum_entries(child, PARENT) == [shared]
 
@@ -129,8 +129,8 @@ async def test_a_redaction_reaches_the_chronology_and_the_exports(both: Both) ->
     await both.until(
         child,
         [
-            "Worry raised in the forum by Test lead-1: They moved to 4 Hidden Lane.",
-            "Danger statement, pinned by Test lead-1: They moved to 4 Hidden Lane.",
+            "Worry raised in the forum by a Social worker (socialcare): They moved to 4 Hidden Lane.",
+            "Danger statement, pinned by a Social worker (socialcare): They moved to 4 Hidden Lane.",
         ],
     )
 
@@ -181,7 +181,7 @@ async def test_the_same_forum_event_delivered_twice_changes_nothing(both: Both) 
     await both.until(
         child,
         [
-            "Worry raised in the forum by Test lead-1: Delivered twice.",
-            "Worry raised in the forum by Test lead-1: After.",
+            "Worry raised in the forum by a practitioner: Delivered twice.",
+            "Worry raised in the forum by a practitioner: After.",
         ],
     )

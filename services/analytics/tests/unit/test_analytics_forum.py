@@ -59,9 +59,10 @@ class Analytics:
     async def forum(self, *events: Envelope[Any]) -> None:
         await self.publish(TOPICS.forum_events, *events)
 
-    async def open_account(self) -> str:
+    async def open_account(self, *, shielded: bool = False) -> str:
         child = new_nhs_number()
-        await self.publish(TOPICS.accounts_events, *account_opened(child, lead_id=LEAD, family_id=PARENT))
+        opened = account_opened(child, lead_id=LEAD, family_id=PARENT, shielded=shielded)
+        await self.publish(TOPICS.accounts_events, *opened)
         await self.publish(TOPICS.accounts_events, *member_joined(child, TEACHER))
         return child
 
@@ -236,6 +237,55 @@ async def test_a_confidential_practitioners_line_is_not_named_to_those_who_may_n
     found = await analytics.get(f"/children/{child}/safety-scales", TEACHER)
     assert "Sam" not in str(found) and "Nurse" not in str(found) and NURSE not in str(found)
     assert [(ln["agency"], ln["role"]) for ln in found["lines"]] == [(None, None)]
+
+
+async def test_a_shielded_childs_practitioners_lines_are_withheld_from_the_family_and_ordinary_members(
+    analytics: Analytics,
+) -> None:
+    child = await analytics.open_account(shielded=True)
+    parent = participant(PARENT, kind="family", agency=None, role="parent")
+    lead = participant(LEAD, role="social worker")
+    teacher = participant(TEACHER, agency="school", role="teacher")
+    nurse = participant(NURSE, name="Sam Clinic", agency="health", role="Nurse", confidential=True)
+    day = timedelta(days=1)
+    await analytics.forum(
+        scale_recorded(child, 3, by=lead, at=START),
+        scale_recorded(child, 5, by=parent, at=START + day),
+        scale_recorded(child, 4, by=teacher, at=START + 2 * day),
+        scale_recorded(child, 6, by=nurse, at=START + 3 * day),
+        scale_recorded(child, 7, by=lead, at=START + 4 * day),
+    )
+
+    hidden = ("confidential", f"A practitioner from {HIDDEN_PROVIDER}", [6])
+    assert await _scales(analytics, child, PARENT) == [
+        (PARENT, "Test parent-1", [5]),
+        ("withheld-1", "Name withheld (social worker)", [3, 7]),
+        ("withheld-2", "Name withheld (teacher)", [4]),
+        hidden,
+    ]
+    assert await _scales(analytics, child, TEACHER) == [
+        (PARENT, "Test parent-1", [5]),
+        ("withheld-1", "Name withheld (social worker)", [3, 7]),
+        (TEACHER, "Test teacher-1", [4]),  # nobody is hidden from themself
+        hidden,
+    ]
+    for who in (PARENT, TEACHER):
+        found = await analytics.get(f"/children/{child}/safety-scales", who)
+        assert LEAD not in str(found) and "Test lead" not in str(found) and "Sam" not in str(found)
+        line = found["lines"][1]
+        assert (line["role"], line["agency"], line["details_withheld"]) == (
+            "social worker",
+            "socialcare",
+            True,
+        )
+        svg = _texts(await _svg(analytics, f"/children/{child}/safety-scales.svg", who))
+        assert "Name withheld (social worker)" in svg and "Test lead" not in svg
+    assert await _scales(analytics, child, LEAD) == [
+        (PARENT, "Test parent-1", [5]),
+        (LEAD, "Test lead-1", [3, 7]),
+        (TEACHER, "Test teacher-1", [4]),
+        (NURSE, "Sam Clinic", [6]),
+    ]
 
 
 async def test_every_scale_read_is_authorized_and_audited(analytics: Analytics) -> None:

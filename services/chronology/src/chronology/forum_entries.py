@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chronology.models import HIDDEN_PROVIDER
+from chronology.models import HIDDEN_PROVIDER, by_role
 from shared.contracts.contacts import Visibility
 from shared.contracts.forum import ForumEvent, PostAdded, PostPinned, PostRedacted, ScaleRecorded
 from shared.events import Envelope
@@ -32,9 +32,16 @@ def _excerpt(body: str) -> str:
 
 def _summary(data: ForumEvent) -> tuple[str | None, bool]:
     """The entry's words and whether it is significant; None when the event is not for the chronology."""
-    # A sensitive service's practitioner is not named on the timeline at all (as in models._who).
-    who = f"a practitioner from {HIDDEN_PROVIDER}" if data.by.confidential else data.by.name
-    who += " (family)" if data.by.family else ""
+    # As in models._who, the words never name a practitioner: a sensitive service's is not to be identified
+    # at all, and for a shielded child a name leads to the school or surgery near the child. The entry's
+    # author names them, to the readers who may know (service._as_seen). The family's own names stay.
+    by = data.by
+    if by.family:
+        who = f"{by.name} (family)"
+    elif by.confidential:
+        who = f"a practitioner from {HIDDEN_PROVIDER}"
+    else:
+        who = by_role(by.role, by.agency)
     match data:
         case PostAdded(tag="worry"):
             return f"Worry raised in the forum by {who}: {_excerpt(data.body)}", False
@@ -42,7 +49,8 @@ def _summary(data: ForumEvent) -> tuple[str | None, bool]:
             return f"{PIN_TITLES[pin]}, pinned by {who}: {_excerpt(data.summary)}", True
         case ScaleRecorded():
             comment = f" {_excerpt(data.comment)}" if data.comment else ""
-            return f"{who} said how safe the child is now: {data.score} out of 10.{comment}", False
+            said = who[:1].upper() + who[1:]
+            return f"{said} said how safe the child is now: {data.score} out of 10.{comment}", False
     return None, False
 
 

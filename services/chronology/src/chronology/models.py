@@ -149,9 +149,14 @@ def _who(person: PersonRef) -> str:
     # child a name leads to the school or surgery near the child. The role and sector say what the change means.
     if person.sensitive_service:
         return f"a practitioner from {HIDDEN_PROVIDER}"
-    role = person.role or "practitioner"
+    return by_role(person.role, person.agency)
+
+
+def by_role(role: str | None, agency: str | None) -> str:
+    """A practitioner as the timeline's words name them: by role and sector ("a social worker (socialcare)")."""
+    role = role or "practitioner"
     article = "an" if role[:1].lower() in "aeiou" else "a"
-    return f"{article} {role} ({person.agency})" if person.agency else f"{article} {role}"
+    return f"{article} {role} ({agency})" if agency else f"{article} {role}"
 
 
 def _account_summary(data: AccountEvent) -> tuple[str | None, Visibility]:

@@ -74,7 +74,7 @@ async def test_worries_pins_and_scales_appear_with_their_threads_audience(chrono
     family = await chronology.summaries(child, who=PARENT, kind="forum")
     assert len(team) == 4 and any("Police intelligence" in s for s in team)
     assert family == [s for s in team if "Police" not in s]
-    assert "Danger statement, pinned by Sam Lead: Left alone." in family
+    assert "Danger statement, pinned by a social worker: Left alone." in family
     assert "Jo Parent (family) said how safe the child is now: 6 out of 10. Better" in family
     assert await chronology.summaries(child, kind="contact") == []
 
@@ -106,7 +106,7 @@ async def test_the_same_forum_event_delivered_twice_changes_nothing(chronology: 
     await chronology.publish(TOPICS.forum_events, event, event)
 
     assert await chronology.summaries(child, kind="forum") == [
-        "Worry raised in the forum by Sam Lead: Missed school again."
+        "Worry raised in the forum by a social worker: Missed school again."
     ]
 
 
@@ -128,3 +128,23 @@ async def test_a_sensitive_services_practitioner_is_never_named_on_the_timeline(
     assert (
         summary == "Worry raised in the forum by a practitioner from a confidential health service: Clinic."
     )
+
+
+async def test_the_words_of_a_forum_entry_name_the_family_but_no_practitioner(chronology: Chronology) -> None:
+    child = new_nhs_number()
+    await chronology.open_account(child)
+    teacher = Participant(
+        person_id="t-1", name="Ms Kaur", kind="practitioner", role="teacher", agency="school"
+    )
+    scale = _event(ScaleRecorded(**_common(child, "family", teacher), scale_id="s7", score=4))
+    mine = _event(ScaleRecorded(**_common(child, "family", FAMILY_P), scale_id="s8", score=5))
+
+    await chronology.publish(TOPICS.forum_events, scale, mine)
+
+    assert sorted(await chronology.summaries(child, kind="forum")) == [
+        "A teacher (school) said how safe the child is now: 4 out of 10.",
+        "Jo Parent (family) said how safe the child is now: 5 out of 10.",
+    ]
+    page = await chronology.get(f"/children/{child}/chronology", kind="forum")
+    [entry] = [e for e in page.json()["entries"] if "teacher" in e["summary"]]
+    assert entry["author"] == {"name": "Ms Kaur", "role": "teacher"}  # the lead still sees who

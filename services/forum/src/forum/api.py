@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, status
 
 from forum import export, service, wording
 from forum.deps import ChildId, ForumContext, ForumDep, PostId, ThreadId
-from forum.domain import Forum
+from forum.domain import Forum, Withholding
 from forum.models import (
     Board,
     PinChange,
@@ -78,6 +78,16 @@ async def _checked(
     return forum, decision
 
 
+async def _withholding(
+    ctx: ForumContext, principal: Principal, forum: Forum, decision: Decision
+) -> Withholding:
+    """What the reader sees of a shielded child's practitioners, as the policy's decision says."""
+    access = await ctx.guard.access(forum.child_id)
+    return service.withholding(
+        forum, see_location=decision.see_address, reader_id=principal.subject, access=access
+    )
+
+
 @router.get("/children/{child_id}/forum", response_model=Board)
 async def get_forum(child_id: ChildId, principal: PrincipalDep, ctx: ForumDep) -> Board:
     """The child's forum as the reader may see it: threads, pinned statements, the three columns, scales."""
@@ -89,6 +99,9 @@ async def get_forum(child_id: ChildId, principal: PrincipalDep, ctx: ForumDep) -
         family_view=decision.family_view,
         can_moderate=moderate,
         see_confidential=decision.see_sensitive_providers,
+        see_location=decision.see_address,
+        reader_id=principal.subject,
+        access=await ctx.guard.access(child_id),
     )
 
 
@@ -98,9 +111,10 @@ async def get_thread(
 ) -> ThreadRead:
     """One thread with its posts and replies."""
     forum, decision = await _checked(ctx, principal, "read_forum", child_id, thread_id=thread_id)
-    return forum.thread_view(
+    view = forum.thread_view(
         thread_id, family_view=decision.family_view, see_confidential=decision.see_sensitive_providers
     )
+    return (await _withholding(ctx, principal, forum, decision)).thread(view)
 
 
 @router.post(
@@ -110,7 +124,7 @@ async def start_thread(
     child_id: ChildId, thread: ThreadCreate, principal: PrincipalDep, ctx: ForumDep
 ) -> ThreadRead:
     """Start a thread, for the practitioners only or shared with the family (fixed from now on)."""
-    await ctx.guard.check(principal, "post_forum", child_id, narrow=_for_audience(thread.audience))
+    decision = await ctx.guard.check(principal, "post_forum", child_id, narrow=_for_audience(thread.audience))
     started = await service.start_thread(
         store=ctx.store,
         topic=ctx.topics.forum_events,
@@ -120,6 +134,7 @@ async def start_thread(
         title=thread.title,
         audience=thread.audience,
         first_post=thread.first_post,
+        see_location=decision.see_address,
     )
     ctx.notify_outbox()
     return started
@@ -134,7 +149,7 @@ async def add_post(
     child_id: ChildId, thread_id: ThreadId, post: PostCreate, principal: PrincipalDep, ctx: ForumDep
 ) -> PostRead:
     """Post in a thread, or reply to a post in it; mentions name team members who may read it."""
-    forum, _ = await _checked(ctx, principal, "post_forum", child_id, thread_id=thread_id)
+    forum, decision = await _checked(ctx, principal, "post_forum", child_id, thread_id=thread_id)
     added = await service.add_post(
         store=ctx.store,
         topic=ctx.topics.forum_events,
@@ -143,6 +158,7 @@ async def add_post(
         principal=principal,
         access=await ctx.guard.access(child_id),
         post=post,
+        see_location=decision.see_address,
     )
     ctx.notify_outbox()
     return added
@@ -153,7 +169,7 @@ async def edit_post(
     child_id: ChildId, post_id: PostId, edit: PostEdit, principal: PrincipalDep, ctx: ForumDep
 ) -> PostRead:
     """The author changes their post; every earlier version is kept."""
-    forum, _ = await _checked(ctx, principal, "post_forum", child_id, post_id=post_id, detail="edit")
+    forum, decision = await _checked(ctx, principal, "post_forum", child_id, post_id=post_id, detail="edit")
     edited = await service.edit_post(
         store=ctx.store,
         topic=ctx.topics.forum_events,
@@ -162,6 +178,7 @@ async def edit_post(
         principal=principal,
         access=await ctx.guard.access(child_id),
         body=edit.body,
+        see_location=decision.see_address,
     )
     ctx.notify_outbox()
     return edited
@@ -258,7 +275,11 @@ async def search_forum(
     """Posts whose current words contain `q`, newest first, in the threads the reader may see."""
     forum, decision = await _checked(ctx, principal, "read_forum", child_id, detail="search")
     return export.search(
-        forum, q, family_view=decision.family_view, see_confidential=decision.see_sensitive_providers
+        forum,
+        q,
+        family_view=decision.family_view,
+        see_confidential=decision.see_sensitive_providers,
+        withheld=await _withholding(ctx, principal, forum, decision),
     )
 
 
@@ -271,5 +292,6 @@ async def export_forum(child_id: ChildId, principal: PrincipalDep, ctx: ForumDep
         forum,
         family_view=decision.family_view,
         see_confidential=decision.see_sensitive_providers,
+        withheld=await _withholding(ctx, principal, forum, decision),
         now=datetime.now(UTC),
     )

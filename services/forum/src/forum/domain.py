@@ -7,8 +7,9 @@ edit adds a version, a redaction hides the words and says who and why, a pin mov
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from forum.models import Board, Columns, Mention, PostRead, PostVersion, ScaleRead, ThreadRead
 from shared.contracts.forum import (
@@ -27,6 +28,9 @@ from shared.contracts.forum import (
 from shared.policy import ChildAccess, Principal
 
 CONFIDENTIAL = "A practitioner from a confidential health service"
+CONFIDENTIAL_ID = "confidential"  # the one id every hidden practitioner is shown under
+WITHHELD_NAME = "Name withheld"  # as accounts' team directory shows them
+WITHHELD_ID = "withheld"  # `withheld-<n>`: a shielded child's practitioner, to those who may not see them
 PIN_ORDER = {"danger_statement": 0, "safety_goal": 1}
 
 
@@ -94,6 +98,8 @@ class Forum:
     threads: dict[str, ThreadStarted] = field(default_factory=dict)
     posts: dict[str, _Post] = field(default_factory=dict)
     scales: list[ScaleRecorded] = field(default_factory=list)
+    # Everyone who did something or was mentioned, in the order they first appear in the change log.
+    people: dict[str, None] = field(default_factory=dict)
 
     @classmethod
     def fold(cls, child_id: str, changes: Iterable[Change]) -> Forum:
@@ -104,6 +110,9 @@ class Forum:
 
     def apply(self, change: Change) -> None:
         e = change.event
+        self.people.setdefault(e.by.person_id, None)
+        if isinstance(e, MemberMentioned):
+            self.people.setdefault(e.person_id, None)
         match e:
             case ThreadStarted():
                 self.threads.setdefault(e.thread_id, e)
@@ -182,6 +191,81 @@ class Forum:
             scale_history=history,
         )
 
+    def withholding(self, named: Iterable[str]) -> Withholding:
+        """What a reader who may not see where this (shielded) child is sees of its practitioners: all but
+        `named` withheld, each under the id their first appearance in the change log gives them."""
+        aliases = {person_id: f"{WITHHELD_ID}-{n}" for n, person_id in enumerate(self.people, 1)}
+        return Withholding(aliases=aliases, named=frozenset(named))
+
+
+_P = TypeVar("_P", bound=PostRead)
+_T = TypeVar("_T", bound=ThreadRead)
+
+
+@dataclass(frozen=True)
+class Withholding:
+    """For a shielded child, the forum as a reader without `see_address` sees it (BRIEF §3; issue 9, rule 7):
+    each practitioner by kind, role and agency, as the team directory shows them, but not by name or person
+    id, which lead to the school, surgery or refuge near the child. Each keeps an id of their own
+    (`withheld-<n>`), so posts and scale histories stay apart, numbered by first appearance rather than
+    derived from the person's id, which the reader may have learnt elsewhere. The family's names stay (and a
+    mention of family, `named` holds their ids), as does the reader's own: nobody is hidden from themself.
+    A sensitive service's practitioner, already one neutral label, stays that. `aliases` None: nothing is
+    withheld (the reader may see where the child is)."""
+
+    aliases: Mapping[str, str] | None = None
+    named: frozenset[str] = frozenset()
+
+    def person(self, p: Participant) -> Participant:
+        if self.aliases is None or p.family or p.person_id in self.named:
+            return p
+        if p.confidential and p.person_id == CONFIDENTIAL_ID:
+            return p
+        alias = self.aliases.get(p.person_id, WITHHELD_ID)
+        return Participant(person_id=alias, name=WITHHELD_NAME, kind=p.kind, role=p.role, agency=p.agency)
+
+    def mention(self, m: Mention) -> Mention:
+        if self.aliases is None or m.person_id in self.named:
+            return m
+        return Mention(person_id=self.aliases.get(m.person_id, WITHHELD_ID), name=WITHHELD_NAME)
+
+    def post(self, post: _P) -> _P:
+        """A post as the reader may see it (the export's, with its versions, stays one)."""
+        if self.aliases is None:
+            return post
+        mentions = [self.mention(m) for m in post.mentions]
+        return post.model_copy(update={"author": self.person(post.author), "mentions": mentions})
+
+    def thread(self, thread: _T) -> _T:
+        if self.aliases is None:
+            return thread
+        posts = [self.post(p) for p in thread.posts]
+        return thread.model_copy(update={"started_by": self.person(thread.started_by), "posts": posts})
+
+    def scale(self, s: ScaleRead) -> ScaleRead:
+        return s if self.aliases is None else s.model_copy(update={"person": self.person(s.person)})
+
+    def board(self, board: Board) -> Board:
+        if self.aliases is None:
+            return board
+        columns = board.columns
+        return board.model_copy(
+            update={
+                "threads": [self.thread(t) for t in board.threads],
+                "pinned": [self.post(p) for p in board.pinned],
+                "columns": Columns(
+                    worry=[self.post(p) for p in columns.worry],
+                    working_well=[self.post(p) for p in columns.working_well],
+                    next_step=[self.post(p) for p in columns.next_step],
+                ),
+                "scales": [self.scale(s) for s in board.scales],
+                "scale_history": [self.scale(s) for s in board.scale_history],
+            }
+        )
+
+
+NOTHING_WITHHELD = Withholding()
+
 
 def visible(audience: Audience, *, family_view: bool) -> bool:
     """The family sees shared threads only; the team sees every thread."""
@@ -193,7 +277,7 @@ def shown(person: Participant, see_confidential: bool) -> Participant:
     name, agency or id (BRIEF §3)."""
     if not person.confidential or see_confidential:
         return person
-    return Participant(person_id="confidential", name=CONFIDENTIAL, kind=person.kind, confidential=True)
+    return Participant(person_id=CONFIDENTIAL_ID, name=CONFIDENTIAL, kind=person.kind, confidential=True)
 
 
 def scale_view(s: ScaleRecorded, see_confidential: bool = True) -> ScaleRead:

@@ -1,8 +1,9 @@
 """Searching and exporting a child's forum, as the reader may see it.
 
 Both go through the same visibility as the board: the family view stops at shared threads, a redacted
-post keeps no words (not even in its earlier versions), and a sensitive service's practitioner is shown
-by role only to whoever may not see them. Search reads each post's current words: an edit that took
+post keeps no words (not even in its earlier versions), a sensitive service's practitioner is shown
+by role only to whoever may not see them, and a shielded child's practitioners are named only to those who
+may see where the child is (`domain.Withholding`). Search reads each post's current words: an edit that took
 words out takes them out of the search too, while the export still holds the earlier versions, to the
 readers who may see the post at all.
 """
@@ -13,7 +14,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from forum.domain import Forum, scale_view, visible
+from forum.domain import Forum, Withholding, scale_view, visible
 from forum.models import PostRead, PostVersion, ScaleRead, ThreadRead
 
 
@@ -33,11 +34,13 @@ class ForumExport(BaseModel):
     scales: list[ScaleRead] = Field(description="Every safety scale recorded, oldest first.")
 
 
-def search(forum: Forum, term: str, *, family_view: bool, see_confidential: bool) -> list[PostRead]:
+def search(
+    forum: Forum, term: str, *, family_view: bool, see_confidential: bool, withheld: Withholding
+) -> list[PostRead]:
     """Posts whose current words contain `term` (any case), newest first."""
     wanted = term.casefold()
     found = [
-        post.read(see_confidential=see_confidential)
+        withheld.post(post.read(see_confidential=see_confidential))
         for post in forum.posts.values()
         if visible(post.added.audience, family_view=family_view)
         and post.redacted is None
@@ -46,7 +49,9 @@ def search(forum: Forum, term: str, *, family_view: bool, see_confidential: bool
     return sorted(found, key=lambda p: p.created_at, reverse=True)
 
 
-def export(forum: Forum, *, family_view: bool, see_confidential: bool, now: datetime) -> ForumExport:
+def export(
+    forum: Forum, *, family_view: bool, see_confidential: bool, withheld: Withholding, now: datetime
+) -> ForumExport:
     """Every thread the reader may see, each post with its versions, and the scales."""
     threads = []
     for thread in sorted(forum.threads.values(), key=lambda t: t.at):
@@ -60,9 +65,11 @@ def export(forum: Forum, *, family_view: bool, see_confidential: bool, now: date
             )
             for post in view.posts
         ]
-        threads.append(ThreadExport(**view.model_dump(exclude={"posts"}), posts=posts))
+        threads.append(withheld.thread(ThreadExport(**view.model_dump(exclude={"posts"}), posts=posts)))
     scales = [
-        scale_view(s, see_confidential) for s in forum.scales if visible(s.audience, family_view=family_view)
+        withheld.scale(scale_view(s, see_confidential))
+        for s in forum.scales
+        if visible(s.audience, family_view=family_view)
     ]
     return ForumExport(
         child_id=forum.child_id, exported_at=now, family_view=family_view, threads=threads, scales=scales

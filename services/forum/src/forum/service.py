@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 
 from forum import wording
 from forum.domain import (
+    NOTHING_WITHHELD,
     Change,
     Forum,
     ForumRuleBroken,
     PostNotFound,
     ThreadNotFound,
+    Withholding,
     may_edit,
     mentionable,
 )
@@ -137,6 +139,17 @@ def _post_events(
     return added, [(added, wording.render(post.body)), *named]
 
 
+def withholding(
+    forum: Forum, *, see_location: bool, reader_id: str, access: ChildAccess | None
+) -> Withholding:
+    """What this reader sees of the child's practitioners (`domain.Withholding`): all of them, if they may
+    see where the child is; otherwise, for a shielded child, each by role, but themself and the family."""
+    if see_location:
+        return NOTHING_WITHHELD
+    family = [f.person_id for f in access.family] if access else []
+    return forum.withholding([reader_id, *family])
+
+
 async def start_thread(
     *,
     store: ForumStore,
@@ -147,6 +160,7 @@ async def start_thread(
     title: str,
     audience: Audience,
     first_post: PostCreate,
+    see_location: bool,
 ) -> ThreadRead:
     """Open a thread for the practitioners or shared with the family, with its first post."""
     if first_post.reply_to:
@@ -159,7 +173,8 @@ async def start_thread(
     await _save(store, topic, [(thread, ""), *events])
     await refresh_board(store, child_id)
     forum = await load(store=store, child_id=child_id)
-    return forum.thread_view(thread.thread_id, family_view=by.family, see_confidential=True)
+    shield = withholding(forum, see_location=see_location, reader_id=principal.subject, access=access)
+    return shield.thread(forum.thread_view(thread.thread_id, family_view=by.family, see_confidential=True))
 
 
 async def add_post(
@@ -171,6 +186,7 @@ async def add_post(
     principal: Principal,
     access: ChildAccess | None,
     post: PostCreate,
+    see_location: bool,
 ) -> PostRead:
     """Add a post (or a reply) to a thread the author may write in."""
     by = participant(principal, access)
@@ -186,7 +202,8 @@ async def add_post(
     await refresh_board(store, forum.child_id)
     for change in (Change(e, html) for e, html in events):
         forum.apply(change)
-    return forum.posts[added.post_id].read()
+    shield = withholding(forum, see_location=see_location, reader_id=principal.subject, access=access)
+    return shield.post(forum.posts[added.post_id].read())
 
 
 async def edit_post(
@@ -198,6 +215,7 @@ async def edit_post(
     principal: Principal,
     access: ChildAccess | None,
     body: str,
+    see_location: bool,
 ) -> PostRead:
     """The author changes their post; the earlier versions are kept."""
     by = participant(principal, access)
@@ -219,7 +237,8 @@ async def edit_post(
     await _save(store, topic, [(edited, html)], doc_id=f"{post_id}:v{version}")
     await refresh_board(store, a.child_id)
     forum.apply(Change(edited, html))
-    return post.read()
+    shield = withholding(forum, see_location=see_location, reader_id=principal.subject, access=access)
+    return shield.post(post.read())
 
 
 async def redact_post(
@@ -349,9 +368,25 @@ async def refresh_board(store: ForumStore, child_id: str, *, marks: int | None =
 
 
 async def read_board(
-    store: ForumStore, child_id: str, *, family_view: bool, can_moderate: bool, see_confidential: bool
+    store: ForumStore,
+    child_id: str,
+    *,
+    family_view: bool,
+    can_moderate: bool,
+    see_confidential: bool,
+    see_location: bool,
+    reader_id: str,
+    access: ChildAccess | None,
 ) -> Board:
-    """The stored board as this reader may see it: one lookup, or a fold when it may be behind."""
+    """The stored board as this reader may see it: one lookup, or a fold when it may be behind. A shielded
+    child's board, to a reader who may not see where the child is, is folded for them: what they see of each
+    practitioner depends on who they are (`withholding`)."""
+    if not see_location:
+        forum = await load(store=store, child_id=child_id)
+        shown = board(
+            forum, family_view=family_view, can_moderate=can_moderate, see_confidential=see_confidential
+        )
+        return withholding(forum, see_location=False, reader_id=reader_id, access=access).board(shown)
     key = view_key(family_view=family_view, see_confidential=see_confidential)
     stored = await store.board_views(child_id)
     if stored is not None and not stored.stale and key in stored.views:

@@ -41,9 +41,11 @@ class Forum:
     http: httpx.AsyncClient
     sent: list[Sent]
 
-    async def open_account(self, *, teacher: bool = False, confidential: bool = False) -> str:
+    async def open_account(
+        self, *, teacher: bool = False, confidential: bool = False, shielded: bool = False
+    ) -> str:
         child = new_nhs_number()
-        events = account_opened(child, lead_id=LEAD, family_id=PARENT)
+        events = account_opened(child, lead_id=LEAD, family_id=PARENT, shielded=shielded)
         if teacher:
             events += _joined(child, TEACHER, seq=3, sensitive=confidential)
         for event in events:

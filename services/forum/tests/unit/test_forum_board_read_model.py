@@ -104,6 +104,13 @@ async def test_a_forum_with_no_stored_board_yet_is_folded_once_and_kept(forum: F
     assert first == second and first["threads"] == [] and forum.store.folds == folds
     assert (
         await service.read_board(
-            forum.store, child, family_view=True, can_moderate=False, see_confidential=False
+            forum.store,
+            child,
+            family_view=True,
+            can_moderate=False,
+            see_confidential=False,
+            see_location=True,
+            reader_id=PARENT,
+            access=None,
         )
     ).threads == []

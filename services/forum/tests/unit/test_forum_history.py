@@ -199,3 +199,69 @@ async def test_a_sensitive_services_practitioner_is_not_named_to_those_who_may_n
     )
     assert family["scales"][0]["person"]["person_id"] == "confidential"
     assert lead["threads"][0]["posts"][0]["author"]["person_id"] == TEACHER  # the lead sees who
+
+
+async def test_a_shielded_childs_practitioners_are_named_only_to_those_who_may_see_where_the_child_is(
+    forum: Forum,
+) -> None:
+    child = await forum.open_account(teacher=True, shielded=True)
+    thread = await forum.thread(child, audience="family", body="We will visit on Monday.")
+    tid = thread["thread_id"]
+    await _post(forum, child, thread, who=TEACHER, body="Settled in class.", mentions=[LEAD, PARENT])
+    await _post(forum, child, thread, who=PARENT, body="Thank you all.", tag="working_well")
+    for who, score in ((LEAD, 4), (TEACHER, 6), (PARENT, 7), (LEAD, 5)):
+        path = f"/children/{child}/forum/threads/{tid}/scales"
+        assert (await forum.call("POST", path, who=who, json={"score": score})).status_code == 201
+
+    paths = {
+        "board": "/forum",
+        "thread": f"/forum/threads/{tid}",
+        "search": "/forum/search?q=class",
+        "export": "/forum/export",
+    }
+
+    async def read(who: str) -> dict[str, Any]:
+        found = {}
+        for name, path in paths.items():
+            answer = await forum.call("GET", f"/children/{child}{path}", who=who)
+            assert answer.status_code == 200, f"{who} {name}: {answer.text}"
+            found[name] = answer.json()
+        return found
+
+    parent, teacher, lead = await read(PARENT), await read(TEACHER), await read(LEAD)
+
+    for name, answer in parent.items():  # neither practitioner, by name or by id, on any path
+        assert not {LEAD, TEACHER} & _words(answer), (name, answer)
+    for name, answer in teacher.items():  # the teacher's colleague is withheld, the teacher is not
+        assert LEAD not in _words(answer), (name, answer)
+    posts = parent["thread"]["posts"]
+    assert [(p["author"]["name"], p["author"]["role"]) for p in posts] == [
+        ("Name withheld", "Social worker"),
+        ("Name withheld", "Social worker"),
+        (f"Test {PARENT}", "Social worker"),  # the test's tokens give everyone that role
+    ]
+    assert posts[0]["author"]["person_id"] != posts[1]["author"]["person_id"]  # two people, still apart
+    assert parent["thread"]["started_by"] == posts[0]["author"]
+    assert [m["name"] for m in posts[1]["mentions"]] == ["Name withheld", "Test parent"]  # as linked
+    board = parent["board"]
+    assert [(s["person"]["name"], s["score"]) for s in board["scale_history"]] == [
+        ("Name withheld", 4),
+        ("Name withheld", 6),
+        (f"Test {PARENT}", 7),
+        ("Name withheld", 5),
+    ]
+    assert len({s["person"]["person_id"] for s in board["scales"]}) == 3  # one latest scale each
+    assert {s["person"]["person_id"] for s in board["scale_history"]} == {
+        s["person"]["person_id"] for s in board["scales"]
+    }
+    assert parent["export"]["threads"][0]["posts"][1]["author"] == posts[1]["author"]
+    mine = teacher["thread"]["posts"][1]
+    assert mine["author"]["name"] == f"Test {TEACHER}" and mine["mentions"][0]["name"] == "Name withheld"
+    assert [p["author"]["person_id"] for p in lead["thread"]["posts"]] == [LEAD, TEACHER, PARENT]
+    assert [m["person_id"] for m in lead["board"]["threads"][0]["posts"][1]["mentions"]] == [LEAD, PARENT]
+
+
+def _words(answer: Any) -> set[str]:
+    """Every person id and name an answer holds: in "Test lead-1", both "Test lead-1" and "lead-1"."""
+    text = repr(answer)
+    return {who for who in (LEAD, TEACHER, PARENT) if who in text}

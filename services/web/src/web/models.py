@@ -109,6 +109,7 @@ class Viewer(Read):
     last_viewed: datetime
     times: int
     break_glass: bool = False
+    details_withheld: bool = False  # a shielded child: who looked could say where the child is
 
 
 class Author(Read):

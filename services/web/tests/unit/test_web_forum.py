@@ -88,6 +88,63 @@ def test_the_child_page_shows_the_three_columns_pins_and_scales(
     assert "Check wording" in page and "Redact" in page
 
 
+def test_a_shielded_childs_withheld_practitioners_show_as_withheld_by_role_and_keep_their_scales_apart(
+    client: TestClient, backends: Backends
+) -> None:
+    first = {
+        "person_id": "withheld-1",
+        "name": "Name withheld",
+        "kind": "practitioner",
+        "role": "social worker",
+    }
+    second = {**first, "person_id": "withheld-2", "role": "teacher"}
+    posts = [
+        post("p1", "worry", "<p>Settling in.</p>", author=first),
+        post("p2", "next_step", "<p>Visit on Friday.</p>", author=second),
+    ]
+    thread = {
+        "thread_id": "t-1",
+        "title": "School",
+        "audience": "family",
+        "started_by": first,
+        "started_at": "2026-03-02T09:15:00Z",
+        "posts": posts,
+    }
+
+    def scale(scale_id: str, person: dict[str, Any], score: int) -> dict[str, Any]:
+        return {
+            "scale_id": scale_id,
+            "thread_id": "t-1",
+            "audience": "family",
+            "person": person,
+            "score": score,
+            "comment": "",
+            "at": "2026-03-02T09:15:00Z",
+        }
+
+    shielded = board(
+        family_view=True,
+        can_moderate=False,
+        threads=[thread],
+        pinned=[],
+        columns={"worry": [posts[0]], "working_well": [], "next_step": [posts[1]]},
+        scales=[scale("s2", first, 5), scale("s3", second, 8)],
+        scale_history=[scale("s1", first, 2), scale("s2", first, 5), scale("s3", second, 8)],
+    )
+    backends.on("GET", "accounts", f"/children/{CHILD}", header(view="family", relationship="family"))
+    backends.on("GET", "forum", f"/children/{CHILD}/forum", shielded)
+    sign_in_as(client, "f-1", kind="family")
+
+    answer = client.get(f"/children/{CHILD}")
+
+    assert answer.status_code == 200
+    page = answer.text
+    assert "<strong>Name withheld</strong>, social worker" in page
+    assert "<strong>Name withheld</strong>, teacher" in page
+    assert 'value="5"' in page and "(before: 2)" in page and 'value="8"' in page
+    assert page.count("(before:") == 1  # the teacher's one scale is not taken for the social worker's
+
+
 def test_the_family_form_has_no_audience_choice_and_no_moderation(
     client: TestClient, backends: Backends
 ) -> None:

@@ -479,3 +479,36 @@ def test_the_page_is_served_when_the_scales_cannot_be(client: TestClient, backen
     answer = client.get(f"/children/{CHILD}")
     assert answer.status_code == 200
     assert "The safety scales cannot be shown right now" in answer.text and "Contact over time" in answer.text
+
+
+def test_a_shielded_childs_withheld_viewers_and_scale_lines_read_as_withheld_not_as_gaps(
+    client: TestClient, backends: Backends
+) -> None:
+    family = header(view="family", relationship="family", location_hidden=True, address=None)
+    backends.on("GET", "accounts", f"/children/{CHILD}", family)
+    viewer = {
+        "person_id": None,
+        "name": "Name withheld",
+        "kind": "practitioner",
+        "agency": "school",
+        "role": "teacher",
+        "last_viewed": "2026-03-02T09:15:00Z",
+        "times": 2,
+        "break_glass": False,
+        "details_withheld": True,
+    }
+    backends.on("GET", "accounts", f"/children/{CHILD}/viewers", [viewer])
+    withheld = scales(
+        ("Name withheld (social worker)", False, [4, 5]), ("Name withheld (teacher)", False, [6])
+    )
+    backends.on("GET", "analytics", f"/children/{CHILD}/safety-scales", withheld)
+    sign_in_as(client, "p-kerry", kind="family")
+
+    page = client.get(f"/children/{CHILD}").text
+
+    viewers = page[page.index('<section id="viewers"') : page.index("</section>", page.index('id="viewers"'))]
+    assert "<strong>Name withheld</strong>" in viewers and "teacher" in viewers
+    assert "Name withheld to keep Amy safe" in viewers
+    section = page[page.index('<section id="scales"') : page.index("</section>", page.index('id="scales"'))]
+    assert section.count('class="scale-line"') == 2  # two people, two lines, though neither is named
+    assert "Name withheld (social worker) <span" in section and "Name withheld (teacher) <span" in section

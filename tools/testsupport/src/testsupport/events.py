@@ -94,7 +94,12 @@ def person(person_id: str, *, agency: str = "socialcare", sensitive: bool = Fals
 
 
 def account_opened(
-    child_id: str, *, lead_id: str, family_id: str | None = None, at: datetime | None = None
+    child_id: str,
+    *,
+    lead_id: str,
+    family_id: str | None = None,
+    at: datetime | None = None,
+    shielded: bool = False,
 ) -> list[Envelope[AccountEvent]]:
     """What accounts publishes when a lead opens a child's account (and, if given, links a parent)."""
     when = at or datetime.now(UTC)
@@ -110,6 +115,7 @@ def account_opened(
             family_name="Child",
             date_of_birth=date(2016, 5, 4),
             lead=person(lead_id),
+            shielded=shielded,
         )
     ]
     if family_id:

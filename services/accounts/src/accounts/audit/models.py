@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.accounts import (
     AccessDecisionRecorded,
@@ -76,6 +76,10 @@ class Viewer(BaseModel):
     last_viewed: datetime
     times: int
     break_glass: bool
+    details_withheld: bool = Field(
+        default=False,
+        description="Name withheld: the child is shielded and who looked could say where the child is.",
+    )
 
 
 class KnownViewer(Viewer):

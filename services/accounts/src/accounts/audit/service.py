@@ -10,7 +10,7 @@ from accounts.audit.models import VIEW_ACTIONS, AuditEntry, KnownViewer, Viewer
 from accounts.audit.store import AuditStore
 from accounts.audit.viewers import View
 from accounts.checks import check, load_child
-from accounts.children.views import HIDDEN_PROVIDER
+from accounts.children.views import HIDDEN_PROVIDER, WITHHELD_NAME
 from accounts.context import Accounts
 from accounts.people.store import PeopleStore
 from shared import mongo
@@ -59,22 +59,37 @@ def viewers_shown(
     known: Sequence[KnownViewer], *, access: ChildAccess, decision: Decision, viewer_id: str | None = None
 ) -> list[Viewer]:
     """Who viewed the child's record, most recent first (`known` is). Sensitive-service staff (members,
-    former members, break-glass users alike) are never identified to viewers who may not see them. To the
-    family, other family members are counted, not named (a foster carer is never named to a birth parent),
-    unless their link says to show them."""
+    former members, break-glass users alike) are never identified to viewers who may not see them. For a
+    shielded child, a reader without `see_address` sees each practitioner who looked by role and agency, as
+    the team directory shows them, not by name or id: a name leads to the school, surgery or refuge near the
+    child. Nobody is hidden from themself. To the family, other family members are counted, not named (a
+    foster carer is never named to a birth parent), unless their link says to show them."""
     hidden = {m.person_id for m in access.members if m.sensitive_service}
     hidden |= {k.person_id for k in known if k.sensitive_service and k.person_id}
     result = []
     for viewer in known:
         shown = viewer.shown()
-        if viewer.person_id in hidden and not decision.see_sensitive_providers:
+        yourself = viewer.person_id is not None and viewer.person_id == viewer_id
+        if viewer.person_id in hidden and not decision.see_sensitive_providers and not yourself:
             shown = shown.model_copy(
                 update={"person_id": None, "name": HIDDEN_PROVIDER, "agency": None, "role": None}
+            )
+        if _withheld(shown, decision=decision, viewer_id=viewer_id):
+            shown = shown.model_copy(
+                update={"person_id": None, "name": WITHHELD_NAME, "details_withheld": True}
             )
         result.append(shown)
     if decision.family_view:
         return _for_family(result, access=access, viewer_id=viewer_id)
     return result
+
+
+def _withheld(viewer: Viewer, *, decision: Decision, viewer_id: str | None) -> bool:
+    """A practitioner who looked, to a reader who may not see where the shielded child is (not themself; a
+    hidden provider's neutral line names no one already)."""
+    if decision.see_address or viewer.kind == "family" or viewer.person_id is None:
+        return False
+    return viewer.person_id != viewer_id
 
 
 def _for_family(viewers: list[Viewer], *, access: ChildAccess, viewer_id: str | None) -> list[Viewer]:

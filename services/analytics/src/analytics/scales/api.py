@@ -19,7 +19,8 @@ router = APIRouter(tags=["safety scales"])
 @router.get("/children/{child_id}/safety-scales", response_model=SafetyScales)
 async def get_safety_scales(child_id: ChildId, principal: PrincipalDep, ctx: AnalyticsDep) -> SafetyScales:
     """Every participant's safety scale over time, one line each. The family sees the scales recorded where
-    they can see them (their own, and the practitioners' who shared theirs with the family)."""
+    they can see them (their own, and the practitioners' who shared theirs with the family); for a shielded
+    child, other practitioners' lines are not named to those who may not see where the child is."""
     return await _scales(ctx, principal, child_id, detail="safety scales")
 
 
@@ -37,4 +38,6 @@ async def _scales(ctx: Analytics, principal: Principal, child_id: str, *, detail
         child_id=child_id,
         family_view=decision.family_view,
         see_sensitive_providers=decision.see_sensitive_providers,
+        see_location=decision.see_address,
+        reader_id=principal.subject,
     )

@@ -14,6 +14,8 @@ HIDDEN_PERSON = (
     "confidential"  # the one line every hidden practitioner's scales are drawn on, as the forum does
 )
 HIDDEN_NAME = f"A practitioner from {HIDDEN_PROVIDER}"
+WITHHELD_NAME = "Name withheld"  # as accounts' team directory shows them
+WITHHELD_PERSON = "withheld"  # a shielded child's practitioner, to a reader who may not see where they are
 
 
 def scale_document(data: ScaleRecorded) -> dict[str, Any]:
@@ -46,12 +48,19 @@ class ScalePoint(BaseModel):
 class ScaleLine(BaseModel):
     """One participant's scales, oldest first."""
 
-    person_id: str = Field(description=f'"{HIDDEN_PERSON}" for a practitioner the reader may not know.')
+    person_id: str = Field(
+        description=f'"{HIDDEN_PERSON}" for a practitioner the reader may not know; '
+        f'"{WITHHELD_PERSON}-<n>" for one whose name is withheld (a shielded child).'
+    )
     name: str
     kind: PrincipalKind
     role: str | None = None
     agency: str | None = None
     family: bool = Field(description="The family's own line (a parent, carer or the child).")
+    details_withheld: bool = Field(
+        default=False,
+        description="Name withheld: the child is shielded and the practitioner could say where the child is.",
+    )
     points: list[ScalePoint]
 
     @property
