@@ -82,6 +82,9 @@ UNSCOPED_ACTIONS: frozenset[str] = frozenset(
 # How a sensitive-service provider is shown to those who may not see it (BRIEF §3): one neutral label on every
 # path (team directory, timeline, exports, graph), so no path tells one hidden provider from another.
 HIDDEN_PROVIDER = "a confidential health service"
+# How a practitioner is named to a reader who may not learn where a shielded child is (BRIEF §3): their name,
+# like their work address, could lead to the school, surgery or refuge near the child.
+WITHHELD_NAME = "Name withheld"
 _PRACTITIONERS = ("practitioner", "manager")
 _TEAM = ("lead", "member", "line_manager")
 

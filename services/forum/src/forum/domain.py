@@ -25,11 +25,10 @@ from shared.contracts.forum import (
     ScaleRecorded,
     ThreadStarted,
 )
-from shared.policy import ChildAccess, Principal
+from shared.policy import WITHHELD_NAME, ChildAccess, Principal
 
 CONFIDENTIAL = "A practitioner from a confidential health service"
 CONFIDENTIAL_ID = "confidential"  # the one id every hidden practitioner is shown under
-WITHHELD_NAME = "Name withheld"  # as accounts' team directory shows them
 WITHHELD_ID = "withheld"  # `withheld-<n>`: a shielded child's practitioner, to those who may not see them
 PIN_ORDER = {"danger_statement": 0, "safety_goal": 1}
 

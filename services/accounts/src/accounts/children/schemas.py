@@ -8,10 +8,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts.children.models import ChildDetails
-from shared.text import Line, Prose
+from shared.text import LINE_CHECK, PROSE_CHECK, Line, Prose
 
-Text = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Reason = Annotated[Prose, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+# The check after the constraints: pydantic counts a constraint after a validator before it strips (shared.text).
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), LINE_CHECK]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000), PROSE_CHECK]
 
 
 class ChildCreate(BaseModel):

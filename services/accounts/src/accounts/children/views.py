@@ -23,7 +23,7 @@ from shared.policy import ChildAccess, Decision, FamilyRelationship, TeamMember,
 
 # The policy's neutral label, as a line of the directory (the viewers list uses it too).
 HIDDEN_PROVIDER = policy.HIDDEN_PROVIDER[0].upper() + policy.HIDDEN_PROVIDER[1:]
-WITHHELD_NAME = "Name withheld"
+WITHHELD_NAME = policy.WITHHELD_NAME
 
 
 class TeamEntry(BaseModel):

@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts.people.models import Person
 from shared.policy import PrincipalKind
-from shared.text import Line, Prose
+from shared.text import LINE_CHECK, PROSE_CHECK, Line
 
-Text = Annotated[Line, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# The check after the constraints: pydantic counts a constraint after a validator before it strips (shared.text).
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), LINE_CHECK]
 
 
 class SignIn(BaseModel):
@@ -43,7 +44,9 @@ class Refresh(BaseModel):
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[Prose, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000), PROSE_CHECK
+    ]
 
 
 class PersonCreate(BaseModel):

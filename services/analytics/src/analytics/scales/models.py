@@ -14,7 +14,6 @@ HIDDEN_PERSON = (
     "confidential"  # the one line every hidden practitioner's scales are drawn on, as the forum does
 )
 HIDDEN_NAME = f"A practitioner from {HIDDEN_PROVIDER}"
-WITHHELD_NAME = "Name withheld"  # as accounts' team directory shows them
 WITHHELD_PERSON = "withheld"  # a shielded child's practitioner, to a reader who may not see where they are
 
 

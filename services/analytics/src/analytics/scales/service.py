@@ -8,7 +8,6 @@ from typing import Any
 from analytics.scales.models import (
     HIDDEN_NAME,
     HIDDEN_PERSON,
-    WITHHELD_NAME,
     WITHHELD_PERSON,
     SafetyScales,
     ScaleLine,
@@ -18,6 +17,7 @@ from analytics.scales.models import (
 from analytics.scales.store import ScaleStore
 from shared.contracts.forum import ForumEvent, ScaleRecorded
 from shared.events import Envelope
+from shared.policy import WITHHELD_NAME
 
 
 async def record_scales(*, store: ScaleStore, events: Sequence[Envelope[ForumEvent]]) -> int:
