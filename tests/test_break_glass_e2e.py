@@ -121,8 +121,12 @@ def test_break_glass_needs_a_purpose_and_substance_is_short_read_only_and_never_
     again = stack.post(ask, "hana.begum", {"purpose": "missing_child", "reason": REASON + " and more"})
     assert again.status_code == 403 and "already have an active" in again.text, again.text
 
-    # Read-only: she reads the chronology, and can change nothing on the account.
-    assert stack.get(stack.chronology, f"/children/{AMY}/chronology", "hana.begum").status_code == 200
+    # Read-only: she reads the chronology (once it has the grant from accounts.events), and can change
+    # nothing on the account.
+    def reads() -> bool:
+        return stack.get(stack.chronology, f"/children/{AMY}/chronology", "hana.begum").status_code == 200
+
+    wait_for(reads, within=60, what="the grant in the chronology's access snapshot")
     join = stack.post(f"/children/{AMY}/leave", "hana.begum")
     assert join.status_code == 403, join.text
     link = stack.post(
