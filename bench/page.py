@@ -119,7 +119,7 @@ async def _load(endpoints: Endpoints, stack: Stack, *, children: int, entries: i
     # The keyword cloud's workers too: YAKE still running under the measurement would be counted as the page's.
     groups = [f"{n}-test-{run.id}" for n in ("chronology", "analytics", "analytics")]
     groups[2] += ".cloud"
-    deadline = time.monotonic() + max(300.0, entries / 500)
+    deadline = time.monotonic() + max(600.0, entries / 200)  # the cloud's YAKE: some 300-500 documents/s
     while any([await lag(endpoints.kafka_bootstrap, g, run.topics) for g in groups]):
         if time.monotonic() > deadline:
             raise TimeoutError(f"chronology and analytics still lag after {time.perf_counter() - t0:.0f}s")
