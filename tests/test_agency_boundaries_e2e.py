@@ -29,14 +29,7 @@ TOPICS = Topics(prefix=f"t{uuid.uuid4().hex[:8]}.")
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[dict[str, ServiceProcess]]:
-    run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        kafka_admin=infra.kafka_admin,
-        mongo_url=infra.mongo_url,
-        topics=TOPICS,
-        log_dir=LOGS,
-    )
-    asyncio.run(run.create_topics())
+    run = IsolatedRun.with_topics(infra, topics=TOPICS, log_dir=LOGS)
     services = {name: run.service(name, AUTH_JWKS=IDS.jwks_json()) for name in ("chronology", "analytics")}
     try:
         for svc in services.values():

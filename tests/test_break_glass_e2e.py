@@ -9,10 +9,9 @@ alert, the auditor finds it in the log, and the grant is short, read-only and no
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 
 from devstack.infra import Endpoints
 from shared.topics import Topics
-from testsupport.accounts import seed_demo
+from testsupport.accounts import demo_services, signed_in_token
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -39,18 +38,9 @@ class Stack:
     accounts: ServiceProcess
     chronology: ServiceProcess
     notifications: ServiceProcess
-    tokens: dict[str, str] = field(default_factory=dict)
 
     def headers(self, username: str) -> dict[str, str]:
-        if username not in self.tokens:  # one sign-in per person: sign-in is rate-limited
-            answer = httpx.post(
-                f"{self.accounts.url}/auth/token",
-                json={"username": username, "password": PASSWORD},
-                timeout=10,
-            )
-            answer.raise_for_status()
-            self.tokens[username] = answer.json()["access_token"]
-        return {"Authorization": f"Bearer {self.tokens[username]}"}
+        return {"Authorization": f"Bearer {signed_in_token(self.accounts.url, username, PASSWORD)}"}
 
     def get(self, svc: ServiceProcess, path: str, who: str, **params: Any) -> httpx.Response:
         return httpx.get(f"{svc.url}{path}", params=params, headers=self.headers(who), timeout=10)
@@ -72,27 +62,10 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
-    run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        kafka_admin=infra.kafka_admin,
-        mongo_url=infra.mongo_url,
-        topics=TOPICS,
-        log_dir=LOGS,
-    )
-    asyncio.run(run.create_topics())
-    accounts = run.service("accounts").start(ready_within=STARTUP_S)
-    started = [accounts]
-    try:
-        seed_demo(accounts, password=PASSWORD)
-        jwks = {"AUTH_JWKS_URL": f"{accounts.url}/.well-known/jwks.json"}
-        chronology = run.service("chronology", **jwks).start(ready_within=STARTUP_S)
-        started.append(chronology)
-        notifications = run.service("notifications", **jwks).start(ready_within=STARTUP_S)
-        started.append(notifications)
-        yield Stack(accounts, chronology, notifications)
-    finally:
-        for svc in reversed(started):
-            svc.stop()
+    run = IsolatedRun.with_topics(infra, topics=TOPICS, log_dir=LOGS)
+    names = ("chronology", "notifications")
+    with demo_services(run, names, password=PASSWORD, ready_within=STARTUP_S) as started:
+        yield Stack(**started)
 
 
 def test_break_glass_needs_a_purpose_and_substance_is_short_read_only_and_never_renewed(

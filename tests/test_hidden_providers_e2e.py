@@ -12,13 +12,12 @@ and the forum with its search and export.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ import pytest
 from devstack.infra import Endpoints
 from shared.policy import HIDDEN_PROVIDER
 from shared.topics import Topics
-from testsupport.accounts import seed_demo
+from testsupport.accounts import demo_services, signed_in_token
 from testsupport.agency import Agency, contact_event_json
 from testsupport.services import IsolatedRun, ServiceProcess, wait_for
 
@@ -49,18 +48,9 @@ class Stack:
     chronology: ServiceProcess
     analytics: ServiceProcess
     forum: ServiceProcess
-    tokens: dict[str, str] = field(default_factory=dict)
 
     def headers(self, username: str) -> dict[str, str]:
-        if username not in self.tokens:  # one sign-in per person: sign-in is rate-limited
-            answer = httpx.post(
-                f"{self.accounts.url}/auth/token",
-                json={"username": username, "password": PASSWORD},
-                timeout=10,
-            )
-            answer.raise_for_status()
-            self.tokens[username] = answer.json()["access_token"]
-        return {"Authorization": f"Bearer {self.tokens[username]}"}
+        return {"Authorization": f"Bearer {signed_in_token(self.accounts.url, username, PASSWORD)}"}
 
     def get(self, svc: ServiceProcess, path: str, who: str, **params: Any) -> httpx.Response:
         return httpx.get(f"{svc.url}{path}", params=params, headers=self.headers(who), timeout=10)
@@ -109,29 +99,10 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
-    run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        kafka_admin=infra.kafka_admin,
-        mongo_url=infra.mongo_url,
-        topics=TOPICS,
-        log_dir=LOGS,
-    )
-    asyncio.run(run.create_topics())
-    accounts = run.service("accounts").start(ready_within=STARTUP_S)
-    started = [accounts]
-    try:
-        seed_demo(accounts, password=PASSWORD)
-        jwks = {"AUTH_JWKS_URL": f"{accounts.url}/.well-known/jwks.json"}
-        chronology = run.service("chronology", **jwks).start(ready_within=STARTUP_S)
-        started.append(chronology)
-        analytics = run.service("analytics", **jwks).start(ready_within=STARTUP_S)
-        started.append(analytics)
-        forum = run.service("forum", **jwks).start(ready_within=STARTUP_S)
-        started.append(forum)
-        yield Stack(accounts, chronology, analytics, forum)
-    finally:
-        for svc in reversed(started):
-            svc.stop()
+    run = IsolatedRun.with_topics(infra, topics=TOPICS, log_dir=LOGS)
+    names = ("chronology", "analytics", "forum")
+    with demo_services(run, names, password=PASSWORD, ready_within=STARTUP_S) as started:
+        yield Stack(**started)
 
 
 def contact(child: str, summary: str, *, agency: str = "school", **data: Any) -> dict[str, Any]:

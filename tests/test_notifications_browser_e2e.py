@@ -85,14 +85,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
-    run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        kafka_admin=infra.kafka_admin,
-        mongo_url=infra.mongo_url,
-        topics=TOPICS,
-        log_dir=LOGS,
-    )
-    asyncio.run(run.create_topics())
+    run = IsolatedRun.with_topics(infra, topics=TOPICS, log_dir=LOGS)
     accounts = run.service("accounts")
     started: list[ServiceProcess] = []
     try:

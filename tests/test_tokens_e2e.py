@@ -14,7 +14,6 @@ processes on real Kafka and FerretDB, and every call is HTTP.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Iterator
@@ -108,14 +107,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
-    run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        kafka_admin=infra.kafka_admin,
-        mongo_url=infra.mongo_url,
-        topics=TOPICS,
-        log_dir=LOGS,
-    )
-    asyncio.run(run.create_topics())
+    run = IsolatedRun.with_topics(infra, topics=TOPICS, log_dir=LOGS)
     accounts = run.service(
         "accounts",
         # The test is the client: it says which address each attempt comes from, as the web does.

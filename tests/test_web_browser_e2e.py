@@ -16,7 +16,6 @@ desktop width go to .cache/screenshots/.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
@@ -191,14 +190,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
-    run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        kafka_admin=infra.kafka_admin,
-        mongo_url=infra.mongo_url,
-        topics=TOPICS,
-        log_dir=LOGS,
-    )
-    asyncio.run(run.create_topics())
+    run = IsolatedRun.with_topics(infra, topics=TOPICS, log_dir=LOGS)
     service = run.service
 
     accounts = service("accounts")

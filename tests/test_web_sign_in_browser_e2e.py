@@ -9,7 +9,6 @@ sign-in everywhere: the browser's last token is refused by chronology, not only 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shutil
 import tempfile
@@ -60,14 +59,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(infra: Endpoints) -> Iterator[Stack]:
-    run = IsolatedRun(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        kafka_admin=infra.kafka_admin,
-        mongo_url=infra.mongo_url,
-        topics=TOPICS,
-        log_dir=LOGS,
-    )
-    asyncio.run(run.create_topics())
+    run = IsolatedRun.with_topics(infra, topics=TOPICS, log_dir=LOGS)
     short = {"AUTH_LEEWAY_S": str(LEEWAY_S)}
     started: list[ServiceProcess] = []
     try:

@@ -9,8 +9,8 @@ import random
 import string
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,7 +33,7 @@ from shared.identity import with_check_digit
 from shared.kafka.auth import KafkaCredentials
 from shared.policy import Principal, PrincipalKind
 from shared.topics import ensure_topics
-from testsupport.services import ServiceProcess
+from testsupport.services import IsolatedRun, ServiceProcess
 
 
 def new_nhs_number() -> str:
@@ -174,6 +174,25 @@ def signed_in_token(accounts_url: str, username: str, password: str) -> str:
 def seed_demo(accounts: ServiceProcess, *, password: str) -> None:
     """Seed the demo people and children into a started accounts process's database, as `./dev up` does."""
     asyncio.run(demo_accounts.seed_service(demo_accounts.settings_of(accounts.env), password=password))
+
+
+@contextmanager
+def demo_services(
+    run: IsolatedRun, names: tuple[str, ...], *, password: str, ready_within: float = 60.0
+) -> Iterator[dict[str, ServiceProcess]]:
+    """Accounts with the demo people and children, then the services `names` trusting its keys, as processes
+    of `run`; every one stopped afterwards, the last started first."""
+    with ExitStack() as stack:
+
+        def start(svc: ServiceProcess) -> ServiceProcess:
+            svc.start(ready_within=ready_within)
+            stack.callback(svc.stop)
+            return svc
+
+        accounts = start(run.service("accounts"))
+        seed_demo(accounts, password=password)
+        jwks = f"{accounts.url}/.well-known/jwks.json"
+        yield {"accounts": accounts} | {n: start(run.service(n, AUTH_JWKS_URL=jwks)) for n in names}
 
 
 # Every relationship a person can have with a child (issue 4, "Done when").

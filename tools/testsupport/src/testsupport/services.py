@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -16,6 +17,7 @@ from typing import IO
 import httpx
 
 from devstack import service_users
+from devstack.infra import Endpoints
 from shared.kafka.auth import KafkaCredentials
 from shared.topics import Topics, ensure_topics
 
@@ -165,6 +167,19 @@ class IsolatedRun:
         self.mongo_url = mongo_url
         self.topics = topics
         self.log_dir = log_dir
+
+    @classmethod
+    def with_topics(cls, infra: Endpoints, *, topics: Topics, log_dir: Path) -> IsolatedRun:
+        """A run on the dev stack's servers (`infra`), its topics created and granted."""
+        run = cls(
+            kafka_bootstrap=infra.kafka_bootstrap,
+            kafka_admin=infra.kafka_admin,
+            mongo_url=infra.mongo_url,
+            topics=topics,
+            log_dir=log_dir,
+        )
+        asyncio.run(run.create_topics())
+        return run
 
     async def create_topics(self) -> None:
         """Create the run's topics, and give each service's user its rights on them (the broker's ACLs name
