@@ -225,8 +225,7 @@ class ChildStore:
         clauses: list[dict[str, Any]] = [{"dob": details.date_of_birth.isoformat()}]
         if details.nhs_number:
             clauses.append({"nhs_key": details.nhs_number})
-        cursor = self._children.find({"$or": clauses}).limit(limit)
-        return [_child(d) async for d in cursor]
+        return [_child(d) for d in await mongo.find_any(self._children, clauses, limit=limit)]
 
     async def by_nhs_number(self, nhs_number: str) -> Child | None:
         doc = await self._children.find_one({"nhs_key": nhs_number}, {"_id": 1})
@@ -247,8 +246,9 @@ class ChildStore:
         clauses: list[dict[str, Any]] = [{"lead_id": person_id}, {"people": person_id}]
         if agency:
             clauses.append({"lead_agency": agency})
-        cursor = self._children.find({"has_pending": True, "$or": clauses}, {"_id": 1}).limit(limit)
-        return await self._current(cursor)
+        pending = [{**clause, "has_pending": True} for clause in clauses]
+        found = await mongo.find_any(self._children, pending, projection={"_id": 1}, limit=limit)
+        return [c for c in [await self.child(str(d["_id"])) for d in found] if c is not None]
 
     async def _current(self, cursor: Any) -> list[Child]:
         ids = [str(d["_id"]) async for d in cursor]
