@@ -48,7 +48,7 @@ async def request_join(
     """Ask to join the child's team, saying why; the lead professional or a manager decides.
 
     `confirmed_by`: a manager responsible for the child confirmed that `principal`'s registration was this
-    child, so the request is theirs to make (a shielded child takes no request from a stranger by id)."""
+    child, so the request is made on the manager's check (`ask_to_join` is the way in by id)."""
     person = await person_of(ctx, principal)
     request_id = f"r-{uuid.uuid4().hex}"
     checked: Principal = confirmed_by or principal
