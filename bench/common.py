@@ -18,7 +18,10 @@ LOGS = Path(__file__).resolve().parent.parent / ".cache" / "bench-logs"
 
 async def lag(bootstrap: str, group: str, topics: Topics) -> int:
     monitor = LagMonitor(bootstrap, credentials=admin_credentials(), group=group, topics=topics.contacts)
-    return await monitor.measure()
+    try:
+        return await monitor.measure()
+    finally:
+        await monitor.close()
 
 
 async def end_offsets(bootstrap: str, topics: Topics) -> dict[TopicPartition, int]:

@@ -32,7 +32,7 @@ class KafkaAccountHistory:
         """Every account event of the child, in `seq` order; `HistoryIncomplete` if one of them cannot be
         decoded (a snapshot rebuilt without it could grant what that event took away)."""
         key = child_id.encode()
-        partitions = await self._partitions()
+        partitions = await self.partitions()
         consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False, **self._auth)
         await consumer.start()
         try:
@@ -62,7 +62,8 @@ class KafkaAccountHistory:
         finally:
             await consumer.stop()
 
-    async def _partitions(self) -> list[int]:
+    async def partitions(self) -> list[int]:
+        """The partitions of the topic, as the broker describes it."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, **self._auth)
         await admin.start()
         try:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from aiokafka import ConsumerRebalanceListener
+
 from shared.access import AccessSnapshots, SnapshotStale, SnapshotStore
+from shared.access_cache import CachedSnapshots
 from shared.access_history import KafkaAccountHistory
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
+from shared.contracts.accounts import decode_account_event
 from shared.errors import AccessRefused, AccessUnavailable, AuditUnavailable
 from shared.logs import correlation_id
 from shared.policy import Action, ChildAccess, Decision, Principal
@@ -97,6 +101,31 @@ def local_guard(
         history = KafkaAccountHistory(
             settings.kafka_bootstrap, topics.accounts_events, credentials=settings.kafka_credentials()
         )
-        snapshots = AccessSnapshots(runtime.db, history=history)
+        snapshots = CachedSnapshots(
+            AccessSnapshots(runtime.db, history=history),
+            ttl_s=settings.access_cache_s,
+            owned_ttl_s=settings.access_cache_owned_s,
+            topic=topics.accounts_events,
+            partitions=history.partitions,
+        )
     sink = audit_sink or KafkaAuditSink(runtime.broker, topic=topics.audit_events)
     return Guard(snapshots, audit_sink=sink, service=settings.service_name)
+
+
+def consume_account_events(runtime: Runtime, snapshots: SnapshotStore, *, title: str) -> None:
+    """Keep `snapshots` (a guard's) up to date from `accounts.events`, in the service's "access" group; a
+    snapshot kept in memory is told which children's events this process applies (shared.access_cache)."""
+    runtime.consume(
+        [runtime.topics.accounts_events],
+        group="access",
+        decode=decode_account_event,
+        handle=snapshots.on_account_events,
+        on_dead_letter=snapshots.on_dead_letter,
+        title=title,
+        listener=rebalance_listener(snapshots),
+    )
+
+
+def rebalance_listener(snapshots: SnapshotStore) -> ConsumerRebalanceListener | None:
+    """What the subscription feeding `snapshots` tells of its assignment (None: nothing kept needs to know)."""
+    return snapshots.rebalance_listener if isinstance(snapshots, CachedSnapshots) else None

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
+from aiokafka import ConsumerRebalanceListener
 from fastapi import APIRouter, FastAPI, Response
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -145,6 +146,7 @@ class Runtime:
         title: str,
         group: str = "",
         on_dead_letter: DeadLetterHook | None = None,
+        listener: ConsumerRebalanceListener | None = None,
     ) -> None:
         """Consume `topics` in batches in this service's consumer group, with retries and dead letters.
 
@@ -161,6 +163,7 @@ class Runtime:
             group_id=group_id,
             max_records=settings.batch_max_records,
             title=title,
+            listener=listener,
             processor=BatchProcessor(
                 decode=decode,
                 handle=handle,

@@ -34,6 +34,10 @@ class ServiceSettings(BaseSettings):
     http_queue: int = Field(default=128, ge=0, le=100_000)
     http_queue_wait_s: float = Field(default=0.25, ge=0, le=30)
     http_request_timeout_s: float = Field(default=15.0, gt=0, le=600)
+    # Access snapshots kept in memory (shared.access_cache): a change another replica applied is seen within
+    # `access_cache_s`; one this replica's consumer applies, at once (its children are kept up to the second).
+    access_cache_s: float = Field(default=2.0, ge=0, le=60)
+    access_cache_owned_s: float = Field(default=60.0, ge=0, le=3600)
     consumer_group_suffix: str = ""  # tests isolate their consumer groups with it
     topic_prefix: str = ""  # tests and benchmarks run on topics of their own (shared.topics)
 

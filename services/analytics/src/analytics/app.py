@@ -15,8 +15,7 @@ from analytics.settings import AnalyticsSettings
 from analytics.store import AnalyticsStore
 from shared.access import SnapshotStore
 from shared.audit import AuditSink
-from shared.contracts.accounts import decode_account_event
-from shared.guard import local_guard
+from shared.guard import consume_account_events, local_guard
 from shared.service import Runtime, service_app
 
 
@@ -50,14 +49,7 @@ def create_app(
         snapshots.create_indexes,
         pool.start,
     )
-    runtime.consume(
-        [topics.accounts_events],
-        group="access",
-        decode=decode_account_event,
-        handle=snapshots.on_account_events,
-        on_dead_letter=snapshots.on_dead_letter,
-        title="analytics: account events into the access snapshot",
-    )
+    consume_account_events(runtime, snapshots, title="analytics: account events into the access snapshot")
 
     app = service_app(
         runtime,

@@ -10,8 +10,7 @@ from chronology.settings import ChronologySettings
 from chronology.store import MARKS, ChronologyStore
 from shared.access import SnapshotStore
 from shared.audit import AuditSink
-from shared.contracts.accounts import decode_account_event
-from shared.guard import local_guard
+from shared.guard import consume_account_events, local_guard
 from shared.outbox import DocumentOutbox, Outbox, OutboxRelay, kafka_publisher
 from shared.service import Runtime, service_app
 
@@ -34,14 +33,7 @@ def create_app(
     relay = OutboxRelay(marks_outbox, kafka_publisher(runtime.broker), runtime.outbox_metrics)
 
     runtime.on_start(store.create_indexes, snapshots.create_indexes)
-    runtime.consume(
-        [topics.accounts_events],
-        group="access",
-        decode=decode_account_event,
-        handle=snapshots.on_account_events,
-        on_dead_letter=snapshots.on_dead_letter,
-        title="chronology: account events into the access snapshot",
-    )
+    consume_account_events(runtime, snapshots, title="chronology: account events into the access snapshot")
     runtime.run_in_background("significance outbox", relay.run)
 
     app = service_app(

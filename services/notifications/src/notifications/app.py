@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from notifications import api, errors, handlers
-from notifications.cache import CachedSnapshots
 from notifications.delivery import Access, Hub
 from notifications.deps import Notifications
 from notifications.mail import Clock, Digest, EmailSender, Mailer, SmtpMailer
@@ -24,7 +23,7 @@ from shared.contracts.contacts import decode_contact_event
 from shared.contracts.forum import decode_forum_event
 from shared.contracts.identity import decode_identity_event
 from shared.events import utc_now
-from shared.guard import local_guard
+from shared.guard import local_guard, rebalance_listener
 from shared.service import Runtime, service_app
 
 
@@ -42,13 +41,10 @@ def create_app(
     topics = runtime.topics
     if store is None:
         store = MongoNotificationStore(runtime.db, preferences_ttl_s=settings.preferences_cache_s)
-    # The guard's snapshots (rebuilt from accounts.events when one missed a change), kept in memory in front
-    # of the store; notifications audit nothing themselves: they carry no case content, and the page they
-    # link to audits the read.
-    snapshots = CachedSnapshots(
-        local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink).snapshots,
-        ttl_s=settings.access_cache_s,
-    )
+    # The guard's snapshots (rebuilt from accounts.events when one missed a change, kept in memory in front
+    # of the store: shared.access_cache); notifications audit nothing themselves: they carry no case
+    # content, and the page they link to audits the read.
+    snapshots = local_guard(runtime, snapshots=snapshots, audit_sink=audit_sink).snapshots
     hub = Hub()
     access = Access(snapshots)
     inboxes = Inboxes(store, hub, web_base_url=settings.web_base_url)
@@ -64,6 +60,7 @@ def create_app(
         handle=handlers.on_account_events(snapshots, teams, inboxes),
         on_dead_letter=snapshots.on_dead_letter,
         title="notifications: account events into the access snapshot, then join requests and break-glass",
+        listener=rebalance_listener(snapshots),
     )
     runtime.consume(
         topics.contacts,

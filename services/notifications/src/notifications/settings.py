@@ -19,9 +19,8 @@ class NotificationsSettings(ServiceSettings, AuthSettings):
     pattern_window_days: int = Field(default=14, ge=1, le=365)
     # An event about a child registered a moment ago may arrive before the child's access snapshot: wait.
     snapshot_wait_s: float = Field(default=3.0, ge=0, le=60)
-    # Access snapshots and preferences kept in memory: exact for this replica's own changes (dropped when it
-    # applies them), and another replica's are seen within this long (notifications.cache).
-    access_cache_s: float = Field(default=2.0, ge=0, le=60)
+    # Preferences kept in memory: exact for this replica's own changes (replaced when it makes them), and
+    # another replica's are seen within this long. (Access snapshots: `access_cache_s`, shared.access_cache.)
     preferences_cache_s: float = Field(default=5.0, ge=0, le=300)
     # Live streams: how often a stream also polls the inbox (writes of other replicas), and its keep-alive.
     stream_poll_s: float = Field(default=2.0, gt=0, le=60)

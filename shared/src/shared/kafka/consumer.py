@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -239,8 +239,10 @@ def subscribe_batches(
     processor: BatchProcessor[T],
     max_records: int,
     title: str,
+    listener: ConsumerRebalanceListener | None = None,
 ) -> None:
-    """Register a batch subscriber on `topics` in consumer group `group_id`, run by `processor`."""
+    """Register a batch subscriber on `topics` in consumer group `group_id`, run by `processor`; `listener` is
+    told of each change in the partitions assigned to it."""
 
     async def raw_records(msg: KafkaMessage) -> Any:
         # Hand the handler the untouched records: decoding is ours, so a malformed one is dead-lettered
@@ -256,6 +258,7 @@ def subscribe_batches(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         decoder=raw_records,
         title=title,
+        listener=listener,
     )
 
     @subscriber

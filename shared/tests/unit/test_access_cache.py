@@ -1,6 +1,6 @@
-"""What is kept in memory to save round trips, and why it stays correct: the access snapshots are dropped when
-this process applies a change (a read racing the change never puts its older answer back), a stale one is
-never kept; a pattern signal whose bucket is held is skipped without reading the store."""
+"""Access snapshots kept in memory to save round trips, and why that stays correct: they are dropped when this
+process applies a change (a read racing the change never puts its older answer back), a stale one is never
+kept, and only a child whose events this process's consumer applies is kept past the short bound."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiokafka import TopicPartition
 
-from notifications.cache import CachedSnapshots
-from notifications.pattern import PatternWatch, Signal
 from shared.access import SnapshotStale
+from shared.access_cache import CachedSnapshots
 from shared.contracts.accounts import Actor, MemberLeft, account_event
 from shared.kafka.consumer import Incoming
 from shared.policy import ChildAccess, Principal
@@ -97,32 +97,53 @@ async def test_a_stale_snapshot_is_never_kept() -> None:
     assert store.reads == 2
 
 
-class SignalCounter:
-    def __init__(self) -> None:
-        self.kept: dict[tuple[str, str], Signal] = {}
-        self.reads = 0
+async def test_a_child_whose_partition_this_process_consumes_is_kept_past_the_short_bound() -> None:
+    store = CountingSnapshots()
+    counted: list[int] = []
 
-    async def add_signals(self, signals: Sequence[Signal]) -> None:
-        for s in signals:
-            self.kept.setdefault((s.child_id, s.key), s)
+    async def partitions() -> list[int]:
+        counted.append(1)
+        return [0, 1, 2]
 
-    async def signals_of(self, child_ids: Sequence[str]) -> list[Signal]:
-        self.reads += 1
-        return [s for s in self.kept.values() if s.child_id in child_ids]
+    cache = CachedSnapshots(store, ttl_s=0, owned_ttl_s=60, topic="accounts.events", partitions=partitions)
+    children = [await _opened(store, cache) for _ in range(12)]
+    listener = cache.rebalance_listener
+    assert listener is not None
+    await listener.on_partitions_assigned({TopicPartition("accounts.events", 1), TopicPartition("other", 0)})
+    while len({cache.owns(c) for c in children}) < 2 and len(children) < 100:  # random ids: both kinds
+        children.append(await _opened(store, cache))
+    owned = [c for c in children if cache.owns(c)]
+    others = [c for c in children if not cache.owns(c)]
+    assert owned and others
+    store.reads = 0
+    assert counted == [1]
+
+    for _ in range(3):
+        for child in children:
+            await cache.get(child)
+    # An owned child is read once; another child (ttl 0: another replica may change it) every time.
+    assert store.reads == len(owned) + 3 * len(others)
+
+    await listener.on_partitions_revoked({TopicPartition("accounts.events", 1)})
+    assert not any(cache.owns(c) for c in children)
+    reads = store.reads
+    await cache.get(owned[0])
+    assert store.reads == reads + 1  # what was kept under the old assignment is read again
 
 
-async def test_a_signal_whose_agency_and_day_are_held_is_skipped_without_a_read() -> None:
-    store = SignalCounter()
-    watch = PatternWatch(store, agencies=3, window_days=14)
-    first = Signal("school:1", "c1", "school", NOW)
+async def test_when_the_partitions_cannot_be_counted_nothing_is_treated_as_owned() -> None:
+    store = CountingSnapshots()
 
-    assert await watch.observe([first]) == []
-    assert await watch.observe([Signal("school:2", "c1", "school", NOW)]) == []
-    assert store.reads == 1  # the second signal's bucket was held: no read
+    async def broker_away() -> list[int]:
+        raise ConnectionError("no broker")
 
-    await watch.observe([first])  # a redelivery of the holder is looked at again
+    cache = CachedSnapshots(store, ttl_s=0, owned_ttl_s=60, topic="accounts.events", partitions=broker_away)
+    child = await _opened(store, cache)
+    listener = cache.rebalance_listener
+    assert listener is not None
+    await listener.on_partitions_assigned({TopicPartition("accounts.events", p) for p in range(3)})
+    assert not cache.owns(child)
+    await cache.get(child)
+    await cache.get(child)
     assert store.reads == 2
-    fired = await watch.observe(
-        [Signal("health:1", "c1", "health", NOW), Signal("police:1", "c1", "police", NOW)]
-    )
-    assert [s.key for s in fired] == ["police:1"]
+    assert CachedSnapshots(store, ttl_s=1).rebalance_listener is None  # no way to count: never owned
