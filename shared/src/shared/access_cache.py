@@ -1,7 +1,7 @@
 """The children's access snapshots, kept in memory in front of the store: every request about a child asks who
-may see them, and a child's page makes seven such requests; a round trip to FerretDB for each was a third of
-the database's work per page (README, "The child's page under load"), and most of the time between an event
-and its notification in notifications.
+may see them (a child's page makes five such requests of the services keeping snapshots, and the forum asks
+again for what it offers), and in notifications a round trip to FerretDB for each was most of the time between
+an event and its notification.
 
 Correct because the events that change a snapshot pass through here: this process's consumer of
 `accounts.events` applies a batch to the store, then drops the children it named, and a read that started
