@@ -35,6 +35,7 @@ async def test_the_cache_owns_exactly_the_children_on_the_partitions_its_consume
     )
     children = [f"child-{topic_suffix}-{n}" for n in range(30)]
     landed: dict[str, int] = {}
+    all_landed = asyncio.Event()
     broker = KafkaBroker(infra.kafka_bootstrap, security=infra.kafka_admin.faststream(), logger=None)
     subscriber = broker.subscriber(
         topic,
@@ -46,21 +47,23 @@ async def test_the_cache_owns_exactly_the_children_on_the_partitions_its_consume
     @subscriber
     async def record(body: Any, msg: KafkaMessage) -> None:
         landed[msg.raw_message.key.decode()] = msg.raw_message.partition  # type: ignore[union-attr]
+        if len(landed) == len(children):
+            all_landed.set()
 
     await broker.start()
     try:
         for child in children:
             await broker.publish(b"{}", topic, key=event_key(child))
         async with asyncio.timeout(60):
-            while len(landed) < len(children):
-                await asyncio.sleep(0.1)
+            await all_landed.wait()
         assert len(set(landed.values())) > 1  # thirty keys spread over the partitions
         # The only member of its group: FastStream passed on an assignment of every partition.
         assert all(cache.owns(child) for child in children)
 
         listener = cache.rebalance_listener
         assert listener is not None
-        await listener.on_partitions_assigned({TopicPartition(topic, 1)})  # as a second replica would leave it
+        # As a second replica joining the group would leave it:
+        await listener.on_partitions_assigned({TopicPartition(topic, 1)})
         assert {c for c in children if cache.owns(c)} == {c for c, p in landed.items() if p == 1}
     finally:
         await broker.stop()
