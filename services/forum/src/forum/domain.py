@@ -82,7 +82,7 @@ class _Post:
             created_at=a.at,
             version=latest.version,
             edited_at=latest.at if latest.version > 1 else None,
-            mentions=list(self.mentions),
+            mentions=[shown_mention(m, see_confidential) for m in self.mentions],
             pin=None if hidden else self.pin,
             redacted=hidden,
             redaction_reason=self.redacted.reason if self.redacted else None,
@@ -129,7 +129,8 @@ class Forum:
             case PostPinned() if e.post_id in self.posts:
                 self.posts[e.post_id].pin = e.pin
             case MemberMentioned() if e.post_id in self.posts:
-                self.posts[e.post_id].mentions.append(Mention(person_id=e.person_id, name=e.name))
+                mention = Mention(person_id=e.person_id, name=e.name, confidential=e.confidential)
+                self.posts[e.post_id].mentions.append(mention)
             case ScaleRecorded():
                 self.scales.append(e)
 
@@ -226,6 +227,8 @@ class Withholding:
     def mention(self, m: Mention) -> Mention:
         if self.aliases is None or m.person_id in self.named:
             return m
+        if m.confidential and m.person_id == CONFIDENTIAL_ID:
+            return m
         return Mention(person_id=self.aliases.get(m.person_id, WITHHELD_ID), name=WITHHELD_NAME)
 
     def post(self, post: _P) -> _P:
@@ -279,6 +282,13 @@ def shown(person: Participant, see_confidential: bool) -> Participant:
     return Participant(person_id=CONFIDENTIAL_ID, name=CONFIDENTIAL, kind=person.kind, confidential=True)
 
 
+def shown_mention(m: Mention, see_confidential: bool) -> Mention:
+    """A mention of a sensitive service's practitioner is shown as their posts are: under the neutral label."""
+    if not m.confidential or see_confidential:
+        return m
+    return Mention(person_id=CONFIDENTIAL_ID, name=CONFIDENTIAL, confidential=True)
+
+
 def scale_view(s: ScaleRecorded, see_confidential: bool = True) -> ScaleRead:
     return ScaleRead(
         scale_id=s.scale_id,
@@ -308,7 +318,9 @@ def mentionable(access: ChildAccess | None, person_ids: Sequence[str], audience:
         member = access.member(person_id) if access else None
         family = access.family_link(person_id) if access else None
         if member is not None:
-            found.append(Mention(person_id=person_id, name=member.name))
+            found.append(
+                Mention(person_id=person_id, name=member.name, confidential=member.sensitive_service)
+            )
         elif family is not None and audience == "family":
             found.append(Mention(person_id=person_id, name=family.name))
         elif family is not None:

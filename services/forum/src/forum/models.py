@@ -59,6 +59,7 @@ class WordingCheck(_Request):
 class Mention(BaseModel):
     person_id: str
     name: str
+    confidential: bool = False  # a sensitive service's practitioner, shown as `author` would be (BRIEF §3)
 
 
 class PostVersion(BaseModel):

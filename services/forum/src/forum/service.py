@@ -131,6 +131,7 @@ def _post_events(
                 post_id=added.post_id,
                 person_id=m.person_id,
                 name=m.name,
+                confidential=m.confidential,
             ),
             "",
         )

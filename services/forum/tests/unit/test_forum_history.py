@@ -201,6 +201,26 @@ async def test_a_sensitive_services_practitioner_is_not_named_to_those_who_may_n
     assert lead["threads"][0]["posts"][0]["author"]["person_id"] == TEACHER  # the lead sees who
 
 
+async def test_a_mention_of_a_sensitive_services_practitioner_names_them_only_to_those_who_may_see_it(
+    forum: Forum,
+) -> None:
+    child = await forum.open_account(teacher=True, confidential=True)
+    thread = await forum.thread(child, audience="family", body="We will visit on Monday.")
+    await _post(forum, child, thread, who=LEAD, body="Thanks for the update.", mentions=[TEACHER, PARENT])
+
+    family, lead = await forum.board(child, who=PARENT), await forum.board(child)
+
+    assert TEACHER not in repr(family) and f"Test {TEACHER}" not in repr(family)
+    hidden, parent = family["threads"][0]["posts"][1]["mentions"]
+    assert hidden == {
+        "person_id": "confidential",
+        "name": "A practitioner from a confidential health service",
+        "confidential": True,
+    }
+    assert parent["person_id"] == PARENT  # the family's own names stay
+    assert [m["person_id"] for m in lead["threads"][0]["posts"][1]["mentions"]] == [TEACHER, PARENT]
+
+
 async def test_a_shielded_childs_practitioners_are_named_only_to_those_who_may_see_where_the_child_is(
     forum: Forum,
 ) -> None:

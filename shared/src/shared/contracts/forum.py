@@ -124,6 +124,10 @@ class MemberMentioned(ForumEvent):
     post_id: Line = Field(min_length=1, max_length=100)
     person_id: Line = Field(min_length=1, max_length=200)
     name: Line = Field(min_length=1, max_length=200)
+    confidential: bool = Field(
+        default=False,
+        description="The person mentioned works for a sensitive service: named only to those who may see them.",
+    )
 
 
 EVENT_TYPES: dict[str, type[ForumEvent]] = {
