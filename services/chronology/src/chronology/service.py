@@ -80,15 +80,12 @@ async def read_chronology(
     query = query or ChronologyQuery()
     if query.agencies and not lens.see_sensitive_providers:
         query = query.model_copy(update={"hide_sensitive_agencies": True})
-    entries, total = await store.page(
-        child_id=child_id,
-        query=query,
-        family_only=lens.family_view,
-        limit=limit,
-        skip=skip,
+    entries = await store.page(
+        child_id=child_id, query=query, family_only=lens.family_view, limit=limit, skip=skip
     )
     ids = [e.id for e in entries]
-    corrected, marks, shown = await asyncio.gather(
+    total, corrected, marks, shown = await asyncio.gather(
+        _total(store, child_id, query, lens, entries, limit=limit, skip=skip),
         store.corrections_of(child_id=child_id, entry_ids=ids, family_only=lens.family_view),
         store.significance(child_id=child_id, entry_ids=ids),
         _corrected_entries_shown(store, child_id, entries, lens),
@@ -102,6 +99,23 @@ async def read_chronology(
         entries=entries,
         next_cursor=str(skip + len(entries)) if more and entries else None,
     )
+
+
+async def _total(
+    store: ChronologyStore,
+    child_id: str,
+    query: ChronologyQuery,
+    lens: Lens,
+    entries: Sequence[ChronologyEntry],
+    *,
+    limit: int,
+    skip: int,
+) -> int:
+    """How many entries match: a first page that is not full holds them all; otherwise counted, beside the
+    page's other lookups rather than after them."""
+    if skip == 0 and len(entries) < limit:
+        return len(entries)
+    return await store.count(child_id=child_id, query=query, family_only=lens.family_view)
 
 
 async def _corrected_entries_shown(

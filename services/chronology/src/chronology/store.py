@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, time
 from typing import Any, Protocol
@@ -50,8 +49,12 @@ class ChronologyStore(Protocol):
         family_only: bool,
         limit: int,
         skip: int = 0,
-    ) -> tuple[list[ChronologyEntry], int]:
-        """A child's matching entries in time order (ties by when recorded), and how many match in all."""
+    ) -> list[ChronologyEntry]:
+        """A child's matching entries in time order (ties by when recorded), `skip` on, at most `limit`."""
+        ...
+
+    async def count(self, *, child_id: str, query: ChronologyQuery, family_only: bool) -> int:
+        """How many of a child's entries match, in all."""
         ...
 
     async def corrections_of(
@@ -112,27 +115,22 @@ class MongoChronologyStore:
         family_only: bool,
         limit: int,
         skip: int = 0,
-    ) -> tuple[list[ChronologyEntry], int]:
-        """A child's matching entries in time order (ties by when recorded), and how many match in all."""
+    ) -> list[ChronologyEntry]:
+        where = await self._matching(child_id, query, family_only)
+        cursor = self._entries.find(where).sort(ORDER).skip(skip).limit(limit)
+        return [_from_doc(d) async for d in cursor]
+
+    async def count(self, *, child_id: str, query: ChronologyQuery, family_only: bool) -> int:
+        return await self._entries.count_documents(await self._matching(child_id, query, family_only))
+
+    async def _matching(self, child_id: str, query: ChronologyQuery, family_only: bool) -> dict[str, Any]:
         where = _where(child_id, query, family_only)
         if query.significant_only:
             marked = await self.significance(child_id=child_id)
             on = [i for i, v in marked.items() if v]
             off = [i for i, v in marked.items() if not v]
             where["$or"] = [{"significant": True, "_id": {"$nin": off}}, {"_id": {"$in": on}}]
-        cursor = self._entries.find(where).sort(ORDER).skip(skip).limit(limit)
-
-        async def rows() -> list[ChronologyEntry]:
-            return [_from_doc(d) async for d in cursor]
-
-        if skip == 0:
-            entries = await rows()
-            if len(entries) < limit:  # the first page holds every match: that is the count
-                return entries, len(entries)
-            return entries, await self._entries.count_documents(where)
-        # Further pages: the count beside the query, each on its own connection (and core).
-        entries, total = await asyncio.gather(rows(), self._entries.count_documents(where))
-        return entries, total
+        return where
 
     async def corrections_of(
         self, *, child_id: str, entry_ids: Sequence[str], family_only: bool

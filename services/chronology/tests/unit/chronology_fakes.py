@@ -41,7 +41,14 @@ class FakeChronologyStore:
         family_only: bool,
         limit: int,
         skip: int = 0,
-    ) -> tuple[list[ChronologyEntry], int]:
+    ) -> list[ChronologyEntry]:
+        found = await self._matching(child_id, query, family_only)
+        return [_entry(d) for d in found[skip : skip + limit]]
+
+    async def count(self, *, child_id: str, query: ChronologyQuery, family_only: bool) -> int:
+        return len(await self._matching(child_id, query, family_only))
+
+    async def _matching(self, child_id: str, query: ChronologyQuery, family_only: bool) -> list[Document]:
         marked = await self.significance(child_id=child_id) if query.significant_only else {}
         found = [
             d
@@ -49,7 +56,7 @@ class FakeChronologyStore:
             if _matches(d, child_id, query, family_only) and _significant(d, query, marked)
         ]
         found.sort(key=lambda d: (d["occurred_at"], d["recorded_at"], d["_id"]))
-        return [_entry(d) for d in found[skip : skip + limit]], len(found)
+        return found
 
     async def corrections_of(
         self, *, child_id: str, entry_ids: Sequence[str], family_only: bool

@@ -554,3 +554,31 @@ async def test_an_account_change_by_a_sensitive_services_practitioner_hides_its_
     lead = (await service.read_chronology(store=store, child_id=child, lens=LEAD)).entries
     assert lead[-1].author is not None and lead[-1].author.name == "Nina Nurse"
     assert "Nina" not in json.dumps([e.model_dump(mode="json") for e in member])
+
+
+async def test_the_total_is_counted_only_when_the_first_page_does_not_hold_every_match(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    await record(
+        store,
+        *(contact_event(child, occurred_at=MONDAY + timedelta(hours=h), summary=f"#{h}") for h in range(5)),
+    )
+    counted: list[str] = []
+    count = store.count
+
+    async def spy(**kwargs: object) -> int:
+        counted.append(str(kwargs["child_id"]))
+        return await count(**kwargs)  # type: ignore[arg-type]
+
+    store.count = spy  # type: ignore[method-assign]
+
+    async def total(limit: int, cursor: str | None = None) -> int:
+        page = await service.read_chronology(
+            store=store, child_id=child, lens=LEAD, limit=limit, cursor=cursor
+        )
+        return page.total
+
+    assert await total(10) == 5 and counted == []  # the page holds them all
+    assert await total(5) == 5 and counted == [child]  # a full page might not
+    assert await total(2, cursor="4") == 5 and len(counted) == 2
