@@ -65,6 +65,7 @@ MANAGERS = {"manager_member", "line_manager", "other_manager"}
 SIGNED_IN = set(PERSONAS)
 TEAM_MANAGERS = {"lead", "manager_member", "line_manager"}  # approve, decline, remove, hand over, link, flags
 READERS = {"lead", "member", "manager_member", "line_manager", "break_glass", "parent", "the_child"}
+VIEWERS_READERS = {"lead", "member", "manager_member", "line_manager", "parent", "the_child", "auditor"}
 OUTSIDERS = {"line_manager", "other_manager", "non_member", "left"}  # may ask to join or break the glass
 
 Request = tuple[str, dict[str, Any] | None]
@@ -134,7 +135,15 @@ ENDPOINTS: list[Endpoint] = [
         "GET",
         "/children/{child_id}/viewers",
         lambda w, p: (f"/children/{w.child_id}/viewers", None),
-        {"lead", "member", "manager_member", "line_manager", "parent", "the_child", "auditor"},
+        VIEWERS_READERS,
+    ),
+    # The header and the viewers in one read; its viewers part is checked below.
+    _e(
+        "child overview",
+        "GET",
+        "/children/{child_id}/overview",
+        lambda w, p: (f"/children/{w.child_id}/overview", None),
+        READERS,
     ),
     _e(
         "list join requests",
@@ -484,6 +493,20 @@ async def test_family_see_the_family_view_and_the_team_sees_the_full_one(setup: 
     assert [f["person_id"] for f in family["family"]] == [setup.people["parent"].person_id]
     assert len(lead["family"]) == 2
     assert family["pending_requests"] is None and lead["pending_requests"] == 1
+
+
+@pytest.mark.parametrize("persona", sorted(READERS))
+async def test_the_overview_shows_the_viewers_only_to_those_who_may_read_them(
+    setup: Setup, persona: str
+) -> None:
+    path = f"/children/{setup.world.child_id}"
+    overview = await _json(setup, persona, f"{path}/overview")
+    assert overview["header"] == await _json(setup, persona, path)
+    if persona in VIEWERS_READERS:
+        assert overview["viewers"] == await _json(setup, persona, f"{path}/viewers")
+        assert overview["viewers_refused"] is None
+    else:
+        assert overview["viewers"] is None and overview["viewers_refused"]
 
 
 async def test_every_refusal_is_recorded_with_its_reason(setup: Setup) -> None:

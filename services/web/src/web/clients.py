@@ -21,6 +21,7 @@ from shared.logs import correlation_id
 from web.models import (
     Changes,
     ChildHeader,
+    ChildOverview,
     ChildRequests,
     ChronologyEntry,
     ChronologyPage,
@@ -238,8 +239,12 @@ class AccountsClient(Backend):
     async def child(self, child_id: str, *, token: str) -> ChildHeader:
         return await self.get(ChildHeader, f"/children/{child_id}", token=token)
 
-    async def viewers(self, child_id: str, *, token: str) -> list[Viewer]:
-        return await self.get_list(Viewer, f"/children/{child_id}/viewers", token=token)
+    async def overview(self, child_id: str, *, token: str) -> tuple[ChildHeader, list[Viewer] | BackendError]:
+        """The header and the viewers from one read; the viewers a `Forbidden` if this person may not see them."""
+        overview = await self.get(ChildOverview, f"/children/{child_id}/overview", token=token)
+        if overview.viewers is None:
+            return overview.header, Forbidden(self.service, 403, overview.viewers_refused or "not allowed")
+        return overview.header, overview.viewers
 
     async def ask_to_join(self, child_id: str, *, token: str, reason: str) -> JoinRequest | None:
         """The request; `None` when accounts only says it was sent (a shielded child, or no account)."""

@@ -112,6 +112,14 @@ class Viewer(Read):
     details_withheld: bool = False  # a shielded child: who looked could say where the child is
 
 
+class ChildOverview(Read):
+    """The header and who has viewed the record, in one read; `viewers` None (with the reason) if refused."""
+
+    header: ChildHeader
+    viewers: list[Viewer] | None = None
+    viewers_refused: str | None = None
+
+
 class Author(Read):
     name: str
     role: str

@@ -105,9 +105,24 @@ class Backends:
         status, body = self.answers.get(
             (request.method, request.url.host, request.url.path), (404, {"detail": "not here"})
         )
+        if status == 404 and request.url.host == "accounts" and request.url.path.endswith("/overview"):
+            status, body = self._overview(request.url.path.removesuffix("/overview"))
         if isinstance(body, str):
             return httpx.Response(status, text=body, headers={"content-type": "text/csv"})
         return httpx.Response(status, json=body)
+
+    def _overview(self, child: str) -> tuple[int, Any]:
+        """Accounts' overview as the header and viewers answers given make it (a refusal of the viewers
+        leaves them out, with the reason, as accounts does)."""
+        status, header = self.answers.get(("GET", "accounts", child), (404, {"detail": "not here"}))
+        if status != 200:
+            return status, header
+        viewers_status, viewers = self.answers.get(("GET", "accounts", f"{child}/viewers"), (200, []))
+        if viewers_status == 403:
+            return 200, {"header": header, "viewers": None, "viewers_refused": viewers["detail"]}
+        if viewers_status != 200:
+            return viewers_status, viewers
+        return 200, {"header": header, "viewers": viewers, "viewers_refused": None}
 
 
 @pytest.fixture

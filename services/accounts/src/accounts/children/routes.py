@@ -1,4 +1,5 @@
-"""Children's routes: open an account, find a child, the child's header, the flags, my children."""
+"""Children's routes: open an account, find a child, the child's header (alone or with its viewers), the flags,
+my children."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from accounts.children import service
+from accounts.children.overview import ChildOverview, child_overview
 from accounts.children.schemas import ChangeRead, ChildCreate, FlagsUpdate, RegistrationRead
 from accounts.children.views import ChildHeader
 from accounts.deps import AccountsDep, Id
@@ -75,6 +77,13 @@ async def search_children(
 async def get_child(child_id: Id, principal: PrincipalDep, ctx: AccountsDep) -> ChildHeader:
     """The child's header and team directory, as I may see them."""
     return await service.child_header(ctx=ctx, principal=principal, child_id=child_id)
+
+
+@router.get("/children/{child_id}/overview", response_model=ChildOverview)
+async def get_child_overview(child_id: Id, principal: PrincipalDep, ctx: AccountsDep) -> ChildOverview:
+    """The child's header and who has viewed the record, in one read (what the child's page shows from
+    accounts); each audited as its own access, and the viewers left out, with the reason, if refused."""
+    return await child_overview(ctx=ctx, principal=principal, child_id=child_id)
 
 
 @router.put("/children/{child_id}/flags", response_model=ChangeRead)

@@ -167,8 +167,7 @@ async def load_page(
     """What `child.html` shows this person: every section fetched at once, each failing on its own, but no
     page at all if who the child is cannot be read. (The page benchmark's baseline preloads the same.)"""
     sections = Sections(timeout_s=web.settings.section_timeout_s)
-    header_section = sections.add("accounts", web.accounts.child(child_id, token=user.token))
-    viewers_section = sections.add("accounts", web.accounts.viewers(child_id, token=user.token))
+    overview_section = sections.add("accounts", web.accounts.overview(child_id, token=user.token))
     chronology_section = sections.add(
         "chronology", web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())
     )
@@ -184,10 +183,10 @@ async def load_page(
         else None
     )
     await sections.fetch()
-    header, viewers = header_section.value, viewers_section.value
-    chronology, graph = chronology_section.value, graph_section.value
-    if isinstance(header, BackendError):
-        raise header  # who the child is decides whether there is a page at all
+    overview, chronology, graph = overview_section.value, chronology_section.value, graph_section.value
+    if isinstance(overview, BackendError):
+        raise overview  # who the child is decides whether there is a page at all
+    header, viewers = overview
     family = header.view == "family"
     entries = [] if isinstance(chronology, BackendError) else chronology.entries
     return {
