@@ -17,6 +17,7 @@ before the drop never puts its older answer back (a generation per child, and an
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -36,6 +37,7 @@ from shared.policy import Action, ChildAccess, Decision, Principal, decide
 log = logging.getLogger(__name__)
 
 Partitions = Callable[[], Awaitable[list[int]]]
+PARTITIONS_TIMEOUT_S = 10.0
 
 
 class CachedSnapshots:
@@ -138,7 +140,9 @@ class CachedSnapshots:
         if not owned:
             return
         try:
-            every = sorted(await self._partitions())
+            # Bounded: the consumer's rebalance (and its leaving the group at stop) waits for this listener.
+            async with asyncio.timeout(PARTITIONS_TIMEOUT_S):
+                every = sorted(await self._partitions())
         except Exception as err:  # not knowing the count, nothing is treated as owned: kept ttl_s only
             log.warning("could not count the partitions of %s: %s", self._topic, err)
             return

@@ -26,6 +26,9 @@ from shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 Step = Callable[[], Awaitable[None]]
+# How long each stop step (the broker, MongoDB, a feed) may take, so one stuck step neither keeps the process
+# past its deployment's grace period nor skips the steps after it.
+STOP_STEP_S = 10.0
 CORRELATION_HEADER = b"x-correlation-id"
 
 
@@ -88,7 +91,21 @@ class Lifecycle:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             for step in self.on_stop:
-                await step()
+                await _bounded_stop(step)
+
+
+async def _bounded_stop(step: Step) -> None:
+    """Run one stop step within STOP_STEP_S: a consumer that cannot leave its group (a rebalance the broker
+    holds open) must not keep the process, or the steps after it (closing MongoDB), from stopping."""
+    try:
+        async with asyncio.timeout(STOP_STEP_S):
+            await step()
+    except TimeoutError:
+        log.warning("stop step %s did not finish within %s s; going on", _name(step), STOP_STEP_S)
+
+
+def _name(step: Step) -> str:
+    return getattr(step, "__qualname__", None) or repr(step)
 
 
 async def _logged(name: str, run: Step) -> None:
