@@ -45,6 +45,7 @@ from shared.kafka.consumer import (
     ConsumerMetrics,
     DeadLetterHook,
     Decoder,
+    Gather,
     RetryPolicy,
     subscribe_batches,
 )
@@ -147,8 +148,10 @@ class Runtime:
         group: str = "",
         on_dead_letter: DeadLetterHook | None = None,
         listener: ConsumerRebalanceListener | None = None,
+        gather: Gather | None = None,
     ) -> None:
-        """Consume `topics` in batches in this service's consumer group, with retries and dead letters.
+        """Consume `topics` in batches in this service's consumer group, with retries and dead letters;
+        `gather` lets the broker hold a fetch to gather a burst into one batch.
 
         A second subscription in the same process needs its own `group` suffix: two aiokafka consumers with
         one group id but different topics keep rebalancing each other and one may get no partitions."""
@@ -164,6 +167,7 @@ class Runtime:
             max_records=settings.batch_max_records,
             title=title,
             listener=listener,
+            gather=gather,
             processor=BatchProcessor(
                 decode=decode,
                 handle=handle,

@@ -31,6 +31,7 @@ from shared import mongo
 from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
 from shared.auth import install_verifier, verifier_from_settings
 from shared.contracts.contacts import decode_contact_event
+from shared.kafka.consumer import Gather
 from shared.outbox import DocumentOutbox, OutboxRelay, Publish, kafka_publisher
 from shared.service import Runtime, service_app
 from shared.topics import Topics
@@ -42,6 +43,8 @@ ROUTERS = (
     identity_routes.router,
     audit_routes.router,
 )
+# A fetch answers once it holds this much, or after the gather wait: a few hundred audit records.
+AUDIT_GATHER_BYTES = 256 * 1024
 
 
 def create_app(
@@ -97,6 +100,9 @@ def create_app(
         decode=audit_record_decoder(topics),
         handle=handlers.on_audit_records(ctx.audit_store, ctx.people),
         title="accounts: audit and account events into the audit log",
+        gather=Gather(min_bytes=AUDIT_GATHER_BYTES, max_wait_ms=settings.audit_gather_ms)
+        if settings.audit_gather_ms
+        else None,
     )
     runtime.consume(
         topics.contacts,

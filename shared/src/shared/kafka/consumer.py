@@ -231,6 +231,16 @@ def _reason(err: BaseException) -> str:
     return f"{err.__class__.__name__}: {text}"[:2000]
 
 
+@dataclass(frozen=True)
+class Gather:
+    """How long the broker may hold a fetch to gather a burst into one batch. By default a fetch answers with
+    the first record, so records published a few milliseconds apart (a page's audit records) are handled one
+    batch each: one database write per record instead of one per burst."""
+
+    min_bytes: int
+    max_wait_ms: int
+
+
 def subscribe_batches(
     broker: KafkaBroker,
     topics: Sequence[str],
@@ -240,9 +250,11 @@ def subscribe_batches(
     max_records: int,
     title: str,
     listener: ConsumerRebalanceListener | None = None,
+    gather: Gather | None = None,
 ) -> None:
     """Register a batch subscriber on `topics` in consumer group `group_id`, run by `processor`; `listener` is
-    told of each change in the partitions assigned to it."""
+    told of each change in the partitions assigned to it; `gather`, if given, has the broker hold each fetch
+    until it has that many bytes or that wait has passed."""
 
     async def raw_records(msg: KafkaMessage) -> Any:
         # Hand the handler the untouched records: decoding is ours, so a malformed one is dead-lettered
@@ -259,6 +271,8 @@ def subscribe_batches(
         decoder=raw_records,
         title=title,
         listener=listener,
+        fetch_min_bytes=gather.min_bytes if gather else 1,
+        fetch_max_wait_ms=gather.max_wait_ms if gather else 500,
     )
 
     @subscriber
