@@ -157,6 +157,14 @@ ANALYTICS = [
         lambda s: (f"/children/{s.child}/safety-scales", None),
         READERS,
     ),
+    # The graph, the cloud and the scales in one read; its parts are checked below.
+    _case(
+        "the page's analytics",
+        "GET",
+        "/children/{child_id}/overview",
+        lambda s: (f"/children/{s.child}/overview", None),
+        READERS,
+    ),
     _case(
         "draw the contact graph",
         "GET",
@@ -671,6 +679,31 @@ async def test_every_refusal_in_chronology_and_analytics_is_audited_with_its_rea
     for record in records:
         assert record.actor_id == stack.people["left"].person_id and not record.allowed
         assert record.child_id == stack.child and record.reason
+
+
+@pytest.mark.parametrize("persona", sorted(READERS))
+async def test_the_analytics_overview_gives_each_reader_what_each_route_gives_them(
+    stack: Stack, persona: str
+) -> None:
+    path = f"/children/{stack.child}"
+    overview = await _get_json(stack, "analytics", persona, f"{path}/overview?granularity=week")
+    assert overview["graph"] == await _get_json(
+        stack, "analytics", persona, f"{path}/contact-graph?granularity=week"
+    )
+    assert overview["cloud"] == await _get_json(stack, "analytics", persona, f"{path}/keyword-cloud")
+    assert overview["scales"] == await _get_json(stack, "analytics", persona, f"{path}/safety-scales")
+    assert (overview["graph_refused"], overview["cloud_refused"], overview["scales_refused"]) == (None,) * 3
+
+
+async def test_the_analytics_overview_audits_each_part_as_its_own_access(stack: Stack) -> None:
+    for persona, allowed in (("member", True), ("left", False)):
+        before = len(stack.audit.events)
+        expected = 200 if allowed else 403
+        path = f"/children/{stack.child}/overview"
+        assert await _status(stack, "analytics", persona, "GET", path, None) == expected
+        records = [e.data for e in stack.audit.events[before:]]
+        assert sorted(r.action for r in records) == ["read_cloud", "read_forum", "read_graph"], persona
+        assert all(r.allowed == allowed and r.actor_id == stack.people[persona].person_id for r in records)
 
 
 @pytest.mark.parametrize("persona", sorted(HEADER_READERS))

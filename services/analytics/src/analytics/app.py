@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from analytics import api, errors, readmodels
+from analytics import api, errors, overview, readmodels
 from analytics.cloud import api as cloud_api
 from analytics.cloud.keywords import Extractor, KeywordPool
 from analytics.cloud.store import CloudStore
@@ -55,7 +55,7 @@ def create_app(
         runtime,
         title="Safeguarding 2.0 — analytics",
         description="Read models for each child's contact graph, keyword cloud and safety-scale history.",
-        routers=[api.router, cloud_api.router, scales_api.router],
+        routers=[api.router, cloud_api.router, scales_api.router, overview.router],
         errors=errors.STATUSES,
         publishes=[topics.audit_events],
     )

@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.logs import correlation_id
 from web.models import (
+    AnalyticsOverview,
     Changes,
     ChildHeader,
     ChildOverview,
@@ -38,6 +39,7 @@ from web.models import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 Params = Mapping[str, str | int | bool | Sequence[str] | None]
 
 
@@ -291,29 +293,37 @@ class ChronologyClient(Backend):
         return self._parse(ChronologyEntry, response)
 
 
+# What the child's page shows from analytics: each part, or why this person may not see it.
+AnalyticsParts = tuple[ContactGraph | BackendError, KeywordCloud | BackendError, SafetyScales | BackendError]
+
+
 class AnalyticsClient(Backend):
     """The graph of agency contact over time, the keyword cloud and the safety-scale history."""
 
     service = "analytics"
 
-    async def contact_graph(self, child_id: str, *, token: str, granularity: str) -> ContactGraph:
-        return await self.get(
-            ContactGraph,
-            f"/children/{child_id}/contact-graph",
+    async def overview(self, child_id: str, *, token: str, granularity: str) -> AnalyticsParts:
+        """The graph, the cloud and the scales from one read; each a `Forbidden` if this person may not see it."""
+        overview = await self.get(
+            AnalyticsOverview,
+            f"/children/{child_id}/overview",
             token=token,
             params={"granularity": granularity},
         )
 
-    async def keyword_cloud(self, child_id: str, *, token: str) -> KeywordCloud:
-        return await self.get(KeywordCloud, f"/children/{child_id}/keyword-cloud", token=token)
+        def part(value: T | None, refused: str | None) -> T | BackendError:
+            return Forbidden(self.service, 403, refused or "not allowed") if value is None else value
+
+        return (
+            part(overview.graph, overview.graph_refused),
+            part(overview.cloud, overview.cloud_refused),
+            part(overview.scales, overview.scales_refused),
+        )
 
     async def keyword_entries(self, child_id: str, term: str, *, token: str) -> KeywordEntries:
         return await self.get(
             KeywordEntries, f"/children/{child_id}/keyword-cloud/entries", token=token, params={"term": term}
         )
-
-    async def safety_scales(self, child_id: str, *, token: str) -> SafetyScales:
-        return await self.get(SafetyScales, f"/children/{child_id}/safety-scales", token=token)
 
 
 class NotificationsClient(Backend):

@@ -221,6 +221,17 @@ class SafetyScales(Read):
     lines: list[ScaleLine]
 
 
+class AnalyticsOverview(Read):
+    """The graph, the cloud and the scales in one read; a part None (with the reason) if refused."""
+
+    graph: ContactGraph | None = None
+    graph_refused: str | None = None
+    cloud: KeywordCloud | None = None
+    cloud_refused: str | None = None
+    scales: SafetyScales | None = None
+    scales_refused: str | None = None
+
+
 class Notification(Read):
     """One notification in the person's inbox: the kind of event, the child's initials, where to look."""
 

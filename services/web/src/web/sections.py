@@ -2,7 +2,7 @@
 
     sections = Sections(timeout_s=web.settings.section_timeout_s)
     header = sections.add("accounts", web.accounts.child(child_id, token=token))
-    graph = sections.add("analytics", web.analytics.contact_graph(child_id, token=token, granularity="week"))
+    graph = sections.add("analytics", web.analytics.overview(child_id, token=token, granularity="week"))
     await sections.fetch()
     header.value  # the answer, or the BackendError to show in place of that part of the page
 

@@ -107,6 +107,8 @@ class Backends:
         )
         if status == 404 and request.url.host == "accounts" and request.url.path.endswith("/overview"):
             status, body = self._overview(request.url.path.removesuffix("/overview"))
+        if status == 404 and request.url.host == "analytics" and request.url.path.endswith("/overview"):
+            status, body = self._analytics_overview(request.url.path.removesuffix("/overview"))
         if isinstance(body, str):
             return httpx.Response(status, text=body, headers={"content-type": "text/csv"})
         return httpx.Response(status, json=body)
@@ -123,6 +125,26 @@ class Backends:
         if viewers_status != 200:
             return viewers_status, viewers
         return 200, {"header": header, "viewers": viewers, "viewers_refused": None}
+
+    def _analytics_overview(self, child: str) -> tuple[int, Any]:
+        """Analytics' overview as the graph, cloud and scales answers given make it (a refused part is left
+        out, with the reason; any other failure fails the whole read, as analytics does)."""
+        body: dict[str, Any] = {}
+        for part, path in (
+            ("graph", "contact-graph"),
+            ("cloud", "keyword-cloud"),
+            ("scales", "safety-scales"),
+        ):
+            status, answer = self.answers.get(
+                ("GET", "analytics", f"{child}/{path}"), (404, {"detail": "none"})
+            )
+            if status == 403:
+                body[part], body[f"{part}_refused"] = None, answer["detail"]
+            elif status != 200:
+                return status, answer
+            else:
+                body[part], body[f"{part}_refused"] = answer, None
+        return 200, body
 
 
 @pytest.fixture
@@ -141,6 +163,18 @@ def backends() -> Backends:
         "analytics",
         f"/children/{CHILD}/contact-graph",
         {"child_id": CHILD, "granularity": "week", "total": 0, "series": []},
+    )
+    fake.on(
+        "GET",
+        "analytics",
+        f"/children/{CHILD}/keyword-cloud",
+        {"child_id": CHILD, "view": "full", "documents": 0, "terms": []},
+    )
+    fake.on(
+        "GET",
+        "analytics",
+        f"/children/{CHILD}/safety-scales",
+        {"child_id": CHILD, "family_view": False, "lines": []},
     )
     return fake
 
@@ -488,12 +522,29 @@ def test_the_safety_scales_are_a_chart_with_a_key_and_a_table_names_as_text(
     assert section.count('<tr><th scope="row">') == 3 and "said 7" in section  # every scale in the table
 
 
-def test_the_page_is_served_when_the_scales_cannot_be(client: TestClient, backends: Backends) -> None:
+def test_the_page_is_served_when_analytics_cannot_be(client: TestClient, backends: Backends) -> None:
     backends.on("GET", "analytics", f"/children/{CHILD}/safety-scales", {"detail": "down"}, status=503)
     sign_in_as(client, "p-sam")
     answer = client.get(f"/children/{CHILD}")
     assert answer.status_code == 200
-    assert "The safety scales cannot be shown right now" in answer.text and "Contact over time" in answer.text
+    for part in ("The graph", "The key words", "The safety scales"):  # analytics' one read failed
+        assert f"{part} cannot be shown right now: down." in answer.text
+    assert 'id="chronology"' in answer.text and "The chronology cannot be shown" not in answer.text
+
+
+def test_a_refused_analytics_part_is_shown_as_refused_and_the_others_are_shown(
+    client: TestClient, backends: Backends
+) -> None:
+    refused = {"detail": "not on the team"}
+    backends.on("GET", "analytics", f"/children/{CHILD}/keyword-cloud", refused, status=403)
+    sign_in_as(client, "p-sam")
+    answer = client.get(f"/children/{CHILD}")
+    assert answer.status_code == 200
+    assert "The key words cannot be shown right now: not on the team." in answer.text
+    assert "The graph cannot be shown" not in answer.text
+    assert "The safety scales cannot be shown" not in answer.text
+    [asked] = [r for r in backends.seen if r.url.host == "analytics"]  # one read, not three
+    assert asked.url.path == f"/children/{CHILD}/overview"
 
 
 def test_a_shielded_childs_withheld_viewers_and_scale_lines_read_as_withheld_not_as_gaps(

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query, Response
 
 from analytics.cloud import service
 from analytics.cloud.models import KeywordCloud, KeywordEntries
-from analytics.deps import AnalyticsDep, ChildId
+from analytics.deps import Analytics, AnalyticsDep, ChildId
 from analytics.pictures import SVG_RESPONSES, svg_response
-from shared.auth import PrincipalDep
+from shared.auth import Principal, PrincipalDep
 from shared.charts.cloud import cloud_picture
 from shared.charts.svg import cloud_svg
 from shared.text import Line
@@ -23,13 +23,7 @@ router = APIRouter(tags=["keyword cloud"])
 async def get_keyword_cloud(child_id: ChildId, principal: PrincipalDep, ctx: AnalyticsDep) -> KeywordCloud:
     """The words that come up most often in the child's case. The family's cloud is built from what the family
     may see only, so a restricted entry's words never reach it; nobody's name is in either."""
-    decision = await ctx.guard.check(principal, "read_cloud", child_id, detail="keyword cloud")
-    return await service.keyword_cloud(
-        store=ctx.cloud,
-        access=await ctx.guard.access(child_id),
-        child_id=child_id,
-        view="family" if decision.family_view else "full",
-    )
+    return await readers_cloud(ctx, principal, child_id, detail="keyword cloud")
 
 
 @router.get("/children/{child_id}/keyword-cloud/entries", response_model=KeywordEntries)
@@ -53,12 +47,17 @@ async def get_keyword_entries(
 @router.get("/children/{child_id}/keyword-cloud.svg", response_class=Response, responses=SVG_RESPONSES)
 async def get_keyword_cloud_svg(child_id: ChildId, principal: PrincipalDep, ctx: AnalyticsDep) -> Response:
     """The reader's keyword cloud as a picture: the same words as the JSON cloud, sized as the page sizes them."""
-    decision = await ctx.guard.check(principal, "read_cloud", child_id, detail="keyword cloud (SVG)")
-    cloud = await service.keyword_cloud(
+    cloud = await readers_cloud(ctx, principal, child_id, detail="keyword cloud (SVG)")
+    terms = [(t.term, t.documents) for t in cloud.terms]
+    return svg_response(cloud_svg(cloud_picture(terms, documents=cloud.documents)))
+
+
+async def readers_cloud(ctx: Analytics, principal: Principal, child_id: str, *, detail: str) -> KeywordCloud:
+    """The cloud as this reader may see it, once the guard has allowed and audited the read."""
+    decision = await ctx.guard.check(principal, "read_cloud", child_id, detail=detail)
+    return await service.keyword_cloud(
         store=ctx.cloud,
         access=await ctx.guard.access(child_id),
         child_id=child_id,
         view="family" if decision.family_view else "full",
     )
-    terms = [(t.term, t.documents) for t in cloud.terms]
-    return svg_response(cloud_svg(cloud_picture(terms, documents=cloud.documents)))

@@ -21,17 +21,18 @@ async def get_safety_scales(child_id: ChildId, principal: PrincipalDep, ctx: Ana
     """Every participant's safety scale over time, one line each. The family sees the scales recorded where
     they can see them (their own, and the practitioners' who shared theirs with the family); for a shielded
     child, other practitioners' lines are not named to those who may not see where the child is."""
-    return await _scales(ctx, principal, child_id, detail="safety scales")
+    return await readers_scales(ctx, principal, child_id, detail="safety scales")
 
 
 @router.get("/children/{child_id}/safety-scales.svg", response_class=Response, responses=SVG_RESPONSES)
 async def get_safety_scales_svg(child_id: ChildId, principal: PrincipalDep, ctx: AnalyticsDep) -> Response:
     """The same scales drawn as the child's page draws them: one line per participant, with its key."""
-    scales = await _scales(ctx, principal, child_id, detail="safety scales (SVG)")
+    scales = await readers_scales(ctx, principal, child_id, detail="safety scales (SVG)")
     return svg_response(scale_svg(scale_chart(scales.lines), standalone=True))
 
 
-async def _scales(ctx: Analytics, principal: Principal, child_id: str, *, detail: str) -> SafetyScales:
+async def readers_scales(ctx: Analytics, principal: Principal, child_id: str, *, detail: str) -> SafetyScales:
+    """The scales as this reader may see them, once the guard has allowed and audited the read."""
     decision = await ctx.guard.check(principal, "read_forum", child_id, detail=detail)
     return await service.safety_scales(
         store=ctx.scales,

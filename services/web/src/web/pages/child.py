@@ -171,22 +171,25 @@ async def load_page(
     chronology_section = sections.add(
         "chronology", web.chronology.chronology(child_id, token=user.token, params=filters.backend_params())
     )
-    graph_section = sections.add(
-        "analytics", web.analytics.contact_graph(child_id, token=user.token, granularity=filters.granularity)
+    analytics_section = sections.add(
+        "analytics", web.analytics.overview(child_id, token=user.token, granularity=filters.granularity)
     )
-    cloud_section = sections.add("analytics", web.analytics.keyword_cloud(child_id, token=user.token))
     board_section = sections.add("forum", web.forum.board(child_id, token=user.token))
-    scales_section = sections.add("analytics", web.analytics.safety_scales(child_id, token=user.token))
     chosen = (
         sections.add("analytics", web.analytics.keyword_entries(child_id, keyword, token=user.token))
         if keyword
         else None
     )
     await sections.fetch()
-    overview, chronology, graph = overview_section.value, chronology_section.value, graph_section.value
+    overview, chronology, analytics = (
+        overview_section.value,
+        chronology_section.value,
+        analytics_section.value,
+    )
     if isinstance(overview, BackendError):
         raise overview  # who the child is decides whether there is a page at all
     header, viewers = overview
+    graph, cloud, scales = (analytics,) * 3 if isinstance(analytics, BackendError) else analytics
     family = header.view == "family"
     entries = [] if isinstance(chronology, BackendError) else chronology.entries
     return {
@@ -199,8 +202,8 @@ async def load_page(
         "by_id": corrections(entries),
         "impact": lambda code: impact_of(code, family=family, child_name=header.given_name),
         "graph": graph_view(graph),
-        "scales": scales_view(scales_section.value),
-        "cloud": cloud_view(child_id, cloud_section.value, None if chosen is None else chosen.value),
+        "scales": scales_view(scales),
+        "cloud": cloud_view(child_id, cloud, None if chosen is None else chosen.value),
         "filters": filters,
         "agencies": AGENCIES,
         "contact_types": CONTACT_TYPE_LABELS,
