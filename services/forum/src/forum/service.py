@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from forum import wording
+from forum.board import board, refresh_board
 from forum.domain import (
     NOTHING_WITHHELD,
     Change,
@@ -340,32 +341,6 @@ async def record_scale(
         comment=comment,
         at=scale.at,
     )
-
-
-def board(forum: Forum, *, family_view: bool, can_moderate: bool, see_confidential: bool) -> Board:
-    """The child's forum as the reader may see it: threads, pins, the three columns and the scales."""
-    return forum.board(family_view=family_view, can_moderate=can_moderate, see_confidential=see_confidential)
-
-
-READERS = [(family, named) for family in (False, True) for named in (False, True)]
-
-
-async def refresh_board(store: ForumStore, child_id: str, *, marks: int | None = None) -> dict[str, str]:
-    """Fold the child's change log into the stored board, every kind of reader's view of it (after each
-    change; `marks` as read before the fold, None to read them now). Returns the views saved."""
-    if marks is None:
-        stored = await store.board_views(child_id)
-        marks = stored.marks if stored else 0
-    version, changes = await store.history(child_id)
-    forum = Forum.fold(child_id, changes)
-    views = {
-        view_key(family_view=family, see_confidential=named): board(
-            forum, family_view=family, can_moderate=False, see_confidential=named
-        ).model_dump_json()
-        for family, named in READERS
-    }
-    await store.save_board_views(child_id, version=version, marks=marks, views=views)
-    return views
 
 
 async def read_board(
