@@ -27,9 +27,9 @@ class AccountsSettings(ServiceSettings, AuthSettings):
         default=100,
         ge=0,
         le=1000,
-        description="How long the audit consumer lets the broker gather records into one batch: a page's six "
-        "audit records become one write to the log and one to the viewers list instead of six each. The "
-        "viewers list is that much later; 0 handles each record as it comes.",
+        description="How long the audit consumer lets the broker gather records into one batch: a page's audit "
+        "records (one per section) become one write to the log and one to the viewers list instead of one "
+        "each. The viewers list is that much later; 0 handles each record as it comes.",
     )
     session_hours: float = Field(
         default=12, gt=0, le=24 * 7, description="How long a sign-in lasts, refreshes included."
