@@ -11,6 +11,7 @@ import contextlib
 import json
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Producer
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -146,7 +147,14 @@ def sign_in(driver: webdriver.Chrome, base: str, username: str) -> None:
 
 
 def body(driver: webdriver.Chrome) -> str:
-    return str(driver.find_element(By.TAG_NAME, "body").text)
+    """The page's text. A navigation can replace the page between finding its body and reading it: then the
+    new page's body is read (never an empty string, which would pass an assertion that text is absent)."""
+    for _ in range(20):
+        try:
+            return str(driver.find_element(By.TAG_NAME, "body").text)
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    raise AssertionError("the page kept being replaced while it was read")
 
 
 def bell(driver: webdriver.Chrome) -> str:
