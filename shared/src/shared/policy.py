@@ -2,14 +2,11 @@
 
 Who may do what to a child's account depends only on who is asking (a `Principal` from a verified token), what
 they want to do (an `Action`), the child's access snapshot (`ChildAccess`, kept from `accounts.events`) and the
-time. The answer is a `Decision`: allowed or not, the reason in plain words (it is logged and may be shown), and
-the view the caller must render:
-
-- `full`: the practitioner's view, for the lead, approved team members, the lead's line manager and an active
-  break-glass grant;
-- `family`: for a family member or the child: restricted entries, third-party identities, what the child said
-  in confidence, family-court material and shielded addresses are excluded from *every* derived view;
-- `identity_only`: who the child is (name, date of birth), nothing about their case or whereabouts.
+time. The answer is a `Decision`: allowed or not, the reason in plain words (logged, may be shown), and the view
+to render: `full` (the lead, approved team members, the lead's line manager, an active break-glass grant);
+`family` (a family member or the child: restricted entries, third-party identities, what the child said in
+confidence, family-court material and shielded addresses are excluded from *every* derived view); or
+`identity_only` (who the child is, name and date of birth, nothing about their case or whereabouts).
 
 Rules, in order: no legitimate relationship (approved membership, family link, active break-glass) means no
 access to the child's account; an auditor reads the audit log and nothing else; an agency system publishes
