@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from chronology.forum_entries import forum_entry_document, redacted_summary, redactions
@@ -80,6 +81,51 @@ async def read_chronology(
     query = query or ChronologyQuery()
     if query.agencies and not lens.see_sensitive_providers:
         query = query.model_copy(update={"hide_sensitive_agencies": True})
+    read = _read_whole if query == ChronologyQuery() else _read_matching
+    found = await read(store, child_id, query, lens, limit=limit, skip=skip)
+    entries = [
+        _as_seen(e, lens, found.corrected.get(e.id), found.marks.get(e.id), found.shown)
+        for e in found.entries
+    ]
+    _group_duplicates(entries)
+    more = skip + len(entries) < found.total
+    return ChronologyPage(
+        child_id=child_id,
+        total=found.total,
+        entries=entries,
+        next_cursor=str(skip + len(entries)) if more and entries else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A page's entries as stored, and what is needed to show them as the reader may see them."""
+
+    entries: list[ChronologyEntry]
+    total: int
+    corrected: dict[str, str]  # entry id → the entry correcting it
+    marks: dict[str, bool]  # entry id → the lead's latest significance mark
+    shown: Collection[str] | None  # for the family, which of the corrected entries they may see
+
+
+async def _read_whole(
+    store: ChronologyStore, child_id: str, query: ChronologyQuery, lens: Lens, *, limit: int, skip: int
+) -> _Found:
+    """The unfiltered read (the child's page, the exports): one read of the child's entries, and beside it one
+    of the lead's marks (a few per child)."""
+    timeline, marks = await asyncio.gather(
+        store.timeline(child_id=child_id, family_only=lens.family_view), store.significance(child_id=child_id)
+    )
+    entries = timeline.page(skip=skip, limit=limit)
+    ids = [e.id for e in entries]
+    shown = timeline.holding(e.supersedes for e in entries if e.supersedes) if lens.family_view else None
+    return _Found(entries, len(timeline), timeline.corrections_of(ids), marks, shown)
+
+
+async def _read_matching(
+    store: ChronologyStore, child_id: str, query: ChronologyQuery, lens: Lens, *, limit: int, skip: int
+) -> _Found:
+    """A filtered read: the filters are the database's, so the page is queried, then what it needs beside."""
     entries = await store.page(
         child_id=child_id, query=query, family_only=lens.family_view, limit=limit, skip=skip
     )
@@ -90,15 +136,7 @@ async def read_chronology(
         store.significance(child_id=child_id, entry_ids=ids),
         _corrected_entries_shown(store, child_id, entries, lens),
     )
-    entries = [_as_seen(e, lens, corrected.get(e.id), marks.get(e.id), shown) for e in entries]
-    _group_duplicates(entries)
-    more = skip + len(entries) < total
-    return ChronologyPage(
-        child_id=child_id,
-        total=total,
-        entries=entries,
-        next_cursor=str(skip + len(entries)) if more and entries else None,
-    )
+    return _Found(entries, total, corrected, marks, shown)
 
 
 async def _total(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time
 from typing import Any, Protocol
 
@@ -27,6 +27,33 @@ MARK_INDEXES = {MARKS: [IndexModel([("child_id", ASCENDING), ("entry_id", ASCEND
 ORDER = [("occurred_at", ASCENDING), ("recorded_at", ASCENDING), ("_id", ASCENDING)]
 
 
+class Timeline:
+    """All of one child's entries that a view admits, oldest first (`ORDER`), from one read: the unfiltered
+    page, its total, the corrections of its entries and which corrected entries the view holds are all worked
+    out from it. As queries of their own, each of those read every one of the child's entries again: FerretDB
+    1.24 pushes down only equality, and no limit beside a sort (BRIEF §5). Only the page's entries are
+    validated."""
+
+    def __init__(self, docs: list[mongo.Document]) -> None:
+        docs.sort(key=lambda d: (d["occurred_at"], d["recorded_at"], d["_id"]))
+        self._docs = docs
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def page(self, *, skip: int, limit: int) -> list[ChronologyEntry]:
+        return [_from_doc(dict(d)) for d in self._docs[skip : skip + limit]]
+
+    def corrections_of(self, entry_ids: Iterable[str]) -> dict[str, str]:
+        """Entry id → the id of the entry that corrects it, among `entry_ids` (of two, the later)."""
+        wanted = set(entry_ids)
+        return {d["supersedes"]: d["_id"] for d in self._docs if d.get("supersedes") in wanted}
+
+    def holding(self, ids: Iterable[str]) -> set[str]:
+        """Which of these entry ids the timeline holds."""
+        return {d["_id"] for d in self._docs}.intersection(ids)
+
+
 class ChronologyStore(Protocol):
     """What the use cases need of chronology's storage: `MongoChronologyStore` here, an in-memory fake in the
     unit tests."""
@@ -39,6 +66,10 @@ class ChronologyStore(Protocol):
 
     async def existing_ids(self, ids: Sequence[str]) -> set[str]:
         """Which of these entry ids are stored, whoever's child they are about."""
+        ...
+
+    async def timeline(self, *, child_id: str, family_only: bool) -> Timeline:
+        """Every entry of the child the view admits (the family's: only those it may see), in one read."""
         ...
 
     async def page(
@@ -60,7 +91,7 @@ class ChronologyStore(Protocol):
     async def corrections_of(
         self, *, child_id: str, entry_ids: Sequence[str], family_only: bool
     ) -> dict[str, str]:
-        """Entry id → the id of the entry that corrects it, among `entry_ids`."""
+        """Entry id → the id of the entry that corrects it, among `entry_ids` (of two, the later)."""
         ...
 
     async def family_visible_ids(self, *, child_id: str, ids: Sequence[str]) -> set[str]:
@@ -107,6 +138,11 @@ class MongoChronologyStore:
         """Which of these entry ids are stored, whoever's child they are about."""
         return await mongo.ids_present(self._entries, ids)
 
+    async def timeline(self, *, child_id: str, family_only: bool) -> Timeline:
+        """Every entry of the child the view admits (the family's: only those it may see), in one read."""
+        where = _where(child_id, ChronologyQuery(), family_only)
+        return Timeline([d async for d in self._entries.find(where)])
+
     async def page(
         self,
         *,
@@ -135,11 +171,11 @@ class MongoChronologyStore:
     async def corrections_of(
         self, *, child_id: str, entry_ids: Sequence[str], family_only: bool
     ) -> dict[str, str]:
-        """Entry id → the id of the entry that corrects it, among `entry_ids`."""
+        """Entry id → the id of the entry that corrects it, among `entry_ids` (of two, the later)."""
         where: dict[str, Any] = {"child_id": child_id, "supersedes": {"$in": list(entry_ids)}}
         if family_only:
             where["visibility"] = "family_visible"
-        cursor = self._entries.find(where, {"_id": 1, "supersedes": 1})
+        cursor = self._entries.find(where, {"_id": 1, "supersedes": 1}).sort(ORDER)
         return {d["supersedes"]: d["_id"] async for d in cursor}
 
     async def family_visible_ids(self, *, child_id: str, ids: Sequence[str]) -> set[str]:

@@ -253,6 +253,42 @@ async def test_corrections_are_found_for_the_entries_asked_about(store: Chronolo
     }
 
 
+async def test_a_timeline_holds_the_childs_entries_the_view_admits_in_time_order(
+    store: ChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    original = doc(child, summary="original", occurred_at=MONDAY + timedelta(hours=2))
+    correction = doc(
+        child,
+        summary="correction",
+        occurred_at=MONDAY + timedelta(hours=3),
+        supersedes=original["_id"].removeprefix("school:"),
+    )
+    restricted = doc(
+        child,
+        summary="restricted",
+        visibility="restricted",
+        occurred_at=MONDAY + timedelta(hours=1),
+        supersedes=original["_id"].removeprefix("school:"),
+    )
+    earliest = doc(child, summary="earliest", occurred_at=MONDAY)
+    await store.add_entries([correction, original, restricted, earliest, doc(new_nhs_number())])
+
+    everything = await store.timeline(child_id=child, family_only=False)
+    family = await store.timeline(child_id=child, family_only=True)
+
+    assert len(everything) == 4 and len(family) == 3
+    assert [e.summary for e in everything.page(skip=1, limit=2)] == ["restricted", "original"]
+    assert [e.summary for e in family.page(skip=0, limit=10)] == ["earliest", "original", "correction"]
+    # Of two corrections of one entry, the later on the timeline is the one shown.
+    assert everything.corrections_of([original["_id"]]) == {original["_id"]: correction["_id"]}
+    assert family.corrections_of([original["_id"], earliest["_id"]]) == {original["_id"]: correction["_id"]}
+    assert family.holding([original["_id"], restricted["_id"], "nothing"]) == {original["_id"]}
+    assert await store.page(
+        child_id=child, query=ChronologyQuery(), family_only=False, limit=10
+    ) == everything.page(skip=0, limit=10)
+
+
 async def test_an_entry_is_found_only_under_its_own_child(store: ChronologyStore) -> None:
     child = new_nhs_number()
     entry = doc(child, summary="mine")

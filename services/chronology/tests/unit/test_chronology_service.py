@@ -575,10 +575,89 @@ async def test_the_total_is_counted_only_when_the_first_page_does_not_hold_every
 
     async def total(limit: int, cursor: str | None = None) -> int:
         page = await service.read_chronology(
-            store=store, child_id=child, lens=LEAD, limit=limit, cursor=cursor
+            store=store,
+            child_id=child,
+            lens=LEAD,
+            query=ChronologyQuery(kinds=["contact"]),  # a filtered read; the whole one never counts
+            limit=limit,
+            cursor=cursor,
         )
         return page.total
 
     assert await total(10) == 5 and counted == []  # the page holds them all
     assert await total(5) == 5 and counted == [child]  # a full page might not
     assert await total(2, cursor="4") == 5 and len(counted) == 2
+
+
+async def test_the_unfiltered_read_makes_one_read_of_the_childs_entries(store: FakeChronologyStore) -> None:
+    child = new_nhs_number()
+    original = contact_event(child, summary="Visit on the wrong day.", occurred_at=MONDAY)
+    await record(
+        store,
+        original,
+        contact_event(child, summary="Date corrected.", supersedes=original.id),
+        contact_event(child),
+    )
+    calls: list[str] = []
+    for name in ("timeline", "page", "count", "corrections_of", "family_visible_ids"):
+        real = getattr(store, name)
+
+        async def spy(*args: object, _name: str = name, _real: object = real, **kwargs: object) -> object:
+            calls.append(_name)
+            return await _real(*args, **kwargs)  # type: ignore[operator]
+
+        setattr(store, name, spy)
+
+    for lens in (LEAD, FAMILY):
+        calls.clear()
+        page = await service.read_chronology(store=store, child_id=child, lens=lens, limit=2)
+        assert page.total == 3 and len(page.entries) == 2 and calls == ["timeline"]
+
+
+async def test_the_whole_read_and_the_filtered_read_show_the_same_chronology(
+    store: FakeChronologyStore,
+) -> None:
+    child = new_nhs_number()
+    first = contact_event(child, summary="Visit on the wrong day.", occurred_at=MONDAY)
+    hidden = contact_event(child, agency="police", summary="Intelligence.", visibility="restricted")
+    events = [
+        first,
+        contact_event(child, summary="Correction one.", supersedes=first.id, occurred_at=MONDAY),
+        contact_event(child, summary="Correction two.", supersedes=first.id, occurred_at=MONDAY),
+        hidden,
+        contact_event(
+            child,
+            agency="police",
+            summary="Restricted correction.",
+            visibility="restricted",
+            supersedes=hidden.id,
+        ),
+        *(
+            contact_event(child, occurred_at=MONDAY + timedelta(days=d), summary=f"Day {d}.")
+            for d in range(1, 8)
+        ),
+        contact_event(child, agency="health", summary="Clinic.", occurred_at=MONDAY + timedelta(days=3)),
+    ]
+    await record(store, *events)
+    await service.mark_significance(
+        store=store,
+        topics=TOPICS,
+        child_id=child,
+        entry_id=entry_id_of(events[6]),
+        significant=True,
+        reason="Turning point.",
+        by=LEAD_PERSON,
+    )
+    # Admits every entry, but takes the filtered path.
+    every_kind = ChronologyQuery(kinds=["contact", "account", "forum"])
+
+    for lens in (LEAD, MEMBER, FAMILY):
+        for limit, cursor in ((50, None), (3, None), (3, "3"), (4, "8"), (2, "20")):
+            whole, matching = [
+                await service.read_chronology(
+                    store=store, child_id=child, lens=lens, query=query, limit=limit, cursor=cursor
+                )
+                for query in (None, every_kind)
+            ]
+            assert whole.entries == matching.entries, (lens, limit, cursor)
+            assert (whole.total, whole.next_cursor) == (matching.total, matching.next_cursor)
