@@ -27,6 +27,11 @@ MARK_INDEXES = {MARKS: [IndexModel([("child_id", ASCENDING), ("entry_id", ASCEND
 ORDER = [("occurred_at", ASCENDING), ("recorded_at", ASCENDING), ("_id", ASCENDING)]
 
 
+def in_order(doc: mongo.Document) -> tuple[Any, ...]:
+    """An entry document's place in `ORDER`, for sorting in Python."""
+    return (doc["occurred_at"], doc["recorded_at"], doc["_id"])
+
+
 class Timeline:
     """All of one child's entries that a view admits, oldest first (`ORDER`), from one read: the unfiltered
     page, its total, the corrections of its entries and which corrected entries the view holds are all worked
@@ -35,7 +40,7 @@ class Timeline:
     validated."""
 
     def __init__(self, docs: list[mongo.Document]) -> None:
-        docs.sort(key=lambda d: (d["occurred_at"], d["recorded_at"], d["_id"]))
+        docs.sort(key=in_order)
         self._docs = docs
 
     def __len__(self) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from chronology.models import HIDDEN_PROVIDER, ChronologyEntry, ChronologyQuery
-from chronology.store import Timeline
+from chronology.store import Timeline, in_order
 from shared.mongo import AppendResult, Document
 from testsupport.memory import append_by_id, stored_form
 
@@ -60,7 +60,7 @@ class FakeChronologyStore:
             for d in self.entries.values()
             if _matches(d, child_id, query, family_only) and _significant(d, query, marked)
         ]
-        found.sort(key=_order)
+        found.sort(key=in_order)
         return found
 
     async def corrections_of(
@@ -68,7 +68,7 @@ class FakeChronologyStore:
     ) -> dict[str, str]:
         return {
             d["supersedes"]: d["_id"]
-            for d in sorted(self.entries.values(), key=_order)
+            for d in sorted(self.entries.values(), key=in_order)
             if d["child_id"] == child_id
             and d.get("supersedes") in entry_ids
             and (not family_only or d.get("visibility") == "family_visible")
@@ -103,10 +103,6 @@ class FakeChronologyStore:
         for doc in self.entries.values():
             if doc["child_id"] == child_id and doc.get("forum_post_id") == post_id:
                 doc.update(summary=summary, redacted=True)
-
-
-def _order(doc: Document) -> tuple[Any, ...]:
-    return (doc["occurred_at"], doc["recorded_at"], doc["_id"])
 
 
 def _matches(doc: Document, child_id: str, query: ChronologyQuery, family_only: bool) -> bool:
