@@ -7,13 +7,15 @@
     if not decision.allowed: raise AccessRefused(decision.reason)   # shared.errors
 
 `record` returns once the broker has acknowledged the event: a view that cannot be logged is not served
-(fail closed), so call it before returning the data.
+(fail closed), so call it before returning the data — or run the read beside it with `while_recording`.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from faststream.kafka import KafkaBroker
 
@@ -22,6 +24,8 @@ from shared.events import Envelope, make_event
 from shared.kafka.broker import event_key
 from shared.policy import Decision, Principal
 from shared.topics import AUDIT_EVENTS
+
+T = TypeVar("T")
 
 
 class AuditSink(Protocol):
@@ -101,3 +105,16 @@ class AuditTrail:
         )
         await self._sink.send(event)
         return event
+
+
+async def while_recording(recording: Awaitable[object], read: Awaitable[T]) -> T:
+    """What `read` gives, read while `recording` (the access's audit record) is on its way: returned only once
+    both are done, so the reader waits for the slower, not for both. The record's failure is raised first,
+    whatever was read (an access that cannot be recorded is not served); the read's own failure after it,
+    once the attempt is recorded. For reads only: what `read` does happens even when it is then refused."""
+    recorded, fetched = await asyncio.gather(recording, read, return_exceptions=True)
+    if isinstance(recorded, BaseException):
+        raise recorded
+    if isinstance(fetched, BaseException):
+        raise fetched
+    return fetched

@@ -6,19 +6,22 @@ A service builds its guard in its composition root from its access snapshots and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from aiokafka import ConsumerRebalanceListener
 
 from shared.access import AccessSnapshots, SnapshotStale, SnapshotStore
 from shared.access_cache import CachedSnapshots
 from shared.access_history import KafkaAccountHistory
-from shared.audit import AuditSink, AuditTrail, KafkaAuditSink
+from shared.audit import AuditSink, AuditTrail, KafkaAuditSink, while_recording
 from shared.contracts.accounts import decode_account_event
 from shared.errors import AccessRefused, AccessUnavailable, AuditUnavailable
 from shared.logs import correlation_id
 from shared.policy import Action, ChildAccess, Decision, Principal
 from shared.service import Runtime
+
+T = TypeVar("T")
 
 
 class Guard:
@@ -42,14 +45,58 @@ class Guard:
 
         `narrow` lets a service refuse what the policy allows for a reason of its own (the forum: a family
         member and a practitioner-only thread), so that the one audit record says what was decided."""
-        stale: SnapshotStale | None = None
+        decision, stale = await self._decide(principal, action, child_id, narrow)
+        await self._record(principal, action, child_id, decision, purpose=purpose, detail=detail)
+        _enforce(decision, stale)
+        return decision
+
+    async def read(
+        self,
+        principal: Principal,
+        action: Action,
+        child_id: str,
+        fetch: Callable[[Decision], Awaitable[T]],
+        *,
+        purpose: str | None = None,
+        detail: str | None = None,
+    ) -> T:
+        """`check`, then `fetch(decision)`, a read with no side effect, run while the audit record is on its
+        way: the reader waits for the slower of the two, not for both. What was fetched is returned only once
+        the record is acknowledged, and a read that cannot be recorded is refused as `check` refuses it."""
+        decision, stale = await self._decide(principal, action, child_id, None)
+        if stale is not None or not decision.allowed:
+            await self._record(principal, action, child_id, decision, purpose=purpose, detail=detail)
+            _enforce(decision, stale)
+        return await while_recording(
+            self._record(principal, action, child_id, decision, purpose=purpose, detail=detail),
+            fetch(decision),
+        )
+
+    async def _decide(
+        self,
+        principal: Principal,
+        action: Action,
+        child_id: str,
+        narrow: Callable[[Decision], Decision] | None,
+    ) -> tuple[Decision, SnapshotStale | None]:
         try:
             decision = await self.snapshots.decide(principal, action, child_id)
         except SnapshotStale as err:  # fail closed, and the refusal is audited like any other
-            stale = err
-            decision = Decision(allowed=False, reason=str(err), relationship="none")
+            return Decision(allowed=False, reason=str(err), relationship="none"), err
         if narrow is not None and decision.allowed:
             decision = narrow(decision)
+        return decision, None
+
+    async def _record(
+        self,
+        principal: Principal,
+        action: Action,
+        child_id: str,
+        decision: Decision,
+        *,
+        purpose: str | None,
+        detail: str | None,
+    ) -> None:
         try:
             await self.audit.record(
                 principal=principal,
@@ -65,11 +112,6 @@ class Guard:
             raise AuditUnavailable(
                 "cannot record this access in the audit log right now; try again shortly"
             ) from err
-        if stale is not None:
-            raise AccessUnavailable(str(stale)) from stale
-        if not decision.allowed:
-            raise AccessRefused(decision.reason)
-        return decision
 
     async def access(self, child_id: str) -> ChildAccess | None:
         """The child's access snapshot, for what a page shows of the account (names, the team) once `check`
@@ -86,6 +128,14 @@ class Guard:
             return (await self.snapshots.decide(principal, action, child_id)).allowed
         except SnapshotStale as err:
             raise AccessUnavailable(str(err)) from err
+
+
+def _enforce(decision: Decision, stale: SnapshotStale | None) -> None:
+    """Raise what a refused (or undecidable) access answers; return for an allowed one."""
+    if stale is not None:
+        raise AccessUnavailable(str(stale)) from stale
+    if not decision.allowed:
+        raise AccessRefused(decision.reason)
 
 
 def local_guard(

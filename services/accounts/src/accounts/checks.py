@@ -7,12 +7,18 @@ cannot part. A refusal is raised as `AccessDenied`, which `accounts.errors` answ
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from accounts.children.models import Child
 from accounts.context import Accounts
 from accounts.errors import AccessDenied, AuditUnavailable, NotFound
+from shared.audit import while_recording
 from shared.events import utc_now
 from shared.logs import correlation_id
 from shared.policy import Action, ChildAccess, Decision, Principal, decide
+
+T = TypeVar("T")
 
 
 async def check(
@@ -41,6 +47,25 @@ async def check(
     if not decision.allowed:
         raise AccessDenied(decision)
     return decision
+
+
+async def read(
+    ctx: Accounts,
+    principal: Principal,
+    action: Action,
+    access: ChildAccess | None,
+    fetch: Callable[[Decision], Awaitable[T]],
+    *,
+    child_id: str,
+) -> T:
+    """`check`, then `fetch(decision)`, a read, run while the access is being recorded: returned only once
+    the record is acknowledged, refused if it cannot be (`shared.audit.while_recording`)."""
+    decision = decide(principal, action, access, now=utc_now())
+    recording = record(ctx, principal=principal, action=action, child_id=child_id, decision=decision)
+    if not decision.allowed:
+        await recording
+        raise AccessDenied(decision)
+    return await while_recording(recording, fetch(decision))
 
 
 async def record(

@@ -54,11 +54,16 @@ async def readers_graph(
     detail: str | None = None,
 ) -> ContactGraph:
     """The graph as this reader may see it, once the guard has allowed and audited the read."""
-    decision = await ctx.guard.check(principal, "read_graph", child_id, detail=detail)
-    return await service.contact_graph(
-        store=ctx.store,
-        child_id=child_id,
-        granularity=granularity,
-        family_view=decision.family_view,
-        see_sensitive_providers=decision.see_sensitive_providers,
+    return await ctx.guard.read(
+        principal,
+        "read_graph",
+        child_id,
+        lambda decision: service.contact_graph(
+            store=ctx.store,
+            child_id=child_id,
+            granularity=granularity,
+            family_view=decision.family_view,
+            see_sensitive_providers=decision.see_sensitive_providers,
+        ),
+        detail=detail,
     )

@@ -72,9 +72,13 @@ async def get_chronology(
 ) -> ChronologyPage:
     """A page of the child's chronology, oldest first, as the reader may see it; pass `next_cursor` back."""
     query = _query(date_from, date_to, agency, contact_type, significant_only, kind)
-    decision = await ctx.guard.check(principal, "read_chronology", child_id)
-    return await service.read_chronology(
-        store=ctx.store, child_id=child_id, lens=_lens(decision), query=query, limit=limit, cursor=cursor
+    return await ctx.guard.read(
+        principal,
+        "read_chronology",
+        child_id,
+        lambda decision: service.read_chronology(
+            store=ctx.store, child_id=child_id, lens=_lens(decision), query=query, limit=limit, cursor=cursor
+        ),
     )
 
 

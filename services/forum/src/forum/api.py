@@ -91,18 +91,20 @@ async def _withholding(
 @router.get("/children/{child_id}/forum", response_model=Board)
 async def get_forum(child_id: ChildId, principal: PrincipalDep, ctx: ForumDep) -> Board:
     """The child's forum as the reader may see it: threads, pinned statements, the three columns, scales."""
-    decision = await ctx.guard.check(principal, "read_forum", child_id)
-    moderate = await ctx.guard.allows(principal, "moderate_forum", child_id)
-    return await service.read_board(
-        ctx.store,
-        child_id,
-        family_view=decision.family_view,
-        can_moderate=moderate,
-        see_confidential=decision.see_sensitive_providers,
-        see_location=decision.see_address,
-        reader_id=principal.subject,
-        access=await ctx.guard.access(child_id),
-    )
+
+    async def fetch(decision: Decision) -> Board:
+        return await service.read_board(
+            ctx.store,
+            child_id,
+            family_view=decision.family_view,
+            can_moderate=await ctx.guard.allows(principal, "moderate_forum", child_id),
+            see_confidential=decision.see_sensitive_providers,
+            see_location=decision.see_address,
+            reader_id=principal.subject,
+            access=await ctx.guard.access(child_id),
+        )
+
+    return await ctx.guard.read(principal, "read_forum", child_id, fetch)
 
 
 @router.get("/children/{child_id}/forum/threads/{thread_id}", response_model=ThreadRead)

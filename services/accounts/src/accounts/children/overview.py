@@ -12,13 +12,13 @@ from pydantic import BaseModel, Field
 
 from accounts.audit.models import Viewer
 from accounts.audit.service import viewers_shown
-from accounts.checks import check, load_child
+from accounts.checks import check, load_child, read
 from accounts.children.models import Child
 from accounts.children.service import header_for
 from accounts.children.views import ChildHeader
 from accounts.context import Accounts
 from accounts.errors import AccessDenied
-from shared.policy import Principal
+from shared.policy import Decision, Principal
 
 
 class ChildOverview(BaseModel):
@@ -43,9 +43,12 @@ async def child_overview(*, ctx: Accounts, principal: Principal, child_id: str) 
 async def _viewers(
     ctx: Accounts, principal: Principal, child: Child
 ) -> tuple[list[Viewer] | None, str | None]:
+
+    async def fetch(decision: Decision) -> list[Viewer]:
+        known = await ctx.audit_store.viewers.of_child(child.child_id)
+        return viewers_shown(known, access=child.access, decision=decision, viewer_id=principal.subject)
+
     try:
-        decision = await check(ctx, principal, "read_viewers", child.access, child_id=child.child_id)
+        return await read(ctx, principal, "read_viewers", child.access, fetch, child_id=child.child_id), None
     except AccessDenied as refused:
         return None, refused.decision.reason
-    known = await ctx.audit_store.viewers.of_child(child.child_id)
-    return viewers_shown(known, access=child.access, decision=decision, viewer_id=principal.subject), None

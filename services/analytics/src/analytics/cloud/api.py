@@ -14,6 +14,7 @@ from analytics.pictures import SVG_RESPONSES, svg_response
 from shared.auth import Principal, PrincipalDep
 from shared.charts.cloud import cloud_picture
 from shared.charts.svg import cloud_svg
+from shared.policy import Decision
 from shared.text import Line
 
 router = APIRouter(tags=["keyword cloud"])
@@ -54,10 +55,13 @@ async def get_keyword_cloud_svg(child_id: ChildId, principal: PrincipalDep, ctx:
 
 async def readers_cloud(ctx: Analytics, principal: Principal, child_id: str, *, detail: str) -> KeywordCloud:
     """The cloud as this reader may see it, once the guard has allowed and audited the read."""
-    decision = await ctx.guard.check(principal, "read_cloud", child_id, detail=detail)
-    return await service.keyword_cloud(
-        store=ctx.cloud,
-        access=await ctx.guard.access(child_id),
-        child_id=child_id,
-        view="family" if decision.family_view else "full",
-    )
+
+    async def fetch(decision: Decision) -> KeywordCloud:
+        return await service.keyword_cloud(
+            store=ctx.cloud,
+            access=await ctx.guard.access(child_id),
+            child_id=child_id,
+            view="family" if decision.family_view else "full",
+        )
+
+    return await ctx.guard.read(principal, "read_cloud", child_id, fetch, detail=detail)

@@ -33,12 +33,17 @@ async def get_safety_scales_svg(child_id: ChildId, principal: PrincipalDep, ctx:
 
 async def readers_scales(ctx: Analytics, principal: Principal, child_id: str, *, detail: str) -> SafetyScales:
     """The scales as this reader may see them, once the guard has allowed and audited the read."""
-    decision = await ctx.guard.check(principal, "read_forum", child_id, detail=detail)
-    return await service.safety_scales(
-        store=ctx.scales,
-        child_id=child_id,
-        family_view=decision.family_view,
-        see_sensitive_providers=decision.see_sensitive_providers,
-        see_location=decision.see_address,
-        reader_id=principal.subject,
+    return await ctx.guard.read(
+        principal,
+        "read_forum",
+        child_id,
+        lambda decision: service.safety_scales(
+            store=ctx.scales,
+            child_id=child_id,
+            family_view=decision.family_view,
+            see_sensitive_providers=decision.see_sensitive_providers,
+            see_location=decision.see_address,
+            reader_id=principal.subject,
+        ),
+        detail=detail,
     )
