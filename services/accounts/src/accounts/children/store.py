@@ -18,6 +18,7 @@ here uses it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -168,9 +169,16 @@ class ChildStore:
         await self._children.update_one({"_id": child.child_id, "seq": {"$lt": child.seq}}, {"$set": fields})
 
     async def child(self, child_id: str) -> Child | None:
-        """The child's current state: the projection with any newer commits folded on."""
-        doc = await self._children.find_one({"_id": child_id})
+        """The child's current state: the projection with any newer commits folded on. The projection and
+        the child's latest commit are read at once (one round trip, not two); the commits after the
+        projection only when it lags."""
+        doc, latest = await asyncio.gather(
+            self._children.find_one({"_id": child_id}),
+            self._commits.find_one({"child_id": child_id}, {"last_seq": 1}, sort=[("last_seq", DESCENDING)]),
+        )
         projected = _child(doc) if doc else None
+        if latest is None or (projected is not None and latest["last_seq"] <= projected.seq):
+            return projected
         newer = await self._commits_after(child_id, projected.seq if projected else 0)
         if not newer:
             return projected
