@@ -1,8 +1,11 @@
 """No write accepted over HTTP is lost between MongoDB and Kafka, without transactions (FerretDB has none).
 
 The write and the events it must publish are stored together in one atomic single-document write (an outbox
-entry). `OutboxRelay` publishes what is pending, oldest first, waiting for the broker's acknowledgement of each
-message, then marks it published. A crash between publish and mark publishes it again: consumers are idempotent
+entry). `OutboxRelay` publishes what is pending, each child's entries oldest first and one after another,
+waiting for the broker's acknowledgement of each message, then marks them published. Different children's
+entries are published side by side: one after another, a backlog of account changes under load moved at the
+pace of one acknowledgement at a time (about 23 commits/s while 5,000 children were registered), and a team
+member's removal waited behind all of it. A crash between publish and mark publishes it again: consumers are idempotent
 on event ids (at-least-once, as everywhere).
 
 Where the entries live is the service's business, behind the `Outbox` protocol: chronology keeps an event
@@ -121,6 +124,14 @@ class OutboxMetrics:
         )
 
 
+def _by_child(entries: Sequence[Pending]) -> list[list[Pending]]:
+    """The entries grouped by child, each group in the outbox's order; entries of no child form one group."""
+    groups: dict[str | None, list[Pending]] = {}
+    for entry in entries:
+        groups.setdefault(entry.child_id, []).append(entry)
+    return list(groups.values())
+
+
 def is_permanent(err: BaseException) -> bool:
     """A refusal that no retry can change: the broker says so (`retriable` false, except a timeout, which is
     the broker being slow or away), or the message itself cannot be encoded."""
@@ -151,17 +162,28 @@ class OutboxRelay:
         published = 0
         while True:
             entries = await self.outbox.pending(limit=self.batch)
-            done: list[Pending] = []
-            try:
-                for entry in entries:
-                    if await self._publish(entry):
-                        done.append(entry)
-            finally:  # what reached the broker before an outage is not published twice needlessly
-                if done:
-                    await self._published(done)
+            outcomes = await asyncio.gather(*(self._publish_in_order(g) for g in _by_child(entries)))
+            done = [entry for group_done, _ in outcomes for entry in group_done]
+            if done:  # what reached the broker before an outage is not published twice needlessly
+                await self._published(done)
             published += len(done)
+            for _, failure in outcomes:
+                if failure is not None:
+                    raise failure
             if len(entries) < self.batch:
                 return published
+
+    async def _publish_in_order(self, entries: Sequence[Pending]) -> tuple[list[Pending], Exception | None]:
+        """One child's entries, in order, each once the one before it is acknowledged; stops at an outage
+        (what follows must not overtake it) and returns what was published, and the outage."""
+        done: list[Pending] = []
+        for entry in entries:
+            try:
+                if await self._publish(entry):
+                    done.append(entry)
+            except Exception as err:
+                return done, err
+        return done, None
 
     async def _published(self, done: Sequence[Pending]) -> None:
         await self.outbox.mark_published(done)
