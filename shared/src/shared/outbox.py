@@ -3,10 +3,10 @@
 The write and the events it must publish are stored together in one atomic single-document write (an outbox
 entry). `OutboxRelay` publishes what is pending, each child's entries oldest first and one after another,
 waiting for the broker's acknowledgement of each message, then marks them published. Different children's
-entries are published side by side: one after another, a backlog of account changes under load moved at the
-pace of one acknowledgement at a time (about 23 commits/s while 5,000 children were registered), and a team
-member's removal waited behind all of it. A crash between publish and mark publishes it again: consumers are idempotent
-on event ids (at-least-once, as everywhere).
+entries go out side by side: one acknowledgement at a time, a backlog of account changes moved at about 23
+commits/s while 5,000 children were registered, and a team member's removal waited behind all of it. A crash
+between publish and mark publishes it again: consumers are idempotent on event ids (at-least-once, as
+everywhere).
 
 Where the entries live is the service's business, behind the `Outbox` protocol: chronology keeps an event
 inside the document it belongs to (`DocumentOutbox`, fields from `outbox_fields`); accounts keeps a commit log.
@@ -162,28 +162,29 @@ class OutboxRelay:
         published = 0
         while True:
             entries = await self.outbox.pending(limit=self.batch)
-            outcomes = await asyncio.gather(*(self._publish_in_order(g) for g in _by_child(entries)))
-            done = [entry for group_done, _ in outcomes for entry in group_done]
-            if done:  # what reached the broker before an outage is not published twice needlessly
-                await self._published(done)
+            done: list[Pending] = []
+            try:
+                failures = await asyncio.gather(*(self._in_order(g, done) for g in _by_child(entries)))
+            finally:  # what reached the broker before an outage (or a stop) is not published twice needlessly
+                if done:
+                    await self._published(done)
             published += len(done)
-            for _, failure in outcomes:
+            for failure in failures:
                 if failure is not None:
                     raise failure
             if len(entries) < self.batch:
                 return published
 
-    async def _publish_in_order(self, entries: Sequence[Pending]) -> tuple[list[Pending], Exception | None]:
-        """One child's entries, in order, each once the one before it is acknowledged; stops at an outage
-        (what follows must not overtake it) and returns what was published, and the outage."""
-        done: list[Pending] = []
+    async def _in_order(self, entries: Sequence[Pending], done: list[Pending]) -> Exception | None:
+        """One child's entries, in order, each once the one before it is acknowledged, added to `done`; an
+        outage stops them (what follows must not overtake it) and is returned."""
         for entry in entries:
             try:
                 if await self._publish(entry):
                     done.append(entry)
             except Exception as err:
-                return done, err
-        return done, None
+                return err
+        return None
 
     async def _published(self, done: Sequence[Pending]) -> None:
         await self.outbox.mark_published(done)
